@@ -1,0 +1,1 @@
+"""A local, deterministic replica of defense.gov (see docs/replica.md)."""

@@ -1,0 +1,66 @@
+"""Start the replica server, or dump its ground truth (``archiver replica``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+from archiver.replica.corpus import Corpus, CorpusOptions, truth_record
+from archiver.replica.server import ReplicaSite, ServerOptions
+
+logger = logging.getLogger(__name__)
+
+
+class PortInUseError(OSError):
+    """The port asked for is taken."""
+
+
+@dataclass
+class ReplicaConfig:
+    corpus: CorpusOptions
+    server: ServerOptions
+    host: str = "127.0.0.1"
+    port: int = 0
+
+
+def write_truth(corpus: Corpus, base_url: str, out: IO[str]) -> int:
+    """Write one truth record per article (newest first); return how many."""
+    count = 0
+    for k in corpus.newest_first():
+        out.write(json.dumps(truth_record(corpus.article(k), base_url), ensure_ascii=False))
+        out.write("\n")
+        count += 1
+    return count
+
+
+def dump_truth(corpus: Corpus, base_url: str, path: Path) -> int:
+    tmp = path.with_name(path.name + ".part")
+    with tmp.open("w", encoding="utf-8") as out:
+        count = write_truth(corpus, base_url, out)
+    tmp.replace(path)
+    return count
+
+
+def serve(config: ReplicaConfig, truth_path: Path | None = None) -> None:
+    """Listen, print ``serving http://HOST:PORT/`` as the first stdout line, run until a signal."""
+    from twisted.internet import reactor
+    from twisted.internet.error import CannotListenError
+    from twisted.web.server import Site
+
+    corpus = Corpus(config.corpus)
+    site = Site(ReplicaSite(corpus, config.server))
+    site.log = lambda _request: None  # type: ignore[method-assign]  # no access log on stdout
+    try:
+        port = reactor.listenTCP(config.port, site, interface=config.host)  # type: ignore[attr-defined]
+    except CannotListenError as exc:
+        raise PortInUseError(f"cannot listen on {config.host}:{config.port}: {exc.socketError}") from exc
+    base = f"http://{config.host}:{port.getHost().port}"
+    if truth_path is not None:
+        dump_truth(corpus, base, truth_path)
+    sys.stdout.write(f"serving {base}/\n")
+    sys.stdout.flush()
+    reactor.run()  # type: ignore[attr-defined]  # Twisted stops cleanly on SIGINT/SIGTERM
