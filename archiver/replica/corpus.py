@@ -192,10 +192,7 @@ class Corpus:
         return None
 
     def published(self, k: int) -> datetime:
-        if k < self.base_size:
-            when = START + self._span * k
-        else:
-            when = END + timedelta(days=k - self.base_size + 1)
+        when = START + self._span * k if k < self.base_size else END + timedelta(days=k - self.base_size + 1)
         return when.replace(second=0, microsecond=0)
 
     def revision(self, k: int) -> int:

@@ -11,6 +11,7 @@ and ``modern`` (2020+, ``.adetail.abanner.aframe`` with ``header.content-wrap``)
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import format_datetime
@@ -68,6 +69,11 @@ _META_PATTERNS = {
 }
 
 
+def _keep_prefix(value: str) -> Callable[[re.Match[str]], str]:
+    """A ``re.sub`` replacement keeping group 1 (the attribute's start) and putting ``value``."""
+    return lambda match: match.group(1) + value
+
+
 def page(title: str, section_label: str, url: str, description: str, container: str, *,
          image: str = "", extra_head: str = "", article_id: int = 0, path: str = "/") -> str:
     """A whole HTML page: the real skeleton around ``container``."""
@@ -81,10 +87,10 @@ def page(title: str, section_label: str, url: str, description: str, container: 
         "og:title": title, "og:description": description, "og:url": url, "og:image": image,
     }
     for key, value in values.items():
-        head = _META_PATTERNS[key].sub(lambda m, v=value: m.group(1) + escape(v), head, count=1)
+        head = _META_PATTERNS[key].sub(_keep_prefix(escape(value)), head, count=1)
     if extra_head:
         head = head.replace("</head>", extra_head + "</head>", 1)
-    before = re.sub(r'(<form method="post" action=")[^"]*', lambda m: m.group(1) + escape(path),
+    before = re.sub(r'(<form method="post" action=")[^"]*', _keep_prefix(escape(path)),
                     sk.before, count=1)
     after = sk.after.replace("var articleId = 3981590;", f"var articleId = {article_id};", 1)
     return head + before + container + after

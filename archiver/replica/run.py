@@ -7,12 +7,22 @@ import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+from twisted.web.http import Request
+from twisted.web.server import Site
 
 from archiver.replica.corpus import Corpus, CorpusOptions, truth_record
 from archiver.replica.server import ReplicaSite, ServerOptions
 
 logger = logging.getLogger(__name__)
+
+
+class _QuietSite(Site):
+    """No access log: stdout belongs to the ``serving`` line."""
+
+    def log(self, request: Request) -> None:
+        pass
 
 
 class PortInUseError(OSError):
@@ -47,20 +57,24 @@ def dump_truth(corpus: Corpus, base_url: str, path: Path) -> int:
 
 def serve(config: ReplicaConfig, truth_path: Path | None = None) -> None:
     """Listen, print ``serving http://HOST:PORT/`` as the first stdout line, run until a signal."""
-    from twisted.internet import reactor
+    from twisted.internet import reactor as _reactor
     from twisted.internet.error import CannotListenError
-    from twisted.web.server import Site
 
     corpus = Corpus(config.corpus)
-    site = Site(ReplicaSite(corpus, config.server))
-    site.log = lambda _request: None  # type: ignore[method-assign]  # no access log on stdout
+    site = _QuietSite(ReplicaSite(corpus, config.server))
+    reactor: Any = _reactor  # zope interfaces do not type-check as classes
     try:
-        port = reactor.listenTCP(config.port, site, interface=config.host)  # type: ignore[attr-defined]
+        port = reactor.listenTCP(config.port, site, interface=config.host)
     except CannotListenError as exc:
         raise PortInUseError(f"cannot listen on {config.host}:{config.port}: {exc.socketError}") from exc
     base = f"http://{config.host}:{port.getHost().port}"
     if truth_path is not None:
         dump_truth(corpus, base, truth_path)
-    sys.stdout.write(f"serving {base}/\n")
-    sys.stdout.flush()
-    reactor.run()  # type: ignore[attr-defined]  # Twisted stops cleanly on SIGINT/SIGTERM
+
+    def announce() -> None:
+        # only once the reactor runs are its SIGINT/SIGTERM handlers (clean stop) installed
+        sys.stdout.write(f"serving {base}/\n")
+        sys.stdout.flush()
+
+    reactor.callWhenRunning(announce)
+    reactor.run()

@@ -29,8 +29,8 @@ from archiver.replica.corpus import (
     CONTENT_TYPES,
     END,
     TYPES_BY_CODE,
-    Corpus,
     ContentType,
+    Corpus,
     Head,
 )
 
@@ -38,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 SITEMAP_CHUNK = 1000
 ALIASED_HOSTS = {"www.defense.gov", "defense.gov"}
+Handler = Callable[[str, re.Match[str], dict[str, list[str]]], "Reply"]
 _ARTICLE_PATH = re.compile(r"^/News/[^/]+/(?:[^/]+/)?Article/(\d+)(?:/[^/]*)?/?$", re.I)
 _IMAGE_PATH = re.compile(
     r"^/\d{4}/[A-Z][a-z]{2}/\d{2}/(\d+)/-?\d+/-?\d+/0/[\w-]+\.JPG$", re.I)
@@ -60,6 +61,9 @@ class Reply:
     location: str = ""
     last_modified: datetime | None = None
     cookies: bool = False
+    #: what the ETag is a digest of (default: the body); articles use their identity and
+    #: revision so that the ETag does not change with the host name the page was asked for
+    etag_basis: str = ""
 
 
 @cache
@@ -76,7 +80,7 @@ class ReplicaSite(Resource):
         super().__init__()
         self.corpus = corpus
         self.options = options
-        self._routes: list[tuple[re.Pattern[str], Callable[[str, re.Match[str], dict[str, list[str]]], Reply]]] = [
+        self._routes: list[tuple[re.Pattern[str], Handler]] = [
             (re.compile(r"^/robots\.txt$", re.I), self._robots),
             (re.compile(r"^/sitemap\.xml$", re.I), self._sitemap_index),
             (re.compile(r"^/sitemaps/sections\.xml$", re.I), self._sitemap_sections),
@@ -92,7 +96,7 @@ class ReplicaSite(Resource):
 
     # -- twisted entry point -----------------------------------------------------------------------
 
-    def render(self, request: server.Request) -> bytes | int:  # type: ignore[override]
+    def render(self, request: server.Request) -> bytes | int:
         host = (request.getHeader("host") or "127.0.0.1").strip()
         uri = request.uri.decode("latin-1")
         if uri.startswith(("http://", "https://")):  # proxy-style request line
@@ -124,15 +128,16 @@ class ReplicaSite(Resource):
             request.setHeader(b"location", reply.location.encode("utf-8"))
         if reply.cookies:
             # DNN sets several cookies on every page: a crawler's archive must keep them all
-            request.responseHeaders.addRawHeader(b"set-cookie", b"dnn_IsMobile=False; path=/; secure; HttpOnly")
-            request.responseHeaders.addRawHeader(b"set-cookie", b"language=en-US; path=/; secure; HttpOnly")
+            for cookie in (b"dnn_IsMobile=False", b"language=en-US"):
+                request.responseHeaders.addRawHeader(b"set-cookie", cookie + b"; path=/; secure; HttpOnly")
         if reply.status != 200 or not reply.body:
             request.setHeader(b"content-type", reply.content_type)
             return reply.body
         request.setHeader(b"content-type", reply.content_type)
         request.setHeader(b"vary", b"Accept-Encoding")
         request.setHeader(b"cache-control", b"private")
-        etag = '"' + hashlib.sha1(reply.body).hexdigest()[:16] + '"'
+        basis = reply.etag_basis.encode("utf-8") or reply.body
+        etag = '"' + hashlib.sha1(basis).hexdigest()[:16] + '"'
         cached = request.setETag(etag.encode("ascii"))
         if reply.last_modified is not None:
             stamp = math.floor(reply.last_modified.timestamp())
@@ -157,7 +162,7 @@ class ReplicaSite(Resource):
         """Some pages arrive chunked, as from the real site's CDN: every third article id."""
         path = request.path.decode("latin-1")
         match = _ARTICLE_PATH.match(path)
-        return bool(match) and int(match.group(1)) % 3 == 0 and request.clientproto == b"HTTP/1.1"
+        return match is not None and int(match.group(1)) % 3 == 0 and request.clientproto == b"HTTP/1.1"
 
     # -- handlers -----------------------------------------------------------------------------------
 
@@ -167,7 +172,9 @@ class ReplicaSite(Resource):
             return self._not_found(base, match.group(0))
         article = self.corpus.article(k)
         html = render.ArticleRenderer(article, base).html()
-        return Reply(body=html.encode("utf-8"), last_modified=article.last_modified, cookies=True)
+        basis = f"{self.corpus.options.seed}:{article.head.article_id}:{article.head.revision}"
+        return Reply(body=html.encode("utf-8"), last_modified=article.last_modified, cookies=True,
+                     etag_basis=basis)
 
     def _page_number(self, query: dict[str, list[str]]) -> int:
         value = (query.get("Page") or query.get("page") or ["1"])[0]

@@ -139,28 +139,25 @@ def story_sentences() -> tuple[str, ...]:
     return tuple(dict.fromkeys(sentences))
 
 
+def _article_paragraphs(page: str, min_length: int) -> tuple[str, ...]:
+    """Paragraphs of a real page's article body at least ``min_length`` characters long."""
+    doc = lxml.html.fromstring(_data_text(page))
+    texts = (" ".join(p.text_content().split())
+             for p in doc.cssselect("div.adetail div.body > p")
+             if isinstance(p, lxml.html.HtmlElement))
+    return tuple(t for t in texts if len(t) >= min_length)
+
+
 @cache
 def contract_paragraphs() -> tuple[str, ...]:
     """Contract award paragraphs of the real contracts page."""
-    doc = lxml.html.fromstring(_data_text("source-contracts.html"))
-    paras = []
-    for p in doc.xpath("//div[contains(@class,'adetail')]//div[@class='body']/p"):
-        text = " ".join(p.text_content().split())
-        if len(text) > 120:
-            paras.append(text)
-    return tuple(paras)
+    return _article_paragraphs("source-contracts.html", 120)
 
 
 @cache
 def release_paragraphs() -> tuple[str, ...]:
     """Prose paragraphs of the real release page (the skeleton's own article)."""
-    doc = lxml.html.fromstring(_data_text("skeleton-article.html"))
-    paras = []
-    for p in doc.xpath("//div[contains(@class,'adetail')]//div[@class='body']/p"):
-        text = " ".join(p.text_content().split())
-        if len(text) > 150:
-            paras.append(text)
-    return tuple(paras)
+    return _article_paragraphs("skeleton-article.html", 150)
 
 
 class Writer:

@@ -1,0 +1,1 @@
+"""Spiders: one per discovery strategy (section listings, RSS, sitemaps, id lists). Thin."""

@@ -1,0 +1,48 @@
+"""The ``archiver`` command line as users' scripts see it."""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+
+import pytest
+
+from archiver.cli import build_parser
+
+
+def subcommands() -> list[str]:
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return sorted(action.choices)
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "archiver", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+def test_top_level_help_lists_every_subcommand() -> None:
+    result = run("--help")
+    assert result.returncode == 0
+    for command in subcommands():
+        assert command in result.stdout
+
+
+@pytest.mark.parametrize("command", subcommands())
+def test_each_subcommand_has_help(command: str) -> None:
+    result = run(command, "--help")
+    assert result.returncode == 0
+    assert result.stdout.startswith(f"usage: archiver {command}")
+
+
+def test_unknown_subcommand_is_a_usage_error() -> None:
+    result = run("frobnicate")
+    assert result.returncode == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_console_script_and_module_agree() -> None:
+    script = subprocess.run([sys.executable, "-c", "from archiver.cli import main; main(['--help'])"],
+                            capture_output=True, text=True, timeout=60)
+    assert script.stdout == run("--help").stdout
