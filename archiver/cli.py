@@ -118,6 +118,170 @@ def _run_replica(args: argparse.Namespace) -> int:
     return 0
 
 
+def _key_value(value: str) -> tuple[str, str]:
+    name, sep, setting = value.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE: {value!r}")
+    return name.strip(), setting
+
+
+def _site(value: str) -> str:
+    from archiver.site import normalise_site
+
+    try:
+        return normalise_site(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _sections(value: str) -> list[str]:
+    from archiver.site import parse_sections
+
+    try:
+        return parse_sections(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _add_crawl_options(p: ArgumentParser) -> None:
+    p.add_argument("--out", type=Path, required=True, metavar="DIR",
+                   help="output folder: warc/, indexes/, articles.jsonl, report.json, failures.jsonl, "
+                   "archive.wacz, crawl.log")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the outputs of an earlier crawl in DIR (default: refuse)")
+    p.add_argument("--progress", type=_float_range(0, 3600), default=2.0, metavar="SECONDS",
+                   help="seconds between progress lines on stderr, 0 for none (default: 2)")
+    p.add_argument("--no-wacz", action="store_true", help="do not build archive.wacz at the end")
+    p.add_argument("-s", "--set", type=_key_value, action="append", default=[], metavar="NAME=VALUE",
+                   help="override a Scrapy/archiver setting (see docs/settings.md); repeatable")
+
+
+def _add_crawl(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
+    from archiver.site import DEFAULT_SITE
+
+    p = sub.add_parser(
+        "crawl", help="crawl defense.gov (or --site) into a web archive plus cleaned JSON",
+        description="Crawl the site's news into DIR: WARC files, CDXJ indexes, a WACZ, the cleaned "
+        "articles.jsonl, report.json and failures.jsonl. Polite by default (robots.txt, Crawl-delay, "
+        "AutoThrottle). Exit code 0 when nothing failed, 1 otherwise, 2 for bad options.")
+    p.add_argument("--site", type=_site, default=DEFAULT_SITE,
+                   help=f"site to crawl (default: {DEFAULT_SITE})")
+    p.add_argument("--discovery", choices=["sections", "rss", "sitemap", "ids"], default="sections",
+                   help="how to find articles: section listings (default), RSS feeds, XML sitemaps, "
+                   "or --ids")
+    p.add_argument("--sections", type=_sections, default=None, metavar="NAMES",
+                   help="comma list of sections (default: all): news-stories, releases, transcripts, "
+                   "speeches, contracts, feature-stories, advisories, archive")
+    p.add_argument("--since", type=_iso_date, metavar="DATE", help="only articles published on/after DATE")
+    p.add_argument("--until", type=_iso_date, metavar="DATE", help="only articles published on/before DATE")
+    p.add_argument("--max-pages", type=_int_range(1, 10_000_000), metavar="N",
+                   help="at most N listing pages per section")
+    p.add_argument("--ids", metavar="RANGES", help="with --discovery ids: e.g. 1000000-1000500,1000777")
+    p.add_argument("--legacy-ids", action="store_true",
+                   help="with --ids: ask the legacy NewsArticle.aspx?ID= URLs")
+    p.add_argument("--images", action="store_true", help="also archive the full-size photos")
+    _add_crawl_options(p)
+    p.set_defaults(func=_run_crawl)
+
+
+def _add_demo(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "demo", help="start the local replica and crawl it (no network needed)",
+        description="Start the local defense.gov replica on a free port, crawl every section of it "
+        "(delays lifted: it is local), and leave the archive and cleaned JSON in DIR.")
+    p.add_argument("--articles", type=_int_range(10, 100_000), default=200,
+                   help="articles in the replica (default: 200)")
+    p.add_argument("--seed", type=int, default=1, help="replica seed (default: 1)")
+    p.set_defaults(overwrite=True)
+    _add_crawl_options(p)
+    p.set_defaults(func=_run_demo)
+
+
+def _add_wacz(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
+    p = sub.add_parser("wacz", help="package a crawl folder's WARC files into a WACZ",
+                       description="Build DIR/archive.wacz (or --output) from DIR/warc/*.warc.gz, "
+                       "with pages.jsonl listing the articles of DIR/articles.jsonl.")
+    p.add_argument("dir", type=Path, metavar="DIR", help="a crawl output folder")
+    p.add_argument("--output", type=Path, metavar="FILE", help="where to write the WACZ")
+    p.set_defaults(func=_run_wacz)
+
+
+def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
+    settings: dict[str, object] = {
+        "ARCHIVER_PROGRESS_INTERVAL": args.progress,
+        "ARCHIVER_WACZ": not args.no_wacz,
+    }
+    settings.update(dict(args.set))
+    return settings
+
+
+def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[str, object],
+                      settings: dict[str, object]) -> int:
+    from archiver.crawl import CrawlJob, OutputExistsError, prepare_output, print_summary, run, succeeded
+
+    try:
+        prepare_output(args.out, args.overwrite)
+    except OutputExistsError as exc:
+        return _usage_error(args, str(exc))
+    report = run(CrawlJob(spider, args.out, spider_args, settings))
+    print_summary(report, args.out)
+    return 0 if succeeded(report) else 1
+
+
+def _run_crawl(args: argparse.Namespace) -> int:
+    spider_args: dict[str, object] = {"site": args.site}
+    if args.since:
+        spider_args["since"] = args.since.isoformat()
+    if args.until:
+        spider_args["until"] = args.until.isoformat()
+    if args.since and args.until and args.since > args.until:
+        return _usage_error(args, "--since is after --until")
+    if args.discovery == "ids":
+        if not args.ids:
+            return _usage_error(args, "--discovery ids needs --ids RANGES")
+        spider_args.update(ids=args.ids, legacy="1" if args.legacy_ids else "0")
+    elif args.ids:
+        return _usage_error(args, "--ids needs --discovery ids")
+    if args.sections and args.discovery in {"sections", "rss"}:
+        spider_args["sections"] = ",".join(args.sections)
+    if args.max_pages and args.discovery == "sections":
+        spider_args["max_pages"] = args.max_pages
+    if args.images:
+        spider_args["images"] = "1"
+    return _crawl_and_report(args, args.discovery, spider_args, _crawl_settings(args))
+
+
+#: the demo crawls a local server: politeness delays are lifted for it (and only for it)
+DEMO_SETTINGS: dict[str, object] = {
+    "AUTOTHROTTLE_ENABLED": False,
+    "DOWNLOAD_DELAY": 0,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "ARCHIVER_SITE_HOSTS": [],
+}
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from archiver.replica.process import replica
+
+    with replica("--articles", str(args.articles), "--seed", str(args.seed), "--crawl-delay", "0") as site:
+        print(f"replica of defense.gov with {args.articles} articles at {site.base}/", flush=True)
+        settings = {**DEMO_SETTINGS, **_crawl_settings(args)}
+        return _crawl_and_report(args, "sections", {"site": site.base}, settings)
+
+
+def _run_wacz(args: argparse.Namespace) -> int:
+    from archiver.packaging import package_wacz
+    from archiver.warc.index import WaczError
+
+    try:
+        path = package_wacz(args.dir, args.output)
+    except (RuntimeError, WaczError, OSError) as exc:
+        print(f"archiver wacz: error: {exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {path}")
+    return 0
+
+
 def _usage_error(args: argparse.Namespace, message: str) -> int:
     print(f"archiver {args.command}: error: {message}", file=sys.stderr)
     return EXIT_USAGE
@@ -131,6 +295,9 @@ def build_parser() -> ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
     sub.required = True
     _add_replica(sub)
+    _add_crawl(sub)
+    _add_demo(sub)
+    _add_wacz(sub)
     return parser
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.replica_process import RunningReplica, replica
+from archiver.replica.process import RunningReplica, replica
 
 
 @pytest.fixture(scope="session")

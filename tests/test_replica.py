@@ -21,7 +21,7 @@ import lxml.etree
 import lxml.html
 import pytest
 
-from tests.replica_process import RunningReplica
+from archiver.replica.process import RunningReplica
 
 SCHEMA = json.loads(Path("archiver/schema/article.schema.json").read_text("utf-8"))
 PROVENANCE_FIELDS = {"fetched_at", "warc", "extractor_version"}  # set by the crawl, not the page

@@ -1,9 +1,10 @@
-"""Start the replica server in a subprocess on a free port (shared by tests and benchmarks)."""
+"""Start the replica server in a subprocess on a free port (demo, tests, benchmarks)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+import tempfile
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,16 +40,19 @@ def replica(*args: str, truth_dir: Path | None = None, timeout: float = 60) -> I
     if truth_dir is not None:
         truth_path = truth_dir / "truth.jsonl"
         cmd += ["--dump-truth", str(truth_path)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    errors = tempfile.TemporaryFile(mode="w+")  # a pipe nobody reads could fill up and block it
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True)
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
         if not line.startswith("serving http://127.0.0.1:"):
             proc.kill()
-            _, err = proc.communicate(timeout=timeout)
-            raise RuntimeError(f"replica did not start: {line!r} {err}")
+            proc.wait(timeout=timeout)
+            errors.seek(0)
+            raise RuntimeError(f"replica did not start: {line!r} {errors.read()[-2000:]}")
         yield RunningReplica(line.split()[1].rstrip("/"), proc, truth_path)
     finally:
+        errors.close()
         if proc.poll() is None:
             proc.terminate()
             try:

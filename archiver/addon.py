@@ -1,0 +1,44 @@
+"""Scrapy add-on laying out the output folder from one setting, ``ARCHIVER_OUT_DIR``.
+
+``scrapy crawl sections -s ARCHIVER_OUT_DIR=out`` and ``archiver crawl --out out`` give the same
+folder: ``warc/``, ``indexes/``, ``articles.jsonl`` (Scrapy FEEDS), ``report.json``,
+``failures.jsonl``. Settings given explicitly (``WARC_DIR``, ``FEEDS``...) win.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from scrapy.settings import BaseSettings
+
+from archiver.items import ARTICLE_FIELDS
+
+ARTICLES_FILE = "articles.jsonl"
+REPORT_FILE = "report.json"
+FAILURES_FILE = "failures.jsonl"
+
+
+class OutputLayout:
+    """Fill WARC_DIR, WARC_INDEX_DIR and FEEDS from ARCHIVER_OUT_DIR when they are not set."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        out = settings.get("ARCHIVER_OUT_DIR")
+        if not out:
+            return
+        root = Path(out)
+        self._default(settings, "WARC_DIR", str(root / "warc"))
+        self._default(settings, "WARC_INDEX_DIR", str(root / "indexes"))
+        feed: dict[str, Any] = {
+            "format": "jsonlines",
+            "encoding": "utf-8",
+            "fields": list(ARTICLE_FIELDS),
+            "overwrite": False,
+        }
+        if not settings.getdict("FEEDS"):
+            settings.set("FEEDS", {str(root / ARTICLES_FILE): feed}, priority="addon")
+
+    @staticmethod
+    def _default(settings: BaseSettings, name: str, value: str) -> None:
+        if not settings.get(name):
+            settings.set(name, value, priority=settings.getpriority(name) or "addon")

@@ -1,0 +1,58 @@
+"""Items: plain data that exports and replays (never a Scrapy Response inside)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: the fields of articles.jsonl, in export order (archiver/schema/article.schema.json)
+ARTICLE_FIELDS: tuple[str, ...] = (
+    "url", "canonical_url", "article_id", "content_type", "title", "published", "authors",
+    "body", "images", "videos", "tags", "related", "historical", "fetched_at", "warc",
+    "extractor_version",
+)
+
+
+@dataclass
+class Block:
+    """One text block of the article container, in page order, with what the page says it is.
+
+    ``kind`` is ``"p"`` (paragraph), ``"h"`` (subheading) or a non-body role the extractor
+    recognised (``"caption"``, ``"media-title"``, ``"credit"``, ``"virin"``, ``"player"``,
+    ``"follow"``, ``"notice"``, ``"chrome"``); pipelines decide what reaches ``body``.
+    """
+
+    kind: str
+    text: str
+
+
+@dataclass
+class ArticleItem:
+    """One article: the cleaned record of articles.jsonl plus working fields for the pipelines.
+
+    Only ``ARTICLE_FIELDS`` are exported (``FEED_EXPORT_FIELDS``); ``blocks`` and ``byline`` are
+    the extractor's raw material that pipelines turn into ``body`` and ``authors``.
+    """
+
+    url: str
+    canonical_url: str = ""
+    article_id: str = ""
+    content_type: str = "other"
+    title: str = ""
+    published: str = ""
+    authors: list[str] = field(default_factory=list)
+    body: str = ""
+    images: list[dict[str, str]] = field(default_factory=list)
+    videos: list[dict[str, Any]] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    related: list[dict[str, str]] = field(default_factory=list)
+    historical: bool = False
+    fetched_at: str = ""
+    warc: dict[str, Any] | None = None
+    extractor_version: str = ""
+    blocks: list[Block] = field(default_factory=list)
+    byline: str = ""
+
+    def record(self) -> dict[str, Any]:
+        """The exported record: ``ARTICLE_FIELDS`` only, in schema order."""
+        return {name: getattr(self, name) for name in ARTICLE_FIELDS}

@@ -1,0 +1,70 @@
+"""Listing pages, read by meaning: article links in the main content, their dates, the next page.
+
+Works on the site's listing markup (``div.item`` > ``h3.title a`` + ``time[data-dateap]``) and on
+listings built differently: any link to an ``/Article/<id>/`` URL outside the page chrome
+(header, nav, footer) counts, and its date is the nearest ``time`` / ``.date`` around it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from urllib.parse import urljoin
+
+import lxml.html
+
+from archiver.dates import parse_date
+from archiver.site import ARTICLE_URL
+
+_CHROME = "ancestor::header[not(ancestor::main)] or ancestor::nav or ancestor::footer or " \
+          "ancestor::*[@id='footer' or @id='footer-main' or @id='header-main']"
+_DATE_NODES = ".//time | .//*[contains(concat(' ', normalize-space(@class), ' '), ' date ')]"
+
+
+@dataclass(frozen=True)
+class ListingEntry:
+    url: str
+    published: date | None
+
+
+def listing_entries(html: bytes | str, base_url: str) -> list[ListingEntry]:
+    """Article links of a listing page in page order (each URL once), with their dates."""
+    doc = lxml.html.fromstring(html)
+    entries: dict[str, ListingEntry] = {}
+    for link in doc.xpath(f"//a[@href][not({_CHROME})]"):
+        url = urljoin(base_url, link.get("href").strip())
+        if not ARTICLE_URL.search(url) or url in entries:
+            continue
+        entries[url] = ListingEntry(url, _date_near(link))
+    return list(entries.values())
+
+
+def _date_near(link: lxml.html.HtmlElement) -> date | None:
+    node = link
+    for _ in range(6):  # the listing item holding the link, a few levels up at most
+        node = node.getparent()
+        if node is None:
+            return None
+        for candidate in node.xpath(_DATE_NODES):
+            for text in (candidate.get("datetime"), candidate.get("data-dateago"),
+                         candidate.get("data-dateap"), candidate.text_content()):
+                when = parse_date(text)
+                if when:
+                    return when
+        if len(node.xpath(".//a[@href]")) > 6:  # reached a container of several items
+            return None
+    return None
+
+
+def next_page_url(html: bytes | str, base_url: str) -> str | None:
+    """The listing's next page: ``rel=next``, ``a.next``, or a link whose text is "Next"."""
+    doc = lxml.html.fromstring(html)
+    for xpath in ("//link[@rel='next']/@href", "//a[@rel='next']/@href",
+                  "//a[contains(concat(' ', normalize-space(@class), ' '), ' next ')]/@href",
+                  "//a[normalize-space(translate(., 'NEXT', 'next'))='next' or "
+                  "normalize-space(translate(., 'NEXT', 'next'))='next »' or "
+                  "normalize-space(translate(., 'NEXT', 'next'))='next page']/@href"):
+        found = doc.xpath(xpath)
+        if found and found[0].strip() and not found[0].strip().lower().startswith("javascript:"):
+            return urljoin(base_url, found[0].strip())
+    return None

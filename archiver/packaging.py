@@ -1,0 +1,44 @@
+"""Package an output folder's WARC files into one WACZ (``archive.wacz``) with its pages."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from archiver.addon import ARTICLES_FILE
+from archiver.warc.index import WaczPage, build_wacz
+
+logger = logging.getLogger(__name__)
+
+WACZ_FILE = "archive.wacz"
+
+
+def article_pages(articles_path: Path) -> Iterator[WaczPage]:
+    """One WACZ page per article of ``articles.jsonl`` (url, WARC-Date, title)."""
+    if not articles_path.exists():
+        return
+    with articles_path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            try:
+                record = json.loads(line)
+                yield WaczPage(url=record["url"], ts=record["fetched_at"], title=record.get("title", ""))
+            except (ValueError, KeyError, TypeError):
+                logger.warning("%s:%d: not an article record; left out of pages.jsonl", articles_path, number)
+
+
+def closed_warcs(out_dir: Path) -> list[Path]:
+    return sorted((out_dir / "warc").glob("*.warc.gz"))
+
+
+def package_wacz(out_dir: Path, out_path: Path | None = None) -> Path:
+    """Build ``out_dir/archive.wacz`` from ``out_dir/warc/*.warc.gz`` and ``articles.jsonl``."""
+    warcs = closed_warcs(out_dir)
+    if not warcs:
+        raise RuntimeError(f"no closed WARC files in {out_dir / 'warc'}")
+    target = out_path or out_dir / WACZ_FILE
+    tmp = target.with_name(f".part-{target.name}")
+    build_wacz(warcs, tmp, article_pages(out_dir / ARTICLES_FILE))
+    tmp.replace(target)
+    return target

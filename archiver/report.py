@@ -1,0 +1,160 @@
+"""End-of-crawl outputs: ``failures.jsonl`` (live), ``report.json``, the WACZ.
+
+``failures.jsonl`` gets one line per URL that finally failed (download error after retries, HTTP
+error, an article page that could not be extracted, an item a pipeline dropped), flushed as it
+happens so that nothing is lost if the crawl dies. ``report.json`` sums the crawl up when the
+engine stops, after the WARC files, their indexes and the feed are closed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import DropItem, NotConfigured
+from twisted.python.failure import Failure
+
+from archiver import signals as archiver_signals
+from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+
+class CrawlReport:
+    """Writes failures.jsonl while crawling and report.json (+ archive.wacz) at the end."""
+
+    def __init__(self, crawler: Crawler, out_dir: Path, build_wacz: bool) -> None:
+        self.crawler = crawler
+        self.out_dir = out_dir
+        self.build_wacz = build_wacz
+        self.failures = 0
+        self.started = time.monotonic()
+        self.started_at = datetime.now(UTC)
+        self._failures_file: IO[str] | None = None
+        self.wacz_error = ""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> CrawlReport:
+        out = crawler.settings.get("ARCHIVER_OUT_DIR")
+        if not out:
+            raise NotConfigured("ARCHIVER_OUT_DIR is not set")
+        report = cls(crawler, Path(out), crawler.settings.getbool("ARCHIVER_WACZ"))
+        connect = crawler.signals.connect
+        connect(report.spider_opened, signal=signals.spider_opened)
+        connect(report.item_dropped, signal=signals.item_dropped)
+        connect(report.item_error, signal=signals.item_error)
+        connect(report.spider_error, signal=signals.spider_error)
+        connect(report.url_failed, signal=archiver_signals.url_failed)
+        connect(report.engine_stopped, signal=signals.engine_stopped)
+        return report
+
+    # -- failures -----------------------------------------------------------------------------------
+
+    def spider_opened(self, spider: Spider) -> None:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self._failures_file = (self.out_dir / FAILURES_FILE).open("a", encoding="utf-8", buffering=1)
+
+    def record_failure(self, url: str, reason: str, **extra: Any) -> None:
+        self.failures += 1
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("archiver/failures")
+        line = {"url": url, "reason": reason, "time": datetime.now(UTC).isoformat(), **extra}
+        if self._failures_file is not None:
+            self._failures_file.write(json.dumps(line, ensure_ascii=False) + "\n")
+        logger.warning("failed: %s: %s", url, reason)
+
+    def url_failed(self, url: str, reason: str, status: int | None = None) -> None:
+        extra = {"status": status} if status is not None else {}
+        self.record_failure(url, reason, **extra)
+
+    def item_dropped(self, item: Any, response: Response | None, exception: DropItem) -> None:
+        url = getattr(item, "url", None) or (response.url if response is not None else "")
+        if str(exception).startswith("duplicate"):  # the same article reached twice is not a failure
+            return
+        self.record_failure(url, f"dropped: {exception}")
+
+    def item_error(self, item: Any, response: Response | None, failure: Failure) -> None:
+        url = getattr(item, "url", None) or (response.url if response is not None else "")
+        self.record_failure(url, f"pipeline error: {failure.getErrorMessage()}")
+
+    def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+        self.record_failure(response.url, f"spider error: {failure.type.__name__}: {failure.getErrorMessage()}")
+
+    # -- the end ------------------------------------------------------------------------------------
+
+    def engine_stopped(self) -> None:
+        if self._failures_file is not None:
+            self._failures_file.close()
+        wacz = self._build_wacz() if self.build_wacz else None
+        report = self.summary(wacz)
+        path = self.out_dir / REPORT_FILE
+        tmp = path.with_suffix(".json.part")
+        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+        tmp.replace(path)
+
+    def _build_wacz(self) -> Path | None:
+        from archiver.packaging import package_wacz
+
+        try:
+            return package_wacz(self.out_dir)
+        except (OSError, RuntimeError) as exc:
+            self.wacz_error = str(exc)
+            logger.error("could not build the WACZ: %s", exc, exc_info=True)
+            return None
+
+    def summary(self, wacz: Path | None) -> dict[str, Any]:
+        assert self.crawler.stats is not None
+        stats = self.crawler.stats.get_stats()
+        by_status = {
+            key.rsplit("/", 1)[1]: value for key, value in stats.items()
+            if key.startswith("downloader/response_status_count/")
+        }
+        return {
+            "spider": getattr(self.crawler.spider, "name", ""),
+            "site": getattr(self.crawler.spider, "site", "") or self.crawler.settings.get("ARCHIVER_SITE"),
+            "started": self.started_at.isoformat(),
+            "finished": datetime.now(UTC).isoformat(),
+            "duration_seconds": round(time.monotonic() - self.started, 3),
+            "finish_reason": stats.get("finish_reason", ""),
+            "counts": {
+                "requests": stats.get("downloader/request_count", 0),
+                "responses": stats.get("downloader/response_count", 0),
+                "responses_by_status": by_status,
+                "articles": stats.get("item_scraped_count", 0),
+                "dropped": stats.get("item_dropped_count", 0),
+                "retries": stats.get("retry/count", 0),
+                "failures": self.failures,
+                "warc_records": {k.rsplit("/", 1)[1]: v for k, v in stats.items()
+                                 if k.startswith("warc/records/")},
+            },
+            "bytes": {
+                "received": stats.get("downloader/response_bytes", 0),
+                "warc": stats.get("warc/bytes", 0),
+            },
+            "errors": {k: v for k, v in stats.items()
+                       if "error" in k or "exception" in k or k.startswith("archiver/failures")},
+            "outputs": {
+                "warc": "warc/",
+                "indexes": "indexes/",
+                "articles": ARTICLES_FILE,
+                "failures": FAILURES_FILE,
+                "wacz": wacz.name if wacz else None,
+                "wacz_error": self.wacz_error or None,
+            },
+            "stats": {k: v for k, v in stats.items() if isinstance(v, (int, float, str))},
+        }
+
+
+def fail(crawler: Crawler, request: Request, reason: str, status: int | None = None) -> None:
+    """Announce that ``request`` finally failed (spiders' errbacks call this)."""
+    crawler.signals.send_catch_log(signal=archiver_signals.url_failed, url=request.url,
+                                   reason=reason, status=status)

@@ -1,0 +1,89 @@
+"""Scrapy settings of the archiver: one place for every default (see docs/settings.md).
+
+Our own settings are namespaced ``ARCHIVER_*`` (crawl behaviour, output) and ``WARC_*`` (the raw
+archive). Defaults are polite for the real site; ``archiver demo`` lifts delays for the local
+replica only.
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "archiver"
+SPIDER_MODULES = ["spiders"]
+NEWSPIDER_MODULE = "spiders"
+ADDONS = {"archiver.addon.OutputLayout": 0}
+
+# -- what and where ---------------------------------------------------------------------------------
+#: site to crawl (scheme + host); the real site by default
+ARCHIVER_SITE = "https://www.defense.gov"
+#: output folder: warc/, indexes/, articles.jsonl, report.json, failures.jsonl (empty: no outputs)
+ARCHIVER_OUT_DIR = ""
+#: hosts the crawl may fetch from besides the site's own host
+ARCHIVER_SITE_HOSTS = ["defense.gov", "war.gov", "archive.defense.gov"]
+#: also archive the full-size photos of every article (from media.defense.gov)
+ARCHIVER_IMAGES = False
+#: build a WACZ (archive.wacz with pages.jsonl) when the crawl ends
+ARCHIVER_WACZ = True
+#: seconds between progress lines (0: none); lines go to stderr
+ARCHIVER_PROGRESS_INTERVAL = 0.0
+
+# -- politeness -------------------------------------------------------------------------------------
+ARCHIVER_USER_AGENT = "defense-news-archiver/0.1"
+#: contact URL put in the User-Agent so the site's operators can reach the crawl's owner
+ARCHIVER_CONTACT_URL = "https://github.com/defense-news-archiver/archiver"
+#: set to replace the whole User-Agent string (empty: ARCHIVER_USER_AGENT (+ARCHIVER_CONTACT_URL))
+USER_AGENT = ""
+ROBOTSTXT_OBEY = True
+ROBOTSTXT_USER_AGENT = "defense-news-archiver"
+#: honour robots.txt Crawl-delay (Scrapy alone ignores it)
+ARCHIVER_OBEY_CRAWL_DELAY = True
+#: never wait longer than this between requests, whatever robots.txt says
+ARCHIVER_CRAWL_DELAY_MAX = 60.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 60.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_DELAY = 1.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
+COOKIES_ENABLED = False
+DOWNLOAD_TIMEOUT = 60
+DOWNLOAD_MAXSIZE = 32 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 8 * 1024 * 1024
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REDIRECT_MAX_TIMES = 10
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
+    "archiver.politeness.ContactUserAgentMiddleware": 500,
+    "archiver.politeness.CrawlDelayMiddleware": 120,
+    # 950: sees every response before redirect (600), decompression (590) and retry (550) handle it,
+    # so the WARC gets the bytes as sent (see docs/warc.md)
+    "archiver.warc.middleware.WarcMiddleware": 950,
+}
+
+EXTENSIONS = {
+    "archiver.report.CrawlReport": 0,
+    "archiver.progress.ProgressLine": 0,
+}
+
+# -- the raw archive --------------------------------------------------------------------------------
+#: folder of the WARC files (set by ARCHIVER_OUT_DIR to <out>/warc; empty: no WARC)
+WARC_DIR = ""
+#: file name prefix: <prefix>-<timestamp>-<serial>-<worker>.warc.gz
+WARC_PREFIX = "defense-news"
+#: roll over to a new file past this many bytes
+WARC_MAX_SIZE = 1_000_000_000
+#: zlib level of each record's gzip member (warcio's own is 9; 6 is twice as fast for +0.5 % size)
+WARC_GZIP_LEVEL = 6
+#: folder of the CDXJ indexes (set by ARCHIVER_OUT_DIR to <out>/indexes)
+WARC_INDEX_DIR = ""
+
+# -- the cleaned feed -------------------------------------------------------------------------------
+FEED_EXPORT_ENCODING = "utf-8"
+
+# -- engine -----------------------------------------------------------------------------------------
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+LOG_LEVEL = "INFO"
+TELNETCONSOLE_ENABLED = False

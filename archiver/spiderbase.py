@@ -1,0 +1,121 @@
+"""What every archiver spider shares: arguments, article handling, failures.
+
+Spiders only discover URLs; an article response becomes an ``ArticleItem`` through the
+framework-free extractor, and the item pipelines clean it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.http import Response
+from scrapy.spidermiddlewares.httperror import HttpError
+from twisted.python.failure import Failure
+
+from archiver.dates import parse_date
+from archiver.items import ArticleItem
+from archiver.report import fail
+from archiver.site import DEFAULT_SITE, normalise_site
+
+logger = logging.getLogger(__name__)
+
+META_ARTICLE = "archiver_article"  # request.meta flag: this URL is expected to be an article
+
+
+def _date_arg(name: str, value: str | None) -> date | None:
+    if value in (None, ""):
+        return None
+    parsed = parse_date(value)
+    if parsed is None or parsed.isoformat() != str(value).strip()[:10]:
+        raise ValueError(f"{name}: not a date (YYYY-MM-DD): {value!r}")
+    return parsed
+
+
+def _bool_arg(value: Any) -> bool:
+    return str(value).strip().lower() in {"1", "true", "yes", "on"}
+
+
+class ArchiverSpider(scrapy.Spider):
+    """Base of the archiver's spiders. Arguments (``-a name=value``): ``site``, ``since``,
+    ``until`` (YYYY-MM-DD), ``images`` (1: also archive full-size photos)."""
+
+    def __init__(self, site: str | None = None, since: str | None = None, until: str | None = None,
+                 images: str | bool | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.site = normalise_site(site) if site else ""
+        self.since = _date_arg("since", since)
+        self.until = _date_arg("until", until)
+        if self.since and self.until and self.since > self.until:
+            raise ValueError(f"since ({self.since}) is after until ({self.until})")
+        self.images = _bool_arg(images) if images is not None else None
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArchiverSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        assert isinstance(spider, ArchiverSpider)
+        settings = crawler.settings
+        spider.site = spider.site or normalise_site(settings.get("ARCHIVER_SITE") or DEFAULT_SITE)
+        if spider.images is None:
+            spider.images = settings.getbool("ARCHIVER_IMAGES")
+        host = urlsplit(spider.site).hostname or ""
+        spider.allowed_domains = [host, *settings.getlist("ARCHIVER_SITE_HOSTS")]
+        return spider
+
+    # -- dates --------------------------------------------------------------------------------------
+
+    def too_new(self, when: date | None) -> bool:
+        return bool(self.until and when and when > self.until)
+
+    def too_old(self, when: date | None) -> bool:
+        return bool(self.since and when and when < self.since)
+
+    # -- articles -----------------------------------------------------------------------------------
+
+    def article_request(self, url: str, **kwargs: Any) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
+                              meta={META_ARTICLE: True}, **kwargs)
+
+    def parse_article(self, response: Response) -> Iterator[Any]:
+        from archiver.extract import extract_article
+
+        fetched_at = response.meta.get("warc_date") or ""
+        headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
+        item = extract_article(response.url, response.body, headers, fetched_at=fetched_at)
+        if item is None:
+            fail(self.crawler, response.request or scrapy.Request(response.url),
+                 "not an article page (no article container found)", response.status)
+            return
+        item.warc = response.meta.get("warc")
+        if self.too_new(parse_date(item.published)) or self.too_old(parse_date(item.published)):
+            logger.debug("out of the date range: %s (%s)", response.url, item.published)
+            self.crawler.stats.inc_value("archiver/articles/out_of_range")  # type: ignore[union-attr]
+            return
+        yield item
+        if self.images:
+            for image in item.images:
+                if image.get("src"):
+                    yield scrapy.Request(image["src"], callback=self.parse_image, errback=self.on_error,
+                                         priority=-1)
+
+    def parse_image(self, response: Response) -> None:
+        """Photos are archived (WARC) only: nothing to extract."""
+        self.crawler.stats.inc_value("archiver/images/archived")  # type: ignore[union-attr]
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request  # type: ignore[attr-defined]
+        if failure.check(HttpError):
+            response = failure.value.response
+            if self.ignore_http_error(response):
+                return
+            fail(self.crawler, request, f"HTTP {response.status}", response.status)
+            return
+        fail(self.crawler, request, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+
+    def ignore_http_error(self, response: Response) -> bool:
+        """Whether an HTTP error response is an expected outcome rather than a failure."""
+        return False

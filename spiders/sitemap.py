@@ -1,0 +1,38 @@
+"""XML sitemaps (index + children), through Scrapy's own ``SitemapSpider``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from scrapy.spiders import SitemapSpider as ScrapySitemapSpider
+
+from archiver.dates import parse_date
+from archiver.spiderbase import META_ARTICLE, ArchiverSpider
+
+
+class SitemapSpider(ArchiverSpider, ScrapySitemapSpider):
+    """Archives every article URL of ``<site>/sitemap.xml`` (and the sitemaps it lists).
+    Arguments: ``since``/``until`` (by ``lastmod``)."""
+
+    name = "sitemap"
+    sitemap_rules = [(r"/Article/\d+", "parse_article")]
+    sitemap_follow = [r".*"]
+
+    async def start(self) -> Any:
+        self.sitemap_urls = [self.site + "/sitemap.xml"]
+        async for request in super().start():
+            yield request
+
+    def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+        for entry in entries:
+            when = parse_date(entry.get("lastmod"))
+            if self.too_new(when) or self.too_old(when):
+                continue
+            yield entry
+
+    def _parse_sitemap(self, response: Any) -> Any:
+        for request in super()._parse_sitemap(response):
+            if request.callback == self.parse_article:
+                request = request.replace(errback=self.on_error, meta={**request.meta, META_ARTICLE: True})
+            yield request
