@@ -80,7 +80,8 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
         f"  pages      {counts['responses']} fetched ({statuses or 'none'}), {counts['retries']} retries",
         f"  articles   {counts['articles']} in {out / ARTICLES_FILE}"
         + (f" ({counts['dropped']} dropped)" if counts["dropped"] else ""),
-        f"  failures   {counts['failures']}" + (f" (see {out / FAILURES_FILE})" if counts["failures"] else ""),
+        f"  failures   {counts['failures']}"
+        + (f" (see {out / FAILURES_FILE})" if counts["failures"] else ""),
         f"  WARC       {len(warcs)} file(s), {size['warc'] / 1e6:.1f} MB in {out / 'warc'} ({records})",
         f"  received   {size['received'] / 1e6:.1f} MB",
         f"  indexes    {out / 'indexes'}",

@@ -16,7 +16,7 @@ _ISO = re.compile(r"\b(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2}))?
 
 def parse_date(text: str | None) -> date | None:
     """The first date found in ``text`` (ISO, AP style or RFC 2822), or None; never raises."""
-    return _parse(text, want_datetime=False)  # type: ignore[return-value]
+    return _parse(text, want_datetime=False)
 
 
 def parse_datetime(text: str | None) -> datetime | None:

@@ -64,7 +64,7 @@ def next_page_url(html: bytes | str, base_url: str) -> str | None:
                   "//a[normalize-space(translate(., 'NEXT', 'next'))='next' or "
                   "normalize-space(translate(., 'NEXT', 'next'))='next »' or "
                   "normalize-space(translate(., 'NEXT', 'next'))='next page']/@href"):
-        found = doc.xpath(xpath)
-        if found and found[0].strip() and not found[0].strip().lower().startswith("javascript:"):
-            return urljoin(base_url, found[0].strip())
+        found = [str(href).strip() for href in doc.xpath(xpath)]
+        if found and found[0] and not found[0].lower().startswith("javascript:"):
+            return urljoin(base_url, found[0])
     return None

@@ -87,7 +87,8 @@ class CrawlReport:
         self.record_failure(url, f"pipeline error: {failure.getErrorMessage()}")
 
     def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
-        self.record_failure(response.url, f"spider error: {failure.type.__name__}: {failure.getErrorMessage()}")
+        error = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
+        self.record_failure(response.url, f"spider error: {error}")
 
     # -- the end ------------------------------------------------------------------------------------
 

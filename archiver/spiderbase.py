@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
@@ -18,7 +18,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archiver.dates import parse_date
-from archiver.items import ArticleItem
 from archiver.report import fail
 from archiver.site import DEFAULT_SITE, normalise_site
 
@@ -44,6 +43,8 @@ class ArchiverSpider(scrapy.Spider):
     """Base of the archiver's spiders. Arguments (``-a name=value``): ``site``, ``since``,
     ``until`` (YYYY-MM-DD), ``images`` (1: also archive full-size photos)."""
 
+    allowed_domains: list[str]
+
     def __init__(self, site: str | None = None, since: str | None = None, until: str | None = None,
                  images: str | bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -55,15 +56,14 @@ class ArchiverSpider(scrapy.Spider):
         self.images = _bool_arg(images) if images is not None else None
 
     @classmethod
-    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> ArchiverSpider:
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> Self:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        assert isinstance(spider, ArchiverSpider)
         settings = crawler.settings
         spider.site = spider.site or normalise_site(settings.get("ARCHIVER_SITE") or DEFAULT_SITE)
         if spider.images is None:
             spider.images = settings.getbool("ARCHIVER_IMAGES")
         host = urlsplit(spider.site).hostname or ""
-        spider.allowed_domains = [host, *settings.getlist("ARCHIVER_SITE_HOSTS")]
+        spider.allowed_domains = [host, *settings.getlist("ARCHIVER_SITE_HOSTS")]  # OffsiteMiddleware
         return spider
 
     # -- dates --------------------------------------------------------------------------------------
@@ -93,7 +93,7 @@ class ArchiverSpider(scrapy.Spider):
         item.warc = response.meta.get("warc")
         if self.too_new(parse_date(item.published)) or self.too_old(parse_date(item.published)):
             logger.debug("out of the date range: %s (%s)", response.url, item.published)
-            self.crawler.stats.inc_value("archiver/articles/out_of_range")  # type: ignore[union-attr]
+            self._count("archiver/articles/out_of_range")
             return
         yield item
         if self.images:
@@ -104,17 +104,22 @@ class ArchiverSpider(scrapy.Spider):
 
     def parse_image(self, response: Response) -> None:
         """Photos are archived (WARC) only: nothing to extract."""
-        self.crawler.stats.inc_value("archiver/images/archived")  # type: ignore[union-attr]
+        self._count("archiver/images/archived")
+
+    def _count(self, key: str) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key)
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
-        if failure.check(HttpError):
-            response = failure.value.response
+        error = failure.value
+        if isinstance(error, HttpError):
+            response = error.response
             if self.ignore_http_error(response):
                 return
             fail(self.crawler, request, f"HTTP {response.status}", response.status)
             return
-        fail(self.crawler, request, f"{failure.type.__name__}: {failure.getErrorMessage()}")
+        fail(self.crawler, request, f"{type(error).__name__}: {failure.getErrorMessage()}")
 
     def ignore_http_error(self, response: Response) -> bool:
         """Whether an HTTP error response is an expected outcome rather than a failure."""

@@ -44,6 +44,6 @@ class IdsSpider(ArchiverSpider):
 
     def ignore_http_error(self, response: Response) -> bool:
         if response.status == 404 and self.ids:
-            self.crawler.stats.inc_value("archiver/ids/missing")  # type: ignore[union-attr]
+            self._count("archiver/ids/missing")
             return True
         return False

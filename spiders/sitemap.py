@@ -16,8 +16,8 @@ class SitemapSpider(ArchiverSpider, ScrapySitemapSpider):
     Arguments: ``since``/``until`` (by ``lastmod``)."""
 
     name = "sitemap"
-    sitemap_rules = [(r"/Article/\d+", "parse_article")]
-    sitemap_follow = [r".*"]
+    sitemap_rules = [(r"/Article/\d+", "parse_article")]  # noqa: RUF012 (Scrapy's own attribute)
+    sitemap_follow = [r".*"]  # noqa: RUF012
 
     async def start(self) -> Any:
         self.sitemap_urls = [self.site + "/sitemap.xml"]

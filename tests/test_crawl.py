@@ -16,15 +16,27 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archiver.replica.process import RunningReplica
 
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", "-s",
-        "CONCURRENT_REQUESTS_PER_DOMAIN=8", "--progress", "0"]
+FAST = [
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+    "--progress",
+    "0",
+]
 VENV_BIN = Path(sys.executable).parent
+Crawled = tuple[Path, subprocess.CompletedProcess[str]]
 
 
 def crawl(out: Path, site: str, *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "archiver", "crawl", "--site", site, "--out", str(out), *FAST, *args],
-        capture_output=True, text=True, timeout=timeout)
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def records(out: Path) -> list[dict]:
@@ -36,38 +48,51 @@ def records(out: Path) -> list[dict]:
             for record in iterator:
                 headers = dict(record.rec_headers.headers)
                 payload = record.raw_stream.read()  # the HTTP body as stored, not decoded
-                found.append({"file": path.name, "offset": iterator.get_record_offset(),
-                              "length": iterator.get_record_length(), "type": record.rec_type,
-                              "uri": headers.get("WARC-Target-URI", ""), "headers": headers,
-                              "status": record.http_headers.get_statuscode() if record.http_headers else None,
-                              "payload": payload})
+                found.append(
+                    {
+                        "file": path.name,
+                        "offset": iterator.get_record_offset(),
+                        "length": iterator.get_record_length(),
+                        "type": record.rec_type,
+                        "uri": headers.get("WARC-Target-URI", ""),
+                        "headers": headers,
+                        "status": record.http_headers.get_statuscode() if record.http_headers else None,
+                        "payload": payload,
+                    }
+                )
     return found
 
 
 @pytest.fixture(scope="module")
-def crawl300(replica300: RunningReplica, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+def crawl300(
+    replica300: RunningReplica, tmp_path_factory: pytest.TempPathFactory
+) -> Crawled:
     out = tmp_path_factory.mktemp("crawl300")
     result = crawl(out, replica300.base)
     return out, result
 
 
-def test_crawl_exits_0_and_prints_a_summary(crawl300: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_crawl_exits_0_and_prints_a_summary(crawl300: Crawled) -> None:
     out, result = crawl300
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "articles" in result.stdout and "failures   0" in result.stdout
+    assert "articles" in result.stdout
+    assert "failures   0" in result.stdout
     for name in ("warc", "indexes", "articles.jsonl", "report.json", "failures.jsonl", "archive.wacz"):
         assert (out / name).exists(), name
 
 
-def test_every_article_fetched_exactly_once(crawl300: tuple[Path, subprocess.CompletedProcess[str]],
-                                            replica300: RunningReplica) -> None:
+def test_every_article_fetched_exactly_once(
+    crawl300: Crawled, replica300: RunningReplica
+) -> None:
     out, _ = crawl300
     fetched = Counter(r["uri"] for r in records(out) if r["type"] in {"response", "revisit"})
     for record in replica300.truth():
         assert fetched[record["url"]] == 1, record["url"]
 
 
-def test_every_response_has_one_request_record(crawl300: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_every_response_has_one_request_record(
+    crawl300: Crawled,
+) -> None:
     out, _ = crawl300
     found = records(out)
     requests = {r["headers"]["WARC-Record-ID"]: r for r in found if r["type"] == "request"}
@@ -81,15 +106,24 @@ def test_every_response_has_one_request_record(crawl300: tuple[Path, subprocess.
     assert report["counts"]["responses"] == len(responses)
 
 
-def test_robots_txt_and_listings_are_archived(crawl300: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_robots_txt_and_listings_are_archived(
+    crawl300: Crawled,
+) -> None:
     out, _ = crawl300
     paths = {urlsplit(r["uri"]).path for r in records(out) if r["type"] == "response"}
     assert "/robots.txt" in paths
-    assert {"/News/News-Stories/", "/News/Releases/", "/News/Transcripts/", "/News/Speeches/",
-            "/News/Contracts/", "/News/Feature-Stories/", "/News/Advisories/"} <= paths
+    assert {
+        "/News/News-Stories/",
+        "/News/Releases/",
+        "/News/Transcripts/",
+        "/News/Speeches/",
+        "/News/Contracts/",
+        "/News/Feature-Stories/",
+        "/News/Advisories/",
+    } <= paths
 
 
-def test_bodies_are_kept_content_encoded(crawl300: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_bodies_are_kept_content_encoded(crawl300: Crawled) -> None:
     out, _ = crawl300
     pages = [r for r in records(out) if r["type"] == "response" and "/Article/" in r["uri"]]
     assert pages
@@ -98,27 +132,40 @@ def test_bodies_are_kept_content_encoded(crawl300: tuple[Path, subprocess.Comple
         assert b"<html" in gzip.decompress(page["payload"])[:200]
 
 
-def test_warcs_pass_warcio_check(crawl300: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_warcs_pass_warcio_check(crawl300: Crawled) -> None:
     out, _ = crawl300
     warcs = sorted((out / "warc").glob("*.warc.gz"))
-    assert warcs and not list((out / "warc").glob("*.open"))
-    result = subprocess.run([str(VENV_BIN / "warcio"), "check", "-v", *map(str, warcs)],
-                            capture_output=True, text=True, timeout=300)
+    assert warcs
+    assert not list((out / "warc").glob("*.open"))
+    result = subprocess.run(
+        [str(VENV_BIN / "warcio"), "check", "-v", *map(str, warcs)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_wacz_validates(crawl300: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_wacz_validates(crawl300: Crawled) -> None:
     out, _ = crawl300
-    result = subprocess.run([str(VENV_BIN / "wacz"), "validate", "-f", str(out / "archive.wacz")],
-                            capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(VENV_BIN / "wacz"), "validate", "-f", str(out / "archive.wacz")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_cdxj_lines_point_at_their_records(crawl300: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+def test_cdxj_lines_point_at_their_records(crawl300: Crawled) -> None:
     out, _ = crawl300
     by_location = {(r["file"], r["offset"]): r for r in records(out)}
-    lines = [line for path in sorted((out / "indexes").glob("*.cdxj"))
-             for line in path.read_text().splitlines() if line.strip()]
+    lines = [
+        line
+        for path in sorted((out / "indexes").glob("*.cdxj"))
+        for line in path.read_text().splitlines()
+        if line.strip()
+    ]
     assert len(lines) == sum(1 for r in by_location.values() if r["type"] in {"response", "revisit"})
     for line in lines:
         fields = json.loads(line.split(" ", 2)[2])
@@ -127,11 +174,21 @@ def test_cdxj_lines_point_at_their_records(crawl300: tuple[Path, subprocess.Comp
         assert record["length"] == int(fields["length"])
 
 
-def test_crawl_delay_from_robots_is_honoured(fresh_replica: Callable[..., RunningReplica], tmp_path: Path) -> None:
+def test_crawl_delay_from_robots_is_honoured(
+    fresh_replica: Callable[..., RunningReplica], tmp_path: Path
+) -> None:
     running = fresh_replica("--articles", "10", "--crawl-delay", "1")
     ids = "1000000-1000040"
-    result = crawl(tmp_path / "out", running.base, "--discovery", "ids", "--ids", ids,
-                   "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4")
+    result = crawl(
+        tmp_path / "out",
+        running.base,
+        "--discovery",
+        "ids",
+        "--ids",
+        ids,
+        "-s",
+        "CONCURRENT_REQUESTS_PER_DOMAIN=4",
+    )
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert result.returncode == 0, result.stdout + result.stderr
     assert report["stats"]["archiver/crawl_delay/127.0.0.1"] == 1
@@ -141,8 +198,9 @@ def test_crawl_delay_from_robots_is_honoured(fresh_replica: Callable[..., Runnin
 
 
 @pytest.mark.parametrize("discovery", ["rss", "sitemap"])
-def test_other_discovery_strategies_find_articles(discovery: str, replica300: RunningReplica,
-                                                  tmp_path: Path) -> None:
+def test_other_discovery_strategies_find_articles(
+    discovery: str, replica300: RunningReplica, tmp_path: Path
+) -> None:
     result = crawl(tmp_path / "out", replica300.base, "--discovery", discovery)
     assert result.returncode == 0, result.stdout + result.stderr
     fetched = {r["uri"] for r in records(tmp_path / "out") if r["type"] == "response"}
@@ -152,7 +210,12 @@ def test_other_discovery_strategies_find_articles(discovery: str, replica300: Ru
         assert articles == truth.keys()
     else:  # the five feeds, newest 100 items each
         assert {truth[u]["content_type"] for u in articles} == {
-            "news-story", "transcript", "release", "contract", "feature"}
+            "news-story",
+            "transcript",
+            "release",
+            "contract",
+            "feature",
+        }
 
 
 def test_ids_follow_legacy_redirects(replica300: RunningReplica, tmp_path: Path) -> None:
@@ -193,29 +256,57 @@ def test_max_pages_and_sections(replica300: RunningReplica, tmp_path: Path) -> N
 def test_plain_scrapy_crawl_works_too(replica300: RunningReplica, tmp_path: Path) -> None:
     out = tmp_path / "out"
     result = subprocess.run(
-        [str(VENV_BIN / "scrapy"), "crawl", "sections", "-a", f"site={replica300.base}",
-         "-a", "sections=advisories", "-s", f"ARCHIVER_OUT_DIR={out}", "-s", "AUTOTHROTTLE_ENABLED=False",
-         "-s", "DOWNLOAD_DELAY=0"],
-        capture_output=True, text=True, timeout=300, cwd=Path(__file__).parent.parent)
+        [
+            str(VENV_BIN / "scrapy"),
+            "crawl",
+            "sections",
+            "-a",
+            f"site={replica300.base}",
+            "-a",
+            "sections=advisories",
+            "-s",
+            f"ARCHIVER_OUT_DIR={out}",
+            "-s",
+            "AUTOTHROTTLE_ENABLED=False",
+            "-s",
+            "DOWNLOAD_DELAY=0",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=Path(__file__).parent.parent,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert list((out / "warc").glob("*.warc.gz"))
     assert json.loads((out / "report.json").read_text())["counts"]["failures"] == 0
 
 
-@pytest.mark.parametrize("args", [
-    ["--site", "ftp://example.org"], ["--since", "2020-13-01"], ["--sections", "weather"],
-    ["--max-pages", "0"], ["--discovery", "ids"], ["--ids", "5"],
-    ["--since", "2021-01-01", "--until", "2020-01-01"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--site", "ftp://example.org"],
+        ["--since", "2020-13-01"],
+        ["--sections", "weather"],
+        ["--max-pages", "0"],
+        ["--discovery", "ids"],
+        ["--ids", "5"],
+        ["--since", "2021-01-01", "--until", "2020-01-01"],
+    ],
+)
 def test_bad_crawl_options_exit_2(args: list[str], tmp_path: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "archiver", "crawl", "--out", str(tmp_path / "o"), *args],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "archiver", "crawl", "--out", str(tmp_path / "o"), *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2, result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_refuses_to_mix_two_crawls_in_one_folder(crawl300: tuple[Path, subprocess.CompletedProcess[str]],
-                                                 replica300: RunningReplica) -> None:
+def test_refuses_to_mix_two_crawls_in_one_folder(
+    crawl300: Crawled, replica300: RunningReplica
+) -> None:
     out, _ = crawl300
     result = crawl(out, replica300.base)
     assert result.returncode == 2

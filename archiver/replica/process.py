@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import subprocess
-import tempfile
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -40,23 +40,27 @@ def replica(*args: str, truth_dir: Path | None = None, timeout: float = 60) -> I
     if truth_dir is not None:
         truth_path = truth_dir / "truth.jsonl"
         cmd += ["--dump-truth", str(truth_path)]
-    errors = tempfile.TemporaryFile(mode="w+")  # a pipe nobody reads could fill up and block it
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True)
-    try:
-        assert proc.stdout is not None
-        line = proc.stdout.readline()
-        if not line.startswith("serving http://127.0.0.1:"):
-            proc.kill()
-            proc.wait(timeout=timeout)
-            errors.seek(0)
-            raise RuntimeError(f"replica did not start: {line!r} {errors.read()[-2000:]}")
-        yield RunningReplica(line.split()[1].rstrip("/"), proc, truth_path)
-    finally:
-        errors.close()
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
+    # stderr to a file: a pipe nobody reads could fill up and block the server
+    with tempfile.TemporaryFile(mode="w+") as errors:
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors, text=True)
+        try:
+            assert proc.stdout is not None
+            line = proc.stdout.readline()
+            if not line.startswith("serving http://127.0.0.1:"):
                 proc.kill()
-                proc.wait()
+                proc.wait(timeout=timeout)
+                errors.seek(0)
+                raise RuntimeError(f"replica did not start: {line!r} {errors.read()[-2000:]}")
+            yield RunningReplica(line.split()[1].rstrip("/"), proc, truth_path)
+        finally:
+            _stop(proc)
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
