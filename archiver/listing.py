@@ -7,14 +7,15 @@ listings built differently: any link to an ``/Article/<id>/`` URL outside the pa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import lxml.html
 
 from archiver.dates import parse_date
-from archiver.site import ARTICLE_URL
+from archiver.site import ARTICLE_URL, NOT_NEWS
 
 _CHROME = "ancestor::header[not(ancestor::main)] or ancestor::nav or ancestor::footer or " \
           "ancestor::*[@id='footer' or @id='footer-main' or @id='header-main']"
@@ -27,13 +28,24 @@ class ListingEntry:
     published: date | None
 
 
-def listing_entries(html: bytes | str, base_url: str) -> list[ListingEntry]:
-    """Article links of a listing page in page order (each URL once), with their dates."""
+def on_hosts(url: str, hosts: Iterable[str]) -> bool:
+    """Whether ``url``'s host is one of ``hosts`` or a subdomain of one."""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == h or host.endswith("." + h) for h in hosts)
+
+
+def listing_entries(html: bytes | str, base_url: str, hosts: Iterable[str] = ()) -> list[ListingEntry]:
+    """News article links of a listing page in page order (each URL once), with their dates.
+
+    Only links on ``hosts`` count (default: the listing's own host): the site's pages also link
+    to articles of other DoD sites (af.mil, navy.mil...), which are not this site's news.
+    """
     doc = lxml.html.fromstring(html)
+    hosts = list(hosts) or [urlsplit(base_url).hostname or ""]
     entries: dict[str, ListingEntry] = {}
     for link in doc.xpath(f"//a[@href][not({_CHROME})]"):
         url = urljoin(base_url, link.get("href").strip())
-        if not ARTICLE_URL.search(url) or url in entries:
+        if not ARTICLE_URL.search(url) or NOT_NEWS.search(url) or url in entries or not on_hosts(url, hosts):
             continue
         entries[url] = ListingEntry(url, _date_near(link))
     return list(entries.values())

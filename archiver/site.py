@@ -30,6 +30,8 @@ RSS_CONTENT_TYPES: dict[str, int] = {
 }
 RSS_PATH = "/DesktopModules/ArticleCS/RSS.ashx?ContentType={code}&Site=945&max={max}"
 
+#: article URLs of the site that are not news (biographies, ...)
+NOT_NEWS = re.compile(r"/Biographies?/", re.I)
 ARTICLE_URL = re.compile(r"/Article/(\d+)(?:/|$)|[?&](?:ID|TranscriptID)=(\d+)", re.I)
 
 

@@ -41,7 +41,7 @@ class SectionsSpider(ArchiverSpider):
                               cb_kwargs={"section": section, "page": page}, priority=10)
 
     def parse_listing(self, response: Response, section: str, page: int) -> Iterator[Any]:
-        entries = listing_entries(response.body, response.url)
+        entries = listing_entries(response.body, response.url, self.allowed_domains)
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value(f"archiver/listing/pages/{section}")
