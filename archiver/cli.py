@@ -218,12 +218,18 @@ def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
 def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[str, object],
                       settings: dict[str, object]) -> int:
     from archiver.crawl import CrawlJob, OutputExistsError, prepare_output, print_summary, run, succeeded
+    from archiver.lock import EXIT_LOCKED, CrawlLock, LockedError
 
     try:
-        prepare_output(args.out, args.overwrite)
-    except OutputExistsError as exc:
-        return _usage_error(args, str(exc))
-    report = run(CrawlJob(spider, args.out, spider_args, settings))
+        with CrawlLock(args.out):
+            try:
+                prepare_output(args.out, args.overwrite)
+            except OutputExistsError as exc:
+                return _usage_error(args, str(exc))
+            report = run(CrawlJob(spider, args.out, spider_args, settings))
+    except LockedError as exc:
+        print(f"archiver {args.command}: {exc}", file=sys.stderr)
+        return EXIT_LOCKED
     print_summary(report, args.out)
     return 0 if succeeded(report) else 1
 

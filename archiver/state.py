@@ -1,0 +1,124 @@
+"""Crawl state for incremental runs: what was fetched before, in SQLite.
+
+One row per URL: the validators the server gave (``ETag``, ``Last-Modified``), the payload
+digest and WARC location of the last full capture (so a later identical fetch is archived as a
+``revisit`` pointing at it), the article id and a digest of the cleaned record (so "updated"
+means the article changed, not that a page's boilerplate did), first/last seen, and when it
+went missing. The database lives in the output folder by default (``state.sqlite``); one crawl
+at a time uses it (see ``archiver.lock``). SQLite is not safe to share across machines: see
+docs/distributed.md.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS captures (
+    url TEXT PRIMARY KEY,
+    article_id TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    payload_digest TEXT,
+    record_digest TEXT,
+    warc_filename TEXT,
+    warc_offset INTEGER,
+    warc_length INTEGER,
+    warc_record_id TEXT,
+    warc_date TEXT,
+    status INTEGER,
+    first_seen TEXT NOT NULL,
+    last_seen TEXT NOT NULL,
+    gone_since TEXT
+);
+CREATE INDEX IF NOT EXISTS captures_article ON captures(article_id);
+"""
+
+PROVENANCE_FIELDS = frozenset({"fetched_at", "warc", "extractor_version", "change", "url"})
+
+
+@dataclass(frozen=True)
+class KnownCapture:
+    url: str
+    article_id: str | None
+    etag: str | None
+    last_modified: str | None
+    payload_digest: str | None
+    record_digest: str | None
+    warc_filename: str | None
+    warc_offset: int | None
+    warc_length: int | None
+    warc_record_id: str | None
+    warc_date: str | None
+    status: int | None
+    first_seen: str
+    last_seen: str
+    gone_since: str | None
+
+    def prior_capture(self) -> dict[str, str]:
+        """What a revisit record needs of this capture (``WARC-Refers-To*``)."""
+        prior = {"target_uri": self.url}
+        if self.warc_date:
+            prior["date"] = self.warc_date
+        if self.warc_record_id:
+            prior["record_id"] = self.warc_record_id
+        if self.payload_digest:
+            prior["payload_digest"] = self.payload_digest
+        return prior
+
+
+def record_digest(record: dict[str, Any]) -> str:
+    """Digest of a cleaned record's content (not where or when it was fetched)."""
+    content = {k: v for k, v in record.items() if k not in PROVENANCE_FIELDS}
+    blob = json.dumps(content, sort_keys=True, ensure_ascii=False).encode("utf-8")
+    return "sha256:" + hashlib.sha256(blob).hexdigest()
+
+
+class CrawlState:
+    """The SQLite state of one output folder (or a shared path)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(str(path), isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def get(self, url: str) -> KnownCapture | None:
+        row = self.db.execute("SELECT * FROM captures WHERE url = ?", (url,)).fetchone()
+        return KnownCapture(**dict(row)) if row else None
+
+    def __len__(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM captures").fetchone()[0])
+
+    def save(self, url: str, seen_at: str, **values: Any) -> None:
+        """Insert or update ``url``'s row with ``values`` (column names), marking it seen now."""
+        columns = {k: v for k, v in values.items() if k in KnownCapture.__dataclass_fields__}
+        if set(values) - set(columns):
+            raise ValueError(f"unknown state columns: {sorted(set(values) - set(columns))}")
+        columns.update(last_seen=seen_at, gone_since=None)
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        updates = ", ".join(f"{name} = excluded.{name}" for name in columns)
+        self.db.execute(
+            f"INSERT INTO captures (url, first_seen, {names}) VALUES (?, ?, {marks}) "
+            f"ON CONFLICT(url) DO UPDATE SET {updates}",
+            (url, seen_at, *columns.values()),
+        )
+
+    def mark_gone(self, url: str, when: str) -> bool:
+        """Record that a known URL answers 404 now; True when it was known and not gone yet."""
+        cursor = self.db.execute(
+            "UPDATE captures SET gone_since = ?, last_seen = ? WHERE url = ? AND gone_since IS NULL",
+            (when, when, url))
+        return cursor.rowcount > 0
