@@ -60,7 +60,9 @@ class HttpExchange:
     order. ``response_body`` is the message body after transfer decoding but *before*
     content decoding (still gzip when ``Content-Encoding: gzip`` was sent).
     ``reason=None`` means "not known": the standard phrase for ``status`` is used.
-    ``protocol`` is the response's; ``request_protocol`` defaults to it.
+    ``protocol`` is the response's; ``request_protocol`` defaults to it. ``truncated`` is a
+    WARC-Truncated reason (``disconnect``, ``length``, ``time``, ``unspecified``) when the body
+    is incomplete.
     """
 
     method: str
@@ -75,7 +77,7 @@ class HttpExchange:
     response_body: bytes = b""
     ip_address: str | None = None
     fetched_at: datetime
-    truncated: bool = False
+    truncated: str | None = None
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,7 @@ class PriorCapture:
     """The earlier capture a revisit record refers to."""
 
     target_uri: str
-    warc_date: str
+    warc_date: str | None = None
     record_id: str | None = None
     payload_digest: str | None = None
 
@@ -134,7 +136,7 @@ def _wire_text(value: HeaderValue) -> str:
     return raw.decode("latin-1")
 
 
-class _WireHeaders(StatusAndHeaders):  # type: ignore[misc]
+class _WireHeaders(StatusAndHeaders):
     """HTTP status line + headers serialized byte-for-byte (Latin-1 round trip).
 
     warcio's default ``compute_headers_buffer`` %-encodes non-ASCII header values; these
@@ -249,8 +251,7 @@ def build_request(exchange: HttpExchange, *, record_id: str, concurrent_to: str 
 def build_response(exchange: HttpExchange, *, record_id: str, concurrent_to: str | None) -> Any:
     """The ``response`` record: status line, headers and body as received."""
     pairs = _exchange_warc_headers(exchange, "response", record_id, concurrent_to)
-    if exchange.truncated:
-        pairs.append(("WARC-Truncated", "disconnect"))
+    pairs.append(("WARC-Truncated", exchange.truncated))
     return _builder().create_warc_record(
         clean_uri(exchange.url),
         "response",

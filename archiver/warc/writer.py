@@ -18,7 +18,7 @@ import re
 import socket
 import threading
 import zlib
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -83,7 +83,9 @@ def gzip_member(data: bytes, level: int = DEFAULT_GZIP_LEVEL) -> bytes:
 def encode_record(record: Any, gzip_level: int = DEFAULT_GZIP_LEVEL) -> EncodedRecord:
     """Serialize and compress one record; thread-safe, touches no writer state."""
     data = serialize_record(record)
-    return EncodedRecord(record_id_of(record), payload_digest_of(record), gzip_member(data, gzip_level))
+    return EncodedRecord(
+        record_id_of(record), payload_digest_of(record), gzip_member(data, gzip_level)
+    )
 
 
 def default_worker_name() -> str:
@@ -222,7 +224,8 @@ class WarcRollingWriter:
         logger.info("Opened WARC %s", open_path)
 
     def _append_member(self, item: EncodedRecord) -> RecordLocation:
-        assert self._file is not None and self._open_path is not None
+        assert self._file is not None
+        assert self._open_path is not None
         offset = self._size
         self._file.write(item.member)
         self._size += len(item.member)
@@ -306,8 +309,7 @@ def repair_open_file(open_path: Path) -> Path | None:
     return finalize_open_path(open_path)
 
 
-def repair_open_files(directory: Path, paths: Iterable[Path] | None = None) -> list[Path]:
-    """Repair every ``*.warc.gz.open`` in ``directory`` (or the given ones)."""
-    candidates = sorted(paths) if paths is not None else sorted(directory.glob("*" + OPEN_SUFFIX))
-    repaired = [repair_open_file(path) for path in candidates]
+def repair_open_files(directory: Path) -> list[Path]:
+    """Repair every ``*.warc.gz.open`` in ``directory``; return the final paths."""
+    repaired = [repair_open_file(path) for path in sorted(directory.glob("*" + OPEN_SUFFIX))]
     return [path for path in repaired if path is not None]

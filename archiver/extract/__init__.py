@@ -1,0 +1,61 @@
+"""Article extraction: pure functions over url + bytes + headers (no Scrapy here).
+
+``extract_article`` turns one fetched page into an :class:`~archiver.items.ArticleItem` holding the
+page's raw material (fields as printed, body as labelled blocks, the byline as printed); the item
+pipelines (``pipelines/``, run in a crawl, or in plain Python by :mod:`archiver.extract.chain`)
+turn it into the cleaned record. ``extract_record`` does both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from archiver.extract.page import ArticlePage
+from archiver.items import ArticleItem
+
+#: bumps whenever extraction or pipeline output changes for the same input bytes
+EXTRACTOR_VERSION = "1.0.0"
+
+__all__ = ["EXTRACTOR_VERSION", "ArticlePage", "extract_article", "extract_record"]
+
+
+def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = None,
+                    fetched_at: str = "") -> ArticleItem | None:
+    """The article item of one page, or ``None`` when the page is not an article page.
+
+    ``url`` is the URL fetched (after redirects), ``headers`` the response headers (for the
+    charset), ``fetched_at`` the ISO 8601 UTC time of the response.
+    """
+    page = ArticlePage.parse(url, body, headers)
+    if page is None:
+        return None
+    return ArticleItem(
+        url=url,
+        canonical_url=page.canonical_url(),
+        article_id=page.article_id(),
+        content_type=page.content_type(),
+        title=page.title(),
+        published=page.published(),
+        images=page.images(),
+        videos=page.videos(),
+        tags=page.tags(),
+        related=page.related(),
+        fetched_at=fetched_at,
+        extractor_version=EXTRACTOR_VERSION,
+        blocks=page.blocks(),
+        byline=page.byline(),
+    )
+
+
+def extract_record(url: str, body: bytes, headers: Mapping[str, str] | None = None,
+                   fetched_at: str = "") -> dict[str, Any] | None:
+    """The cleaned record of one page (extraction + the pipeline chain), as ``articles.jsonl`` holds it
+    minus the crawl's ``warc``; ``None`` for a non-article page. Raises the pipelines' ``DropItem``
+    (``pipelines.rejections.ArticleRejected``) for a page they reject."""
+    from archiver.extract.chain import PipelineChain
+
+    item = extract_article(url, body, headers, fetched_at)
+    if item is None:
+        return None
+    return PipelineChain.build().process(item).record()

@@ -1,0 +1,75 @@
+"""The article pipelines in plain Python: the same classes, in the same order, as a crawl runs them.
+
+``archiver extract FILE.html``, offline re-extraction from WARC files and the tests call
+:meth:`PipelineChain.process` after :func:`archiver.extract.extract_article`, so their records are
+the ones a crawl writes (minus the crawl's ``warc`` provenance). Register the same classes in a
+crawl with ``ITEM_PIPELINES = dict(PIPELINE_ORDER)`` (plus the crawl's own provenance pipeline
+between ``AssembleBodyPipeline`` and ``ValidateSchemaPipeline``, i.e. priority 500-799).
+
+Importing this module does not import Scrapy; building a chain imports the ``pipelines`` package,
+whose modules use Scrapy's exception classes.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+from archiver.extract.pipeline_support import DictStats, OfflineCrawler, OfflineSettings
+from archiver.items import ArticleItem
+
+#: pipeline class path → priority (usable as Scrapy ``ITEM_PIPELINES``: ``dict(PIPELINE_ORDER)``)
+PIPELINE_ORDER: Mapping[str, int] = MappingProxyType({
+    "pipelines.whitespace.NormaliseWhitespacePipeline": 100,
+    "pipelines.chrome.StripChromePipeline": 150,
+    "pipelines.captions.DedupeCaptionsPipeline": 200,
+    "pipelines.videos.VideoPipeline": 250,
+    "pipelines.follow.FollowLinePipeline": 300,
+    "pipelines.byline.BylinePipeline": 350,
+    "pipelines.dates.PublishedDatePipeline": 400,
+    "pipelines.body.AssembleBodyPipeline": 450,
+    "pipelines.validate.ValidateSchemaPipeline": 800,
+    "pipelines.duplicates.DropDuplicatesPipeline": 850,
+})
+
+
+def load_class(path: str) -> Any:
+    """``package.module.Class`` → the class."""
+    module_name, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module_name), name)
+
+
+@dataclass
+class PipelineChain:
+    """Pipeline instances in priority order, sharing one :class:`DictStats`."""
+
+    pipelines: list[Any] = field(default_factory=list)
+    stats: DictStats = field(default_factory=DictStats)
+
+    @classmethod
+    def build(cls, settings: Mapping[str, Any] | None = None,
+              order: Mapping[str, int] = PIPELINE_ORDER) -> PipelineChain:
+        """Each pipeline made by its own ``from_crawler`` (a pipeline switched off by its setting,
+        ``NotConfigured``, is left out as Scrapy leaves it out)."""
+        from scrapy.exceptions import NotConfigured
+
+        crawler = OfflineCrawler(OfflineSettings(dict(settings or {})), DictStats())
+        pipelines = []
+        for path in sorted(order, key=lambda p: order[p]):
+            try:
+                pipelines.append(load_class(path).from_crawler(crawler))
+            except NotConfigured:
+                continue
+        return cls(pipelines, crawler.stats)
+
+    def process(self, item: ArticleItem) -> ArticleItem:
+        """The cleaned item; raises the pipelines' ``DropItem`` (``ArticleRejected``) to reject it."""
+        result: Any = item
+        for pipeline in self.pipelines:
+            result = pipeline.process_item(result)
+        if not isinstance(result, ArticleItem):
+            raise TypeError(f"a pipeline returned {type(result).__name__}, not ArticleItem")
+        return result

@@ -1,0 +1,1 @@
+"""WARC layer: record building, rolling writer, CDXJ/WACZ, and the Scrapy middleware."""

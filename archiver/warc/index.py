@@ -1,0 +1,148 @@
+"""CDXJ indexes and WACZ packages for closed WARC files.
+
+CDXJ (https://specs.webrecorder.net/cdxj/0.1.0/) is written with the ``cdxj-indexer``
+package, the WACZ (https://specs.webrecorder.net/wacz/1.1.1/) with the ``wacz`` package;
+both are Webrecorder's own tools, so pywb and ReplayWeb.page read what they produce.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import json
+import logging
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from cdxj_indexer.main import CDXJIndexer
+
+logger = logging.getLogger(__name__)
+
+INDEX_DIR_NAME = "indexes"
+# Records replay needs; request/warcinfo/conversion records are not looked up by URL.
+# Passed explicitly: importing ``wacz`` appends "warcinfo" to CDXJIndexer.DEFAULT_RECORDS.
+CDXJ_RECORD_TYPES = "response,revisit,resource"
+PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Articles"}
+
+
+class WaczError(RuntimeError):
+    """The ``wacz`` tool reported a failure."""
+
+
+@dataclass(frozen=True)
+class WaczPage:
+    """One entry of ``pages/pages.jsonl``.
+
+    ``ts`` is the capture's WARC-Date (ISO 8601); ``wacz`` matches a page to its record by
+    URL and that timestamp to the second, and drops pages it cannot match.
+    """
+
+    url: str
+    ts: str
+    title: str
+
+
+def cdxj_path_for(warc_path: Path, index_dir: Path | None = None) -> Path:
+    """``<index_dir>/<name>.cdxj``; ``index_dir`` defaults to ``indexes/`` next to the WARC."""
+    directory = index_dir if index_dir is not None else warc_path.parent / INDEX_DIR_NAME
+    name = warc_path.name.removesuffix(".gz").removesuffix(".warc")
+    return directory / f"{name}.cdxj"
+
+
+def write_cdxj(warc_path: Path, index_dir: Path | None = None) -> Path:
+    """Index a closed WARC into a sorted CDXJ file (written atomically); return its path."""
+    out_path = cdxj_path_for(warc_path, index_dir)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = out_path.with_name(out_path.name + ".tmp")
+    indexer = CDXJIndexer(str(tmp_path), [str(warc_path)], sort=True, records=CDXJ_RECORD_TYPES)
+    indexer.process_all()
+    tmp_path.replace(out_path)
+    logger.info("Indexed %s into %s", warc_path, out_path)
+    return out_path
+
+
+class BackgroundIndexer:
+    """Index closed WARC files on one worker thread (a ``WarcRollingWriter.on_file_closed``).
+
+    ``on_error(path, exc)`` is called on the worker thread when indexing a file fails.
+    """
+
+    def __init__(
+        self,
+        index_dir: Path | None = None,
+        on_error: Callable[[Path, BaseException], None] | None = None,
+    ) -> None:
+        self.index_dir = index_dir
+        self.on_error = on_error
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdxj")
+
+    def __call__(self, warc_path: Path) -> None:
+        future = self._executor.submit(write_cdxj, warc_path, self.index_dir)
+        future.add_done_callback(functools.partial(self._report, warc_path))
+
+    def wait(self) -> None:
+        """Block until every file queued so far is indexed (later files are still accepted)."""
+        self._executor.submit(_nothing).result()
+
+    def close(self) -> None:
+        """Wait for the queued files, then stop the worker thread."""
+        self._executor.shutdown(wait=True)
+
+    def _report(self, warc_path: Path, future: Future[Path]) -> None:
+        # Futures keep exceptions to themselves; make every failure visible.
+        exc = future.exception()
+        if exc is None:
+            return
+        logger.error("Could not index %s", warc_path, exc_info=exc)
+        if self.on_error is not None:
+            self.on_error(warc_path, exc)
+
+
+def _nothing() -> None:
+    """A no-op job: once the single worker runs it, everything queued before is done."""
+
+
+def write_pages_jsonl(pages: Iterable[WaczPage], out_path: Path) -> Path:
+    """Write a ``json-pages-1.0`` file: a header line, then one page a line."""
+    lines = [json.dumps(PAGES_HEADER)] + [json.dumps(asdict(page)) for page in pages]
+    out_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return out_path
+
+
+def _run_wacz(args: list[str]) -> tuple[int, str]:
+    # ``wacz`` is a CLI that prints its progress; keep that out of our stdout. Imported
+    # lazily: it is slow to import and appends to CDXJIndexer.DEFAULT_RECORDS on import.
+    from wacz.main import main as wacz_main
+
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        code = wacz_main(args)
+    return int(code or 0), captured.getvalue()
+
+
+def build_wacz(warc_paths: Sequence[Path], out_path: Path, pages: Iterable[WaczPage]) -> Path:
+    """Package WARCs, their index and ``pages.jsonl`` into a WACZ file at ``out_path``."""
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        pages_path = write_pages_jsonl(pages, Path(tmp) / "pages.jsonl")
+        args = ["create", "-o", str(out_path), "-p", str(pages_path)]
+        code, output = _run_wacz(args + [str(path) for path in warc_paths])
+    for line in output.splitlines():
+        if line.startswith("Invalid passed page"):
+            logger.warning("wacz: %s", line)
+    if code != 0:
+        raise WaczError(f"wacz create failed ({code}): {output[-2000:]}")
+    logger.info("Wrote WACZ %s from %d WARC file(s)", out_path, len(warc_paths))
+    return out_path
+
+
+def validate_wacz(path: Path) -> bool:
+    """Run ``wacz validate`` on a file; True when valid."""
+    code, output = _run_wacz(["validate", "-f", str(path)])
+    if code != 0:
+        logger.warning("wacz validate %s failed: %s", path, output[-2000:])
+    return code == 0

@@ -1,0 +1,88 @@
+"""When to write a ``revisit`` record instead of a ``response`` (framework-free).
+
+Two cases, both from WARC 1.1 section 6.7:
+
+* ``304 Not Modified`` -> ``server-not-modified`` profile, referring to the capture the
+  conditional request was made for (when the caller knows it);
+* a 2xx payload already archived in this crawl -> ``identical-payload-digest`` profile,
+  referring to the first capture with that payload digest.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+
+from archiver.warc.records import (
+    HttpExchange,
+    PriorCapture,
+    RevisitOf,
+    RevisitProfile,
+    clean_uri,
+    warc_date,
+)
+
+NOT_MODIFIED = 304
+
+
+def prior_capture_from(value: PriorCapture | Mapping[str, str] | None) -> PriorCapture | None:
+    """Accept a PriorCapture or a plain mapping with the same keys (e.g. from request.meta)."""
+    if value is None or isinstance(value, PriorCapture):
+        return value
+    return PriorCapture(
+        target_uri=value["target_uri"],
+        warc_date=value.get("warc_date"),
+        record_id=value.get("record_id"),
+        payload_digest=value.get("payload_digest"),
+    )
+
+
+class RevisitPolicy:
+    """Decide revisits and remember first captures by payload digest (in memory, per crawl).
+
+    ``decide`` may run on a worker thread while ``remember`` runs on the writing thread; a
+    lock keeps the digest map consistent. Two identical payloads in flight at the same time
+    may both be written in full, which is harmless.
+    """
+
+    def __init__(self, *, dedupe: bool = True, min_payload_size: int = 1) -> None:
+        self.dedupe = dedupe
+        self.min_payload_size = min_payload_size
+        self._first_capture: dict[str, PriorCapture] = {}
+        self._lock = threading.Lock()
+
+    def is_dedupe_candidate(self, exchange: HttpExchange) -> bool:
+        """Only successful responses with a non-trivial payload are deduplicated."""
+        return (
+            self.dedupe
+            and 200 <= exchange.status < 300
+            and len(exchange.response_body) >= self.min_payload_size
+        )
+
+    def decide(
+        self, exchange: HttpExchange, digest: str, prior: PriorCapture | None = None
+    ) -> RevisitOf | None:
+        """The revisit to write for this exchange, or None to write a full response."""
+        if exchange.status == NOT_MODIFIED:
+            fallback = PriorCapture(target_uri=clean_uri(exchange.url), warc_date=None)
+            return RevisitOf(RevisitProfile.SERVER_NOT_MODIFIED, prior or fallback)
+        if not self.is_dedupe_candidate(exchange):
+            return None
+        with self._lock:
+            first = self._first_capture.get(digest)
+        if first is None:
+            return None
+        return RevisitOf(RevisitProfile.IDENTICAL_PAYLOAD_DIGEST, first)
+
+    def remember(self, exchange: HttpExchange, digest: str, record_id: str) -> None:
+        """Record a full response as the capture later identical payloads refer to."""
+        if not self.is_dedupe_candidate(exchange):
+            return
+        capture = PriorCapture(
+            target_uri=clean_uri(exchange.url),
+            warc_date=warc_date(exchange.fetched_at),
+            record_id=record_id,
+            payload_digest=digest,
+        )
+        with self._lock:
+            self._first_capture.setdefault(digest, capture)

@@ -1,0 +1,43 @@
+"""An article reached through several URLs (legacy ``?ID=`` redirects, slugs, hosts) kept once."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from scrapy.exceptions import NotConfigured
+
+from archiver.extract.pipeline_support import ArticlePipeline, CrawlerLike, StatsLike
+from archiver.items import ArticleItem
+from pipelines.rejections import ArticleRejected
+
+
+class DropDuplicatesPipeline(ArticlePipeline):
+    """Drops a second record with the same ``article_id`` (``ArticleRejected``, stage
+    ``duplicates``, logged at INFO). Runs after validation, so only a valid record claims an id.
+    Memory: one dict entry per article of the crawl.
+
+    Setting: ``ARCHIVER_DROP_DUPLICATES`` (default ``True``). Stats:
+    ``archiver/duplicates/unique``, ``archiver/duplicates/dropped``.
+    """
+
+    stat_group = "duplicates"
+
+    @classmethod
+    def from_crawler(cls, crawler: CrawlerLike) -> Self:
+        if not crawler.settings.getbool("ARCHIVER_DROP_DUPLICATES", True):
+            raise NotConfigured("ARCHIVER_DROP_DUPLICATES is off")
+        return cls(crawler.stats)
+
+    def __init__(self, stats: StatsLike) -> None:
+        super().__init__(stats)
+        self.first_url: dict[str, str] = {}
+
+    def process_article(self, item: ArticleItem) -> None:
+        first = self.first_url.get(item.article_id)
+        if first is None:
+            self.first_url[item.article_id] = item.url
+            self.count("unique")
+            return
+        self.count("dropped")
+        raise ArticleRejected(item.url, "duplicates", f"article {item.article_id} already kept from {first}",
+                              item.article_id, log_level="INFO")

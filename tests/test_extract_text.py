@@ -1,0 +1,120 @@
+"""Text rules: bylines, dates, player lines, follow lines, chrome lines."""
+
+from __future__ import annotations
+
+import pytest
+
+from archiver.extract.dates import iso_date
+from archiver.extract.text import (
+    clock_seconds,
+    collapse_space,
+    is_chrome_line,
+    is_follow_line,
+    is_player_text,
+    parse_byline,
+    strip_follow_tail,
+    video_title,
+)
+
+
+@pytest.mark.parametrize(("byline", "authors"), [
+    ("By Jim Garamone, DOD News", ["Jim Garamone"]),
+    ("By Jane Doe, DOD News", ["Jane Doe"]),
+    ("By Cheryl Pellerin\nDoD News, Defense Media Activity", ["Cheryl Pellerin"]),
+    ("By Jim Garamone and Amaani Lyle\nDoD News, Defense Media Activity", ["Jim Garamone", "Amaani Lyle"]),
+    ("By Jim Garamone and Amaani Lyle, DOD News", ["Jim Garamone", "Amaani Lyle"]),
+    ("By C. Todd Lopez", ["C. Todd Lopez"]),
+    ("By Army Sgt. Amber I. Smith, DoD News, Defense Media Activity", ["Army Sgt. Amber I. Smith"]),
+    ("By Joseph F. Dunford, Jr., Joint Chiefs of Staff", ["Joseph F. Dunford, Jr."]),
+    ("By Terri Moon Cronk, Lisa Ferdinando and David Vergun, DOD News",
+     ["Terri Moon Cronk", "Lisa Ferdinando", "David Vergun"]),
+    ("BY KATIE LANGE, DOD NEWS", ["KATIE LANGE"]),
+    ("Jim Garamone", ["Jim Garamone"]),
+    ("By DoD News", []),
+    ("Defense Media Activity", []),
+    ("", []),
+])
+def test_parse_byline(byline: str, authors: list[str]) -> None:
+    assert parse_byline(byline) == authors
+
+
+@pytest.mark.parametrize(("text", "iso"), [
+    ("Dec. 15, 2016", "2016-12-15"),
+    ("Sept. 30, 2025", "2025-09-30"),
+    ("Sep. 30, 2025", "2025-09-30"),
+    ("March 3, 2020", "2020-03-03"),
+    ("June 1, 2019", "2019-06-01"),
+    ("Contracts For Sept. 30, 2025", "2025-09-30"),
+    ("Contracts for September 30, 2025", "2025-09-30"),
+    ("\n   Dec. 2, 2024\n\n   ", "2024-12-02"),
+    ("2016-12-15", "2016-12-15"),
+    ("2016-12-15T14:32:00Z", "2016-12-15T14:32:00Z"),
+    ("2016-12-15T14:32-0500", "2016-12-15T14:32:00-05:00"),
+    ("2016-12-15T14:32:07.123+01:00", "2016-12-15T14:32:07+01:00"),
+    ("15 December 2016", "2016-12-15"),
+    ("12/15/2016", "2016-12-15"),
+])
+def test_iso_date(text: str, iso: str) -> None:
+    assert iso_date(text) == iso
+
+
+@pytest.mark.parametrize("text", ["", "Feb. 30, 2020", "Marines 12, 2020", "Immediate Release", "2016-13-45"])
+def test_iso_date_rejects(text: str) -> None:
+    assert iso_date(text) is None
+
+
+@pytest.mark.parametrize(("clock", "seconds"), [("00:33", 33), ("02:29", 149), ("1:02:03", 3723), ("3:05", 185)])
+def test_clock_seconds(clock: str, seconds: int) -> None:
+    assert clock_seconds(clock) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "Play", "2:75", "about 3 minutes"])
+def test_clock_seconds_rejects(text: str) -> None:
+    assert clock_seconds(text) is None
+
+
+def test_video_title_is_after_the_last_bar() -> None:
+    assert video_title("VIDEO | 00:33 | Carter Reviews Counter-ISIL Coalition Successes") == \
+        "Carter Reviews Counter-ISIL Coalition Successes"
+    assert video_title("Plain Title") == "Plain Title"
+
+
+@pytest.mark.parametrize("text", ["00:33", "Play", "VIDEO | 00:25 | Carter Discusses Future"])
+def test_player_text(text: str) -> None:
+    assert is_player_text(text)
+
+
+@pytest.mark.parametrize("text", [
+    "(Follow Jim Garamone on Twitter: @GaramoneDoDNews)",
+    "(Follow Terri Moon Cronk on Twitter @MoonCronkDoD)",
+    "Follow Jim Garamone on X: @GaramoneDoDNews",
+])
+def test_follow_lines(text: str) -> None:
+    assert is_follow_line(text)
+
+
+@pytest.mark.parametrize("text", [
+    "Q: A follow-up on Ramstein Air Base, Germany: what happens next?",
+    "Follow the money, he said, and you will find the threat on Twitter and elsewhere, which is what the "
+    "committee did over the past two years as it examined dozens of accounts linked to the group.",
+])
+def test_not_follow_lines(text: str) -> None:
+    assert not is_follow_line(text)
+
+
+def test_follow_tail_is_trimmed() -> None:
+    assert strip_follow_tail("He said so. (Follow Jim Garamone on Twitter: @GaramoneDoDNews)") == "He said so."
+
+
+@pytest.mark.parametrize("text", ["An official website of the United States Government", "Here's how you know",
+                                  "Here’s how you know", "Subscribe to War.gov Products", "Related Stories"])
+def test_chrome_lines(text: str) -> None:
+    assert is_chrome_line(text)
+
+
+def test_subscribe_in_prose_is_not_chrome() -> None:
+    assert not is_chrome_line("Troops can subscribe to the newsletter at any base library, officials said.")
+
+
+def test_collapse_space_keeps_typographic_spaces() -> None:
+    assert collapse_space(" a\xa0\xa0b\n\tc \u2009d ") == "a b c \u2009d"

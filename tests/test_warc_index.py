@@ -1,0 +1,177 @@
+"""CDXJ indexes and WACZ packages for closed WARC files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import zipfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from archiver.warc.index import (
+    BackgroundIndexer,
+    WaczPage,
+    build_wacz,
+    cdxj_path_for,
+    write_cdxj,
+)
+from archiver.warc.records import (
+    HttpExchange,
+    PriorCapture,
+    RevisitOf,
+    RevisitProfile,
+    build_capture,
+    build_conversion,
+    warc_date,
+)
+from archiver.warc.writer import WarcRollingWriter
+from tests.warc_helpers import VENV_BIN, assert_warcs_pass_check, read_record_at
+
+URL = "https://www.defense.gov/News/Article/{}/"
+
+
+def fetched(number: int) -> datetime:
+    return datetime(2024, 5, 6, 7, 8, number, tzinfo=UTC)
+
+
+def page(number: int, body: bytes | None = None) -> HttpExchange:
+    return HttpExchange(
+        method="GET",
+        url=URL.format(number),
+        request_headers=[(b"Host", b"www.defense.gov")],
+        status=200,
+        response_headers=[(b"Content-Type", b"text/html; charset=utf-8")],
+        response_body=body or f"<html><title>T{number}</title>{number}</html>".encode(),
+        fetched_at=fetched(number),
+    )
+
+
+@pytest.fixture
+def warc_file(tmp_path: Path) -> Path:
+    """A closed WARC: 3 responses, 1 revisit, 1 conversion (plus requests, warcinfo)."""
+    with WarcRollingWriter(tmp_path, prefix="idx", worker="w") as writer:
+        locations = []
+        for number in range(3):
+            locations += writer.write(*build_capture(page(number)))
+        prior = PriorCapture(URL.format(0), warc_date(fetched(0)), locations[0].record_id)
+        revisit = RevisitOf(RevisitProfile.IDENTICAL_PAYLOAD_DIGEST, prior)
+        writer.write(*build_capture(page(9, page(0).response_body), revisit=revisit))
+        writer.write(
+            build_conversion(b"{}", target_uri=URL.format(0), refers_to=locations[0].record_id)
+        )
+    [path] = tmp_path.glob("*.warc.gz")
+    assert_warcs_pass_check(tmp_path)
+    return path
+
+
+def cdxj_lines(path: Path) -> list[tuple[str, str, dict[str, str]]]:
+    lines = []
+    for line in path.read_text().splitlines():
+        urlkey, timestamp, block = line.split(" ", 2)
+        lines.append((urlkey, timestamp, json.loads(block)))
+    return lines
+
+
+def test_cdxj_goes_to_indexes_dir_next_to_the_warc(warc_file: Path) -> None:
+    index = write_cdxj(warc_file)
+    name = warc_file.name.removesuffix(".warc.gz") + ".cdxj"
+    assert index == warc_file.parent / "indexes" / name
+    assert cdxj_path_for(warc_file, Path("/x")) == Path("/x") / index.name
+
+
+def test_cdxj_lists_responses_and_revisits_sorted(warc_file: Path) -> None:
+    lines = cdxj_lines(write_cdxj(warc_file))
+    assert [line[0] for line in lines] == sorted(line[0] for line in lines)
+    assert [(key, ts) for key, ts, _ in lines] == [
+        ("gov,defense)/news/article/0", "20240506070800"),
+        ("gov,defense)/news/article/1", "20240506070801"),
+        ("gov,defense)/news/article/2", "20240506070802"),
+        ("gov,defense)/news/article/9", "20240506070809"),
+    ]
+    assert [block["mime"] for _, _, block in lines] == ["text/html"] * 3 + ["warc/revisit"]
+
+
+def test_cdxj_offsets_and_lengths_point_at_the_records(warc_file: Path) -> None:
+    for _, _, block in cdxj_lines(write_cdxj(warc_file)):
+        assert block["filename"] == warc_file.name
+        record, _ = read_record_at(warc_file, int(block["offset"]), int(block["length"]))
+        assert record.rec_type in ("response", "revisit")
+        assert record.rec_headers.get_header("WARC-Target-URI") == block["url"]
+        assert record.rec_headers.get_header("WARC-Payload-Digest") == block["digest"]
+
+
+def test_cdxj_is_not_affected_by_importing_wacz(warc_file: Path, tmp_path: Path) -> None:
+    import wacz.waczindexer  # noqa: F401 - appends "warcinfo" to the default record types
+
+    lines = cdxj_lines(write_cdxj(warc_file, tmp_path / "other"))
+    assert len(lines) == 4
+
+
+def test_background_indexer_indexes_closed_files(tmp_path: Path) -> None:
+    indexer = BackgroundIndexer()
+    with WarcRollingWriter(tmp_path, max_size=1, on_file_closed=indexer) as writer:
+        for number in range(3):
+            writer.write(*build_capture(page(number)))
+    indexer.close()
+    assert_warcs_pass_check(tmp_path)
+    indexes = sorted((tmp_path / "indexes").glob("*.cdxj"))
+    assert [path.name for path in indexes] == [
+        cdxj_path_for(path).name for path in sorted(tmp_path.glob("*.warc.gz"))
+    ]
+    assert len(indexes) == 3
+
+
+def test_background_indexer_wait_keeps_accepting_files(warc_file: Path, tmp_path: Path) -> None:
+    indexer = BackgroundIndexer(index_dir=tmp_path / "idx")
+    indexer.wait()
+    indexer(warc_file)
+    indexer.wait()
+    assert (tmp_path / "idx" / cdxj_path_for(warc_file).name).exists()
+    indexer.close()
+
+
+def test_background_indexer_reports_failures(tmp_path: Path) -> None:
+    failures: list[Path] = []
+    indexer = BackgroundIndexer(on_error=lambda path, _exc: failures.append(path))
+    indexer(tmp_path / "missing.warc.gz")
+    indexer.close()
+    assert failures == [tmp_path / "missing.warc.gz"]
+
+
+def wacz_pages(numbers: list[int]) -> list[WaczPage]:
+    return [WaczPage(URL.format(n), warc_date(fetched(n)), f"Title {n}") for n in numbers]
+
+
+def test_wacz_validates_and_lists_article_pages(warc_file: Path, tmp_path: Path) -> None:
+    out = build_wacz([warc_file], tmp_path / "out" / "crawl.wacz", wacz_pages([0, 1, 2]))
+    result = subprocess.run(
+        [str(VENV_BIN / "wacz"), "validate", "-f", str(out)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout
+    assert "is valid" in result.stdout
+    with zipfile.ZipFile(out) as archive:
+        names = set(archive.namelist())
+        pages = [json.loads(line) for line in archive.read("pages/pages.jsonl").splitlines()]
+    assert f"archive/{warc_file.name}" in names
+    assert "indexes/index.cdx.gz" in names
+    assert pages[0]["format"] == "json-pages-1.0"
+    assert [(p["url"], p["title"], p["ts"]) for p in pages[1:]] == [
+        (URL.format(n), f"Title {n}", warc_date(fetched(n))) for n in range(3)
+    ]
+
+
+def test_wacz_drops_pages_without_a_capture(
+    warc_file: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing = WaczPage("https://www.defense.gov/none", "2024-01-01T00:00:00Z", "x")
+    pages = [*wacz_pages([1]), missing]
+    out = build_wacz([warc_file], tmp_path / "crawl.wacz", pages)
+    with zipfile.ZipFile(out) as archive:
+        lines = archive.read("pages/pages.jsonl").splitlines()
+    assert [json.loads(line)["url"] for line in lines[1:]] == [URL.format(1)]
+    assert "https://www.defense.gov/none" in caplog.text
