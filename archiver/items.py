@@ -5,12 +5,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from scrapy.exceptions import DropItem
+
 #: the fields of articles.jsonl, in export order (archiver/schema/article.schema.json)
 ARTICLE_FIELDS: tuple[str, ...] = (
     "url", "canonical_url", "article_id", "content_type", "title", "published", "authors",
     "body", "images", "videos", "tags", "related", "historical", "fetched_at", "warc",
-    "extractor_version",
+    "extractor_version", "change",
 )
+
+
+class SkippedItem(DropItem):
+    """An item left out on purpose (a duplicate, an unchanged article): counted, not a failure."""
 
 
 @dataclass
@@ -50,6 +56,8 @@ class ArticleItem:
     fetched_at: str = ""
     warc: dict[str, Any] | None = None
     extractor_version: str = ""
+    #: ``new`` or ``updated`` since the previous crawl into the same state (incremental crawls)
+    change: str = "new"
     blocks: list[Block] = field(default_factory=list)
     byline: str = ""
 

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 
 from archiver import signals as archiver_signals
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
+from archiver.items import SkippedItem
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -78,7 +79,7 @@ class CrawlReport:
 
     def item_dropped(self, item: Any, response: Response | None, exception: DropItem) -> None:
         url = getattr(item, "url", None) or (response.url if response is not None else "")
-        if str(exception).startswith("duplicate"):  # the same article reached twice is not a failure
+        if isinstance(exception, SkippedItem):  # a duplicate, an unchanged article: not failures
             return
         self.record_failure(url, f"dropped: {exception}")
 

@@ -24,6 +24,7 @@ from archiver.site import DEFAULT_SITE, normalise_site
 logger = logging.getLogger(__name__)
 
 META_ARTICLE = "archiver_article"  # request.meta flag: this URL is expected to be an article
+META_KNOWN = "archiver_known"  # request.meta flag: the crawl state knew this URL (incremental)
 
 
 def _date_arg(name: str, value: str | None) -> date | None:

@@ -139,7 +139,10 @@ def run_crawl(work: Path, base: str, start_url: str, *settings: str) -> Crawl:
 
 @pytest.fixture(scope="module")
 def crawl(tmp_path_factory: pytest.TempPathFactory) -> Crawl:
-    """One real crawl of the test server (default settings + WarcMiddleware at 950)."""
+    """One real crawl of the test server (default settings + WarcMiddleware at 950).
+
+    Records are encoded inline here; the replica crawl below encodes them on a thread.
+    """
     with running_server() as base:
         work = tmp_path_factory.mktemp("crawl")
         return run_crawl(work, base, base + "gzip", "WARC_MAX_SIZE=6000")
@@ -261,7 +264,8 @@ def test_crawl_of_the_replica_archives_gzip_chunked_and_cookies(tmp_path: Path) 
     replica_process = pytest.importorskip("archiver.replica.process")
     with replica_process.replica("--articles", "20", "--seed", "1", "--crawl-delay", "0") as site:
         start = site.base + "/News/Releases/"
-        result = run_crawl(tmp_path, site.base, start, "DEPTH_LIMIT=1", "WARC_DEDUPE=False")
+        settings = ("DEPTH_LIMIT=1", "WARC_DEDUPE=False", "WARC_ENCODE_IN_THREAD=True")
+        result = run_crawl(tmp_path, site.base, start, *settings)
     files = sorted(result.warc_dir.glob("*.warc.gz"))
     for path in files:
         assert warcio_check(path).returncode == 0

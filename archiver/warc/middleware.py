@@ -27,6 +27,7 @@ from archiver.warc.records import (
     Clock,
     HeaderPair,
     HttpExchange,
+    PriorCapture,
     RecordIdFactory,
     RevisitOf,
     build_capture,
@@ -59,6 +60,7 @@ MIDDLEWARE_ORDER = 950
 META_LOCATION = "warc"
 META_DATE = "warc_date"
 META_PRIOR_CAPTURE = "warc_prior_capture"
+META_REVISIT = "warc_revisit"  # set to the revisit profile when a revisit record was written
 _ARCHIVED_SCHEMES = ("http", "https")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNRECORDED_REQUEST_HEADERS = frozenset({b"proxy-authorization"})
@@ -195,7 +197,7 @@ class WarcMiddleware:
         stats: StatsCollector | None = None,
         revisits: RevisitPolicy | None = None,
         indexer: BackgroundIndexer | None = None,
-        encode_in_thread: bool = True,
+        encode_in_thread: bool = False,
         clock: Clock = utc_now,
         make_id: RecordIdFactory = new_record_id,
     ) -> None:
@@ -241,7 +243,7 @@ class WarcMiddleware:
             stats=crawler.stats,
             revisits=RevisitPolicy(dedupe=effective["WARC_DEDUPE"]),
             indexer=indexer,
-            encode_in_thread=settings.getbool("WARC_ENCODE_IN_THREAD", True),
+            encode_in_thread=settings.getbool("WARC_ENCODE_IN_THREAD", False),
         )
         middleware.crawler = crawler
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
@@ -264,6 +266,8 @@ class WarcMiddleware:
         location = self._append(encoded, exchange, revisit)
         request.meta[META_LOCATION] = location.as_dict()
         request.meta[META_DATE] = warc_date(exchange.fetched_at)
+        if revisit is not None:
+            request.meta[META_REVISIT] = str(revisit.profile)
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
@@ -304,7 +308,7 @@ class WarcMiddleware:
         self._update_totals()
 
     def _encode(
-        self, exchange: HttpExchange, prior: Any
+        self, exchange: HttpExchange, prior: PriorCapture | None
     ) -> tuple[list[EncodedRecord], RevisitOf | None]:
         # Pure work (digests, serialization, gzip): safe on a worker thread.
         revisit = self.revisits.decide(exchange, payload_digest(exchange.response_body), prior)

@@ -68,6 +68,9 @@ class RevisitPolicy:
             return RevisitOf(RevisitProfile.SERVER_NOT_MODIFIED, prior or fallback)
         if not self.is_dedupe_candidate(exchange):
             return None
+        if prior is not None and prior.payload_digest == digest:
+            # the same payload as the capture of an earlier crawl (incremental crawls)
+            return RevisitOf(RevisitProfile.IDENTICAL_PAYLOAD_DIGEST, prior)
         with self._lock:
             first = self._first_capture.get(digest)
         if first is None:

@@ -1,0 +1,114 @@
+"""Incremental crawls: conditional GETs for known articles, and what changed since last time.
+
+``ConditionalRequestMiddleware`` (downloader middleware) asks known article URLs with
+``If-None-Match`` / ``If-Modified-Since`` from the crawl state, hands the WARC middleware the
+earlier capture (so a ``304`` or an identical payload is archived as a ``revisit`` pointing at
+it), lets ``304`` reach the spider, and stores what each article response said (validators,
+payload digest, WARC location) in the state. ``pipelines/changes.py`` decides new / updated /
+unchanged from the cleaned record.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from scrapy import Request
+from scrapy.exceptions import NotConfigured
+from scrapy.http import Response
+
+from archiver.spiderbase import META_ARTICLE, META_KNOWN
+from archiver.state import CrawlState
+from archiver.warc.middleware import META_PRIOR_CAPTURE, META_REVISIT
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+STATE_FILE = "state.sqlite"
+
+
+def state_path(settings: BaseSettings) -> Path | None:
+    """``ARCHIVER_STATE_PATH``, else ``<ARCHIVER_OUT_DIR>/state.sqlite``, else None."""
+    explicit = settings.get("ARCHIVER_STATE_PATH")
+    if explicit:
+        return Path(explicit)
+    out = settings.get("ARCHIVER_OUT_DIR")
+    return Path(out) / STATE_FILE if out else None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class ConditionalRequestMiddleware:
+    """Conditional GETs for known articles; validators and locations saved for the next run."""
+
+    def __init__(self, crawler: Crawler, state: CrawlState, conditional: bool) -> None:
+        self.crawler = crawler
+        self.state = state
+        self.conditional = conditional
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
+        path = state_path(crawler.settings)
+        if path is None or not crawler.settings.getbool("ARCHIVER_INCREMENTAL"):
+            raise NotConfigured("no crawl state (ARCHIVER_OUT_DIR / ARCHIVER_STATE_PATH) or incremental off")
+        return cls(crawler, CrawlState(path), crawler.settings.getbool("ARCHIVER_CONDITIONAL_GET"))
+
+    def process_request(self, request: Request) -> None:
+        if not request.meta.get(META_ARTICLE):
+            return
+        known = self.state.get(request.url)
+        if known is None or known.gone_since:
+            return
+        request.meta[META_KNOWN] = True
+        request.meta[META_PRIOR_CAPTURE] = known.prior_capture()
+        handled = list(request.meta.get("handle_httpstatus_list", ()))
+        request.meta["handle_httpstatus_list"] = [*handled, 304, 404]
+        if not self.conditional:
+            return
+        if known.etag:
+            request.headers.setdefault(b"If-None-Match", known.etag)
+        if known.last_modified:
+            request.headers.setdefault(b"If-Modified-Since", known.last_modified)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if not request.meta.get(META_ARTICLE):
+            return response
+        seen = now_iso()
+        if response.status == 304:
+            self.state.save(request.url, seen)
+        elif response.status == 404 and request.meta.get(META_KNOWN):
+            self.state.mark_gone(request.url, seen)
+        elif response.status == 200:
+            self._remember(request, response, seen)
+        return response
+
+    def _remember(self, request: Request, response: Response, seen: str) -> None:
+        location = request.meta.get("warc") or {}
+        values: dict[str, object] = {
+            "status": 200,
+            "etag": _header(response, b"ETag"),
+            "last_modified": _header(response, b"Last-Modified"),
+        }
+        if location and not request.meta.get(META_REVISIT):
+            # a full capture: later revisits refer to this one
+            values.update(
+                payload_digest=location.get("payload_digest"),
+                warc_filename=location.get("filename"),
+                warc_offset=location.get("offset"),
+                warc_length=location.get("length"),
+                warc_record_id=location.get("record_id"),
+                warc_date=request.meta.get("warc_date"),
+            )
+        self.state.save(request.url, seen, **values)
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None
