@@ -70,6 +70,8 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
                    "Last-Modified), to test incremental crawls (default: 0)")
     p.add_argument("--new", type=_int_range(0, 1_000_000), default=0, metavar="N",
                    help="add N articles newer than the corpus (they appear on page 1)")
+    p.add_argument("--gone", type=_int_range(0, 1_000_000), default=0, metavar="N",
+                   help="remove N articles of the corpus (they answer 404), to test incremental crawls")
     p.add_argument("--page-size", type=_int_range(1, 500), default=10,
                    help="items per listing page (default: 10)")
     p.add_argument("--crawl-delay", type=_float_range(0, 3600), default=2.0,
@@ -96,12 +98,16 @@ def _run_replica(args: argparse.Namespace) -> int:
 
     corpus_options = CorpusOptions(
         seed=args.seed, articles=args.articles, mutate_percent=args.mutate,
-        new_articles=args.new, historical_cutoff=args.historical_cutoff or DEFAULT_HISTORICAL_CUTOFF,
+        new_articles=args.new, gone=args.gone, historical_cutoff=args.historical_cutoff or DEFAULT_HISTORICAL_CUTOFF,
     )
+    try:
+        corpus = Corpus(corpus_options)
+    except ValueError as exc:  # options the corpus cannot honour together
+        return _usage_error(args, str(exc))
     if args.no_serve:
         if args.dump_truth is None:
             return _usage_error(args, "--no-serve needs --dump-truth FILE")
-        count = dump_truth(Corpus(corpus_options), args.base_url, args.dump_truth)
+        count = dump_truth(corpus, args.base_url, args.dump_truth)
         print(f"wrote {count} truth records to {args.dump_truth}")
         return 0
     config = ReplicaConfig(
@@ -148,7 +154,10 @@ def _add_crawl_options(p: ArgumentParser) -> None:
                    help="output folder: warc/, indexes/, articles.jsonl, report.json, failures.jsonl, "
                    "archive.wacz, crawl.log")
     p.add_argument("--overwrite", action="store_true",
-                   help="replace the outputs of an earlier crawl in DIR (default: refuse)")
+                   help="start from scratch: remove every output of earlier crawls in DIR, crawl state "
+                   "included (default: an incremental run that fetches only what is new or changed)")
+    p.add_argument("--full", action="store_true",
+                   help="incremental run that pages through every listing page (still conditional GETs)")
     p.add_argument("--progress", type=_float_range(0, 3600), default=2.0, metavar="SECONDS",
                    help="seconds between progress lines on stderr, 0 for none (default: 2)")
     p.add_argument("--no-wacz", action="store_true", help="do not build archive.wacz at the end")
@@ -210,6 +219,7 @@ def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
     settings: dict[str, object] = {
         "ARCHIVER_PROGRESS_INTERVAL": args.progress,
         "ARCHIVER_WACZ": not args.no_wacz,
+        "ARCHIVER_FULL": args.full,
     }
     settings.update(dict(args.set))
     return settings
@@ -217,15 +227,14 @@ def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
 
 def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[str, object],
                       settings: dict[str, object]) -> int:
-    from archiver.crawl import CrawlJob, OutputExistsError, prepare_output, print_summary, run, succeeded
+    from archiver.crawl import CrawlJob, prepare_output, print_summary, run, succeeded
     from archiver.lock import EXIT_LOCKED, CrawlLock, LockedError
 
     try:
         with CrawlLock(args.out):
-            try:
-                prepare_output(args.out, args.overwrite)
-            except OutputExistsError as exc:
-                return _usage_error(args, str(exc))
+            previous = prepare_output(args.out, args.overwrite)
+            if previous is not None:
+                print(f"incremental run: the previous run's outputs are in {previous}", flush=True)
             report = run(CrawlJob(spider, args.out, spider_args, settings))
     except LockedError as exc:
         print(f"archiver {args.command}: {exc}", file=sys.stderr)

@@ -9,15 +9,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from datetime import UTC, datetime
+
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
+from archiver.incremental import STATE_FILE
 from archiver.packaging import WACZ_FILE
 
-#: outputs of a crawl in its folder (``--overwrite`` removes exactly these)
-OUTPUTS = ("warc", "indexes", ARTICLES_FILE, REPORT_FILE, FAILURES_FILE, WACZ_FILE, "crawl.log")
-
-
-class OutputExistsError(RuntimeError):
-    """The output folder already holds a crawl."""
+#: outputs of one run, moved to ``runs/<started>/`` when the next (incremental) run starts
+RUN_OUTPUTS = (ARTICLES_FILE, REPORT_FILE, FAILURES_FILE, WACZ_FILE, "crawl.log")
+#: everything a crawl keeps in its folder (``--overwrite`` removes exactly these)
+OUTPUTS = ("warc", "indexes", "runs", STATE_FILE, *RUN_OUTPUTS)
 
 
 @dataclass
@@ -28,19 +29,43 @@ class CrawlJob:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def prepare_output(out: Path, overwrite: bool) -> None:
-    """Create ``out``; refuse (or with ``overwrite`` clear) the outputs of an earlier crawl."""
-    existing = [name for name in OUTPUTS if (out / name).exists()]
-    if existing and not overwrite:
-        raise OutputExistsError(
-            f"{out} already holds a crawl ({', '.join(existing)}); use another --out or --overwrite")
-    for name in existing:
-        path = out / name
-        if path.is_dir():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+def prepare_output(out: Path, overwrite: bool) -> Path | None:
+    """Make ``out`` ready for a run.
+
+    A folder holding an earlier run gets an incremental run: the earlier run's own outputs
+    (articles.jsonl, report.json, ...) move to ``runs/<its start time>/``, which is returned;
+    WARC files, indexes and the crawl state stay. ``overwrite`` removes every output instead.
+    """
     out.mkdir(parents=True, exist_ok=True)
+    if overwrite:
+        for name in OUTPUTS:
+            _remove(out / name)
+        for leftover in out.glob(f"{STATE_FILE}-*"):  # SQLite's -wal and -shm files
+            leftover.unlink()
+        return None
+    previous = [name for name in RUN_OUTPUTS if (out / name).exists()]
+    if not previous:
+        return None
+    archive = out / "runs" / _run_name(out / REPORT_FILE)
+    archive.mkdir(parents=True, exist_ok=True)
+    for name in previous:
+        (out / name).replace(archive / name)
+    return archive
+
+
+def _run_name(report: Path) -> str:
+    try:
+        started = json.loads(report.read_text("utf-8"))["started"]
+    except (OSError, ValueError, KeyError):
+        started = datetime.fromtimestamp(report.stat().st_mtime if report.exists() else 0, UTC).isoformat()
+    return started[:19].replace(":", "").replace("-", "")
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        shutil.rmtree(path)
+    elif path.exists():
+        path.unlink()
 
 
 def run(job: CrawlJob) -> dict[str, Any]:

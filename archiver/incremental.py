@@ -42,7 +42,7 @@ def state_path(settings: BaseSettings) -> Path | None:
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 class ConditionalRequestMiddleware:

@@ -135,6 +135,8 @@ class CrawlReport:
                 "dropped": stats.get("item_dropped_count", 0),
                 "retries": stats.get("retry/count", 0),
                 "failures": self.failures,
+                "changes": {kind: stats.get(f"archiver/changes/{kind}", 0)
+                            for kind in ("new", "updated", "unchanged", "gone")},
                 "warc_records": {k.rsplit("/", 1)[1]: v for k, v in stats.items()
                                  if k.startswith("warc/records/")},
             },

@@ -7,6 +7,8 @@ replica only.
 
 from __future__ import annotations
 
+from archiver.extract.chain import PIPELINE_ORDER as _cleaning_pipelines  # lower case: not a setting
+
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
@@ -25,6 +27,18 @@ ARCHIVER_IMAGES = False
 ARCHIVER_WACZ = True
 #: seconds between progress lines (0: none); lines go to stderr
 ARCHIVER_PROGRESS_INTERVAL = 0.0
+
+# -- incremental crawls ----------------------------------------------------------------------------
+#: keep crawl state (SQLite) and emit only new/updated articles on later runs into the same state
+ARCHIVER_INCREMENTAL = True
+#: state database (empty: <ARCHIVER_OUT_DIR>/state.sqlite); set a path to share state between folders
+ARCHIVER_STATE_PATH = ""
+#: ask known articles with If-None-Match / If-Modified-Since
+ARCHIVER_CONDITIONAL_GET = True
+#: stop paging a section after this many listing pages holding only known, unchanged articles
+ARCHIVER_INCREMENTAL_STOP_PAGES = 1
+#: page through everything even when listing pages hold only unchanged articles (`--full`)
+ARCHIVER_FULL = False
 
 # -- politeness -------------------------------------------------------------------------------------
 ARCHIVER_USER_AGENT = "defense-news-archiver/0.1"
@@ -60,7 +74,18 @@ DOWNLOADER_MIDDLEWARES = {
     "archiver.politeness.CrawlDelayMiddleware": 120,
     # 950: sees every response before redirect (600), decompression (590) and retry (550) handle it,
     # so the WARC gets the bytes as sent (see docs/warc.md)
+    # 940: adds conditional-GET headers before the WARC request record is written, and reads the
+    # WARC location of each response after the WARC middleware has written it
+    "archiver.incremental.ConditionalRequestMiddleware": 940,
     "archiver.warc.middleware.WarcMiddleware": 950,
+}
+
+#: the cleaning pipelines (archiver/extract/chain.py, shared with `archiver extract` and re-extraction),
+#: then change detection against the crawl state, then the WARC conversion record of each article
+ITEM_PIPELINES = {
+    **_cleaning_pipelines,
+    "pipelines.changes.ChangeDetectionPipeline": 870,
+    "pipelines.conversion.WarcConversionPipeline": 900,
 }
 
 EXTENSIONS = {

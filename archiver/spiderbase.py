@@ -20,6 +20,7 @@ from twisted.python.failure import Failure
 from archiver.dates import parse_date
 from archiver.report import fail
 from archiver.site import DEFAULT_SITE, normalise_site
+from archiver.warc.middleware import META_REVISIT
 
 logger = logging.getLogger(__name__)
 
@@ -78,10 +79,27 @@ class ArchiverSpider(scrapy.Spider):
     # -- articles -----------------------------------------------------------------------------------
 
     def article_request(self, url: str, **kwargs: Any) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_article, errback=self.on_error,
-                              meta={META_ARTICLE: True}, **kwargs)
+        meta = {META_ARTICLE: True, **kwargs.pop("meta", {})}
+        return scrapy.Request(url, callback=self.parse_article, errback=self.on_article_error,
+                              meta=meta, **kwargs)
 
     def parse_article(self, response: Response) -> Iterator[Any]:
+        if response.status == 304:  # incremental crawl: not modified since the last capture
+            self._count("archiver/changes/unchanged")
+            yield from self.article_settled(response.meta, changed=False)
+            return
+        if response.status == 404:  # incremental crawl: an article seen before is gone
+            self._count("archiver/changes/gone")
+            yield from self.article_settled(response.meta, changed=True)
+            return
+        yield from self._extract(response)
+        yield from self.article_settled(response.meta, changed=not response.meta.get(META_REVISIT))
+
+    def article_settled(self, meta: dict[str, Any], changed: bool) -> Iterator[Any]:
+        """An article request has its outcome; spiders paging incrementally go on from here."""
+        return iter(())
+
+    def _extract(self, response: Response) -> Iterator[Any]:
         from archiver.extract import extract_article
 
         fetched_at = response.meta.get("warc_date") or ""
@@ -121,6 +139,10 @@ class ArchiverSpider(scrapy.Spider):
             fail(self.crawler, request, f"HTTP {response.status}", response.status)
             return
         fail(self.crawler, request, f"{type(error).__name__}: {failure.getErrorMessage()}")
+
+    def on_article_error(self, failure: Failure) -> Iterator[Any]:
+        self.on_error(failure)
+        yield from self.article_settled(failure.request.meta, changed=True)  # type: ignore[attr-defined]
 
     def ignore_http_error(self, response: Response) -> bool:
         """Whether an HTTP error response is an expected outcome rather than a failure."""

@@ -64,7 +64,7 @@ class KnownCapture:
         """What a revisit record needs of this capture (``WARC-Refers-To*``)."""
         prior = {"target_uri": self.url}
         if self.warc_date:
-            prior["date"] = self.warc_date
+            prior["warc_date"] = self.warc_date
         if self.warc_record_id:
             prior["record_id"] = self.warc_record_id
         if self.payload_digest:
@@ -115,6 +115,12 @@ class CrawlState:
             f"ON CONFLICT(url) DO UPDATE SET {updates}",
             (url, seen_at, *columns.values()),
         )
+
+    def not_seen_since(self, moment: str) -> list[str]:
+        """Known URLs, not gone, that no fetch has touched since ``moment`` (ISO 8601)."""
+        rows = self.db.execute(
+            "SELECT url FROM captures WHERE last_seen < ? AND gone_since IS NULL ORDER BY url", (moment,))
+        return [row[0] for row in rows]
 
     def mark_gone(self, url: str, when: str) -> bool:
         """Record that a known URL answers 404 now; True when it was known and not gone yet."""

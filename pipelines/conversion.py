@@ -53,7 +53,7 @@ class WarcConversionPipeline:
             return item
         self._middleware = middleware
         middleware.write_conversion(record_json(item), refers_to=warc["record_id"],
-                                    target_uri=ItemAdapter(item).get("url"))
+                                    target_uri=str(ItemAdapter(item).get("url")))
         self._count("archiver/conversion/written")
         return item
 

@@ -152,6 +152,7 @@ class CorpusOptions:
     articles: int = 300
     mutate_percent: float = 0.0
     new_articles: int = 0
+    gone: int = 0
     historical_cutoff: date = DEFAULT_HISTORICAL_CUTOFF
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -173,8 +174,13 @@ class Corpus:
         self.size = options.articles + options.new_articles
         self.id_step = max(2, min(1000, 3_300_000 // self.base_size))
         picked = round(self.base_size * options.mutate_percent / 100)
-        self.mutated = frozenset(random.Random(f"{options.seed}:mutate").sample(
-            range(self.base_size), picked))
+        if not 0 <= options.gone <= self.base_size - picked:
+            raise ValueError("gone must be between 0 and the number of unmutated articles")
+        chosen = random.Random(f"{options.seed}:mutate").sample(range(self.base_size), picked + options.gone)
+        self.mutated = frozenset(chosen[:picked])
+        #: articles removed from the site (404 now), for incremental-crawl tests
+        self.removed = frozenset(chosen[picked:])
+        self._order = [k for k in range(self.size - 1, -1, -1) if k not in self.removed]
         self._span = (END - START) / max(self.base_size - 1, 1)
         self.head = lru_cache(maxsize=65536)(self._head)
         self.article = lru_cache(maxsize=2048)(self._article)
@@ -187,7 +193,7 @@ class Corpus:
 
     def k_for_id(self, article_id: int) -> int | None:
         k = (article_id - FIRST_ID) // self.id_step
-        if 0 <= k < self.size and self.article_id(k) == article_id:
+        if 0 <= k < self.size and self.article_id(k) == article_id and k not in self.removed:
             return k
         return None
 
@@ -198,8 +204,9 @@ class Corpus:
     def revision(self, k: int) -> int:
         return 1 if k in self.mutated else 0
 
-    def newest_first(self) -> range:
-        return range(self.size - 1, -1, -1)
+    def newest_first(self) -> list[int]:
+        """Ranks of the articles on the site, newest first (removed ones left out)."""
+        return self._order
 
     # -- generation -----------------------------------------------------------------------------
 
