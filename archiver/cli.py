@@ -98,7 +98,8 @@ def _run_replica(args: argparse.Namespace) -> int:
 
     corpus_options = CorpusOptions(
         seed=args.seed, articles=args.articles, mutate_percent=args.mutate,
-        new_articles=args.new, gone=args.gone, historical_cutoff=args.historical_cutoff or DEFAULT_HISTORICAL_CUTOFF,
+        new_articles=args.new, gone=args.gone,
+        historical_cutoff=args.historical_cutoff or DEFAULT_HISTORICAL_CUTOFF,
     )
     try:
         corpus = Corpus(corpus_options)

@@ -6,10 +6,9 @@ import json
 import shutil
 import sys
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
-
-from datetime import UTC, datetime
 
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
 from archiver.incremental import STATE_FILE

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -53,7 +51,8 @@ def test_second_run_emits_exactly_the_new_and_edited_articles(two_runs: dict) ->
     assert len(edited) == round(ARTICLES * 0.1)
     emitted = articles(two_runs["out"] / "articles.jsonl")
     assert sorted(r["url"] for r in emitted) == sorted(new | edited)
-    assert {r["url"]: r["change"] for r in emitted} == {u: "new" if u in new else "updated" for u in new | edited}
+    expected = {u: "new" if u in new else "updated" for u in new | edited}
+    assert {r["url"]: r["change"] for r in emitted} == expected
     for record in emitted:
         assert record["body"] == truth2[record["url"]]["body"]
 
@@ -109,7 +108,8 @@ def test_paging_stops_at_a_page_of_unchanged_articles(tmp_path: Path) -> None:
     with replica("--articles", "150", "--seed", "4", "--crawl-delay", "0") as first:
         assert crawl(out, first.base, "--sections", "archive").returncode == 0
         port = str(first.port)
-    with replica("--port", port, "--articles", "150", "--seed", "4", "--crawl-delay", "0", "--new", "3") as second:
+    same_site = ("--port", port, "--articles", "150", "--seed", "4", "--crawl-delay", "0")
+    with replica(*same_site, "--new", "3") as second:
         result = crawl(out, second.base, "--sections", "archive")
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((out / "report.json").read_text())

@@ -40,7 +40,8 @@ def test_stale_lock_is_taken_over_with_a_warning(tmp_path: Path, caplog: pytest.
 
 
 def lock_in_another_process(folder: Path) -> subprocess.CompletedProcess[str]:
-    code = f"from pathlib import Path; from archiver.lock import CrawlLock; CrawlLock(Path({str(folder)!r})).acquire()"
+    code = ("from pathlib import Path; from archiver.lock import CrawlLock; "
+            f"CrawlLock(Path({str(folder)!r})).acquire()")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 
 
