@@ -35,8 +35,10 @@ class OutputLayout:
             "fields": list(ARTICLE_FIELDS),
             "overwrite": False,
         }
-        if not settings.getdict("FEEDS"):
-            settings.set("FEEDS", {str(root / ARTICLES_FILE): feed}, priority="addon")
+        # added to any feed already configured (Scrapyd adds its own items feed, for one)
+        feeds = dict(settings.getdict("FEEDS"))
+        feeds.setdefault(str(root / ARTICLES_FILE), feed)
+        settings.set("FEEDS", feeds, priority=max(settings.getpriority("FEEDS") or 0, 15))
 
     @staticmethod
     def _default(settings: BaseSettings, name: str, value: str) -> None:

@@ -314,6 +314,10 @@ def build_parser() -> ArgumentParser:
     _add_crawl(sub)
     _add_demo(sub)
     _add_wacz(sub)
+    from archiver.extract.commands import add_clean_text_command, add_extract_command
+
+    add_extract_command(sub)
+    add_clean_text_command(sub)
     return parser
 
 

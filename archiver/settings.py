@@ -8,6 +8,7 @@ replica only.
 from __future__ import annotations
 
 from archiver.extract.chain import PIPELINE_ORDER as _cleaning_pipelines  # lower case: not a setting
+from archiver.items import ARTICLE_FIELDS as _article_fields
 
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["spiders"]
@@ -107,6 +108,8 @@ WARC_INDEX_DIR = ""
 
 # -- the cleaned feed -------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
+#: every feed (articles.jsonl, Scrapyd's items file, -o FILE) exports the record's fields only
+FEED_EXPORT_FIELDS = list(_article_fields)
 
 # -- engine -----------------------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
