@@ -19,7 +19,8 @@ def blocks(language: str) -> list[str]:
 def archiver_argv(command: str) -> list[str]:
     words = shlex.split(command)
     start = next(i for i, w in enumerate(words) if w.endswith("bin/archiver"))
-    end = next((i for i, w in enumerate(words) if w in {">>", ">", "2>&1", "&&", ";"} and i > start), len(words))
+    ends = {">>", ">", "2>&1", "&&", ";"}
+    end = next((i for i, w in enumerate(words) if w in ends and i > start), len(words))
     return words[start + 1:end]
 
 
