@@ -88,14 +88,28 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
                    help="with --dump-truth: write the truth and exit without serving")
     p.add_argument("--base-url", default="https://www.defense.gov",
                    help="site URL used in the truth records with --no-serve")
+    p.add_argument("--faults", metavar="SPEC",
+                   help="inject failures, e.g. 5xx=4,429=2,slow=1,reset=1,truncate=1,badgzip=1,charset=1,"
+                   "loop=1,offsite=1,empty=1,huge=1,listing-repeat=1,listing-skip=1 (percent of URLs per "
+                   "kind; KIND=PCT:N fails the first N requests, KIND=PCT:always every one; see "
+                   "docs/replica.md)")
+    p.add_argument("--fault-seed", type=int, default=None, metavar="N",
+                   help="seed of the fault draw (default: --seed)")
+    p.add_argument("--fault-delay", type=_float_range(0, 3600), default=None, metavar="SECONDS",
+                   help="how long 'slow' faults send nothing (default: 65, past the crawler's timeout)")
+    p.add_argument("--hostile", type=Path, metavar="DIR",
+                   help="also serve the hostile-input cases of DIR (e.g. tests/fixtures/hostile)")
     p.set_defaults(func=_run_replica)
 
 
 def _run_replica(args: argparse.Namespace) -> int:
     from archiver.replica.corpus import DEFAULT_HISTORICAL_CUTOFF, Corpus, CorpusOptions
+    from archiver.replica.faults import DEFAULT_DELAY, parse_fault_spec
     from archiver.replica.run import PortInUseError, ReplicaConfig, dump_truth, serve
-    from archiver.replica.server import ServerOptions
+    from archiver.replica.server import ReplicaSite, ServerOptions
 
+    if args.faults is None and (args.fault_seed is not None or args.fault_delay is not None):
+        return _usage_error(args, "--fault-seed and --fault-delay need --faults SPEC")
     corpus_options = CorpusOptions(
         seed=args.seed, articles=args.articles, mutate_percent=args.mutate,
         new_articles=args.new, gone=args.gone,
@@ -103,21 +117,21 @@ def _run_replica(args: argparse.Namespace) -> int:
     )
     try:
         corpus = Corpus(corpus_options)
-    except ValueError as exc:  # options the corpus cannot honour together
+        faults = None if args.faults is None else parse_fault_spec(
+            args.faults, seed=args.seed if args.fault_seed is None else args.fault_seed,
+            delay=DEFAULT_DELAY if args.fault_delay is None else args.fault_delay)
+        server_options = ServerOptions(page_size=args.page_size, crawl_delay=args.crawl_delay,
+                                       host_alias=args.host_alias, faults=faults, hostile=args.hostile)
+        site = ReplicaSite(corpus, server_options)  # loads the hostile cases: bad ones fail here
+    except (ValueError, OSError) as exc:  # options that cannot be honoured (together)
         return _usage_error(args, str(exc))
     if args.no_serve:
         if args.dump_truth is None:
             return _usage_error(args, "--no-serve needs --dump-truth FILE")
-        count = dump_truth(corpus, args.base_url, args.dump_truth)
+        count = dump_truth(corpus, args.base_url, args.dump_truth, site.truth_faults())
         print(f"wrote {count} truth records to {args.dump_truth}")
         return 0
-    config = ReplicaConfig(
-        corpus=corpus_options,
-        server=ServerOptions(page_size=args.page_size, crawl_delay=args.crawl_delay,
-                             host_alias=args.host_alias),
-        host=args.host,
-        port=args.port,
-    )
+    config = ReplicaConfig(corpus=corpus_options, server=server_options, host=args.host, port=args.port)
     try:
         serve(config, truth_path=args.dump_truth)
     except PortInUseError as exc:
@@ -157,6 +171,9 @@ def _add_crawl_options(p: ArgumentParser) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="start from scratch: remove every output of earlier crawls in DIR, crawl state "
                    "included (default: an incremental run that fetches only what is new or changed)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue an interrupted crawl in DIR (killed, crashed, disk full) where it "
+                   "stopped; without an interrupted crawl, start normally")
     p.add_argument("--full", action="store_true",
                    help="incremental run that pages through every listing page (still conditional GETs)")
     p.add_argument("--progress", type=_float_range(0, 3600), default=2.0, metavar="SECONDS",
@@ -221,6 +238,7 @@ def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
         "ARCHIVER_PROGRESS_INTERVAL": args.progress,
         "ARCHIVER_WACZ": not args.no_wacz,
         "ARCHIVER_FULL": args.full,
+        "ARCHIVER_RESUME": args.resume,
     }
     settings.update(dict(args.set))
     return settings
@@ -233,7 +251,7 @@ def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[s
 
     try:
         with CrawlLock(args.out):
-            previous = prepare_output(args.out, args.overwrite)
+            previous = prepare_output(args.out, args.overwrite, resume=args.resume)
             if previous is not None:
                 print(f"incremental run: the previous run's outputs are in {previous}", flush=True)
             report = run(CrawlJob(spider, args.out, spider_args, settings))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -11,8 +12,12 @@ from pathlib import Path
 from typing import IO, Any
 
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
-from archiver.incremental import STATE_FILE
 from archiver.packaging import WACZ_FILE
+from archiver.state import STATE_FILE, CrawlState
+from archiver.warc.index import cdxj_path_for, write_cdxj
+from archiver.warc.writer import repair_open_files
+
+logger = logging.getLogger(__name__)
 
 #: outputs of one run, moved to ``runs/<started>/`` when the next (incremental) run starts
 RUN_OUTPUTS = (ARTICLES_FILE, REPORT_FILE, FAILURES_FILE, WACZ_FILE, "crawl.log")
@@ -28,14 +33,21 @@ class CrawlJob:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def prepare_output(out: Path, overwrite: bool) -> Path | None:
+def prepare_output(out: Path, overwrite: bool, resume: bool = False) -> Path | None:
     """Make ``out`` ready for a run.
 
     A folder holding an earlier run gets an incremental run: the earlier run's own outputs
     (articles.jsonl, report.json, ...) move to ``runs/<its start time>/``, which is returned;
     WARC files, indexes and the crawl state stay. ``overwrite`` removes every output instead.
+    With ``resume``, an interrupted run (no report.json) is continued in place instead.
+    Whatever the mode, WARC files a crash left open are repaired and indexed first.
     """
     out.mkdir(parents=True, exist_ok=True)
+    if not overwrite:
+        repair_archive(out)
+    if resume and interrupted(out):
+        reconcile(out)
+        return None
     if overwrite:
         for name in OUTPUTS:
             _remove(out / name)
@@ -116,4 +128,81 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
     elif report["outputs"].get("wacz_error"):
         lines.append(f"  WACZ       not built: {report['outputs']['wacz_error']}")
     lines.append(f"  report     {out / REPORT_FILE}, log {out / 'crawl.log'}")
+    if report["finish_reason"] == "disk_full":
+        lines.append("  STOPPED    the disk is full: free some space, then run the same command "
+                     "with --resume")
+    elif report["finish_reason"] != "finished":
+        reason = report["finish_reason"]
+        lines.append(f"  STOPPED    ({reason}): run the same command with --resume to go on")
     stream.write("\n".join(lines) + "\n")
+
+
+def interrupted(out: Path) -> bool:
+    """Whether ``out`` holds a run that did not finish: killed (outputs but no report.json) or
+    stopped early (disk full, shutdown: report.json with another finish reason)."""
+    started = (out / ARTICLES_FILE).exists() or any((out / "warc").glob("*.warc.gz*"))
+    if not started:
+        return False
+    try:
+        return bool(json.loads((out / REPORT_FILE).read_text("utf-8"))["finish_reason"] != "finished")
+    except FileNotFoundError:
+        return True
+    except (OSError, ValueError, KeyError):
+        return True
+
+
+def repair_archive(out: Path) -> list[Path]:
+    """Close WARC files a crash left ``.open`` and index every WARC file that has no CDXJ yet."""
+    warc_dir = out / "warc"
+    if not warc_dir.is_dir():
+        return []
+    repaired = repair_open_files(warc_dir)
+    for path in repaired:
+        logger.warning("repaired %s (cut after its last complete record)", path)
+    for path in sorted(warc_dir.glob("*.warc.gz")):
+        if not cdxj_path_for(path, out / "indexes").exists():
+            write_cdxj(path, out / "indexes")
+    return repaired
+
+
+def _complete_lines(path: Path) -> list[str]:
+    """The complete lines of a JSON Lines file; a line cut by a crash is removed from the file."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    end = data.rfind(b"\n") + 1
+    if end < len(data):
+        logger.warning("%s: removing a line cut short by the interruption", path)
+        with path.open("r+b") as fh:
+            fh.truncate(end)
+    return data[:end].decode("utf-8", errors="replace").splitlines()
+
+
+def _urls(lines: list[str]) -> set[str]:
+    urls = set()
+    for line in lines:
+        try:
+            urls.add(json.loads(line)["url"])
+        except (ValueError, KeyError, TypeError):
+            continue
+    return urls
+
+
+def reconcile(out: Path) -> None:
+    """Before resuming: every article the interrupted run asked for that is neither in
+    articles.jsonl nor in failures.jsonl (never answered, or its line was still buffered when the
+    process died) is asked again in full and counts as new content. Articles that were unchanged
+    in an interrupted incremental run may so be written again as ``new``: nothing is lost."""
+    done = _urls(_complete_lines(out / ARTICLES_FILE)) | _urls(_complete_lines(out / FAILURES_FILE))
+    path = out / STATE_FILE
+    if not path.exists():
+        return
+    state = CrawlState(path)
+    try:
+        lost = [url for url in state.frontier_articles() if url not in done]
+        state.reopen(lost)
+        state.forget_content(lost)
+    finally:
+        state.close()
+    if lost:
+        logger.warning("resuming: %d finished article(s) missing from the outputs are asked again", len(lost))

@@ -11,8 +11,6 @@ unchanged from the cleaned record.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from scrapy import Request
@@ -20,30 +18,13 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from archiver.spiderbase import META_ARTICLE, META_KNOWN
-from archiver.state import CrawlState
+from archiver.state import CrawlState, now_iso, state_path
 from archiver.warc.middleware import META_PRIOR_CAPTURE, META_REVISIT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
-
-STATE_FILE = "state.sqlite"
-
-
-def state_path(settings: BaseSettings) -> Path | None:
-    """``ARCHIVER_STATE_PATH``, else ``<ARCHIVER_OUT_DIR>/state.sqlite``, else None."""
-    explicit = settings.get("ARCHIVER_STATE_PATH")
-    if explicit:
-        return Path(explicit)
-    out = settings.get("ARCHIVER_OUT_DIR")
-    return Path(out) / STATE_FILE if out else None
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
-
 
 class ConditionalRequestMiddleware:
     """Conditional GETs for known articles; validators and locations saved for the next run."""

@@ -96,7 +96,9 @@ class CrawlReport:
     def engine_stopped(self) -> None:
         if self._failures_file is not None:
             self._failures_file.close()
-        wacz = self._build_wacz() if self.build_wacz else None
+        assert self.crawler.stats is not None
+        finished = self.crawler.stats.get_value("finish_reason") == "finished"
+        wacz = self._build_wacz() if self.build_wacz and finished else None
         report = self.summary(wacz)
         path = self.out_dir / REPORT_FILE
         tmp = path.with_suffix(".json.part")

@@ -40,6 +40,22 @@ ARCHIVER_CONDITIONAL_GET = True
 ARCHIVER_INCREMENTAL_STOP_PAGES = 1
 #: page through everything even when listing pages hold only unchanged articles (`--full`)
 ARCHIVER_FULL = False
+#: continue the interrupted run recorded in the crawl state's frontier (`--resume`)
+ARCHIVER_RESUME = False
+
+# -- distributed crawls (docs/distributed.md; archiver/distributed/) --------------------------------
+#: Redis URL shared by the workers of one crawl (redis://host:port/db); empty: a one-process crawl
+ARCHIVER_REDIS_URL = ""
+#: this worker's name, unique per crawl: WARC file names and Redis keys (empty: <host>-<pid>)
+ARCHIVER_REDIS_WORKER = ""
+#: prefix of the crawl's Redis keys, one per crawl (%(spider)s: the spider's name)
+ARCHIVER_REDIS_KEY = "archiver:%(spider)s"
+#: seconds a worker's heartbeat lives; a worker silent that long is dead and its requests are requeued
+ARCHIVER_REDIS_HEARTBEAT_TTL = 30.0
+#: seconds between commits: finished requests leave Redis once the feed and WARC are flushed
+ARCHIVER_REDIS_COMMIT_INTERVAL = 1.0
+#: a crawl state (e.g. the merged state.sqlite of the last run) merged into this worker's state at start
+ARCHIVER_REDIS_STATE_FROM = ""
 
 # -- politeness -------------------------------------------------------------------------------------
 ARCHIVER_USER_AGENT = "defense-news-archiver/0.1"
@@ -85,6 +101,7 @@ DOWNLOADER_MIDDLEWARES = {
 #: then change detection against the crawl state, then the WARC conversion record of each article
 ITEM_PIPELINES = {
     **_cleaning_pipelines,
+    "pipelines.resume.ResumeDedupePipeline": 860,
     "pipelines.changes.ChangeDetectionPipeline": 870,
     "pipelines.conversion.WarcConversionPipeline": 900,
 }

@@ -20,7 +20,8 @@ from twisted.python.failure import Failure
 from archiver.dates import parse_date
 from archiver.report import fail
 from archiver.site import DEFAULT_SITE, normalise_site
-from archiver.warc.middleware import META_REVISIT
+from archiver.state import CrawlState, state_path
+from archiver.warc.middleware import META_REVISIT, DiskFullError
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ class ArchiverSpider(scrapy.Spider):
     def __init__(self, site: str | None = None, since: str | None = None, until: str | None = None,
                  images: str | bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self._asked: set[str] = set()
         self.site = normalise_site(site) if site else ""
         self.since = _date_arg("since", since)
         self.until = _date_arg("until", until)
@@ -66,7 +68,43 @@ class ArchiverSpider(scrapy.Spider):
             spider.images = settings.getbool("ARCHIVER_IMAGES")
         host = urlsplit(spider.site).hostname or ""
         spider.allowed_domains = [host, *settings.getlist("ARCHIVER_SITE_HOSTS")]  # OffsiteMiddleware
+        path = state_path(settings)
+        if path is not None:
+            spider.frontier = CrawlState(path)
+            spider.resuming = settings.getbool("ARCHIVER_RESUME") and spider.frontier.frontier_size() > 0
+            if not spider.resuming:
+                spider.frontier.clear_frontier()
         return spider
+
+    # -- the frontier: every article requested once per run, and --resume loses none -----------------
+
+    frontier: CrawlState | None = None
+    resuming: bool = False
+
+    def new_article_request(self, url: str, **kwargs: Any) -> scrapy.Request | None:
+        """A request for ``url`` unless this run has asked for it already (also before a crash)."""
+        if self.frontier is not None:
+            if not self.frontier.discover(url, "article"):
+                return None
+        elif url in self._asked:
+            return None
+        else:
+            self._asked.add(url)
+        return self.article_request(url, **kwargs)
+
+    def resumed_requests(self) -> Iterator[scrapy.Request]:
+        """With ``--resume``: the articles an interrupted run asked for and never finished."""
+        if not self.resuming or self.frontier is None:
+            return
+        pending = self.frontier.pending()
+        self.logger.info("resuming: %d unfinished article(s) of the interrupted run asked again",
+                         len(pending))
+        for url, _kind, _data in pending:
+            yield self.article_request(url, dont_filter=True)
+
+    def finish(self, meta: dict[str, Any], url: str) -> None:
+        if self.frontier is not None:
+            self.frontier.finish(meta.get("redirect_urls", [url])[0])
 
     # -- dates --------------------------------------------------------------------------------------
 
@@ -86,14 +124,15 @@ class ArchiverSpider(scrapy.Spider):
     def parse_article(self, response: Response) -> Iterator[Any]:
         if response.status == 304:  # incremental crawl: not modified since the last capture
             self._count("archiver/changes/unchanged")
-            yield from self.article_settled(response.meta, changed=False)
-            return
-        if response.status == 404:  # incremental crawl: an article seen before is gone
+            changed = False
+        elif response.status == 404:  # incremental crawl: an article seen before is gone
             self._count("archiver/changes/gone")
-            yield from self.article_settled(response.meta, changed=True)
-            return
-        yield from self._extract(response)
-        yield from self.article_settled(response.meta, changed=not response.meta.get(META_REVISIT))
+            changed = True
+        else:
+            yield from self._extract(response)
+            changed = not response.meta.get(META_REVISIT)
+        self.finish(response.meta, response.url)
+        yield from self.article_settled(response.meta, changed=changed)
 
     def article_settled(self, meta: dict[str, Any], changed: bool) -> Iterator[Any]:
         """An article request has its outcome; spiders paging incrementally go on from here."""
@@ -132,6 +171,8 @@ class ArchiverSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         error = failure.value
+        if isinstance(error, DiskFullError):
+            return
         if isinstance(error, HttpError):
             response = error.response
             if self.ignore_http_error(response):
@@ -141,8 +182,12 @@ class ArchiverSpider(scrapy.Spider):
         fail(self.crawler, request, f"{type(error).__name__}: {failure.getErrorMessage()}")
 
     def on_article_error(self, failure: Failure) -> Iterator[Any]:
+        request = failure.request  # type: ignore[attr-defined]
+        if isinstance(failure.value, DiskFullError):  # not the page's failure: left for --resume
+            return
         self.on_error(failure)
-        yield from self.article_settled(failure.request.meta, changed=True)  # type: ignore[attr-defined]
+        self.finish(request.meta, request.url)
+        yield from self.article_settled(request.meta, changed=True)
 
     def ignore_http_error(self, response: Response) -> bool:
         """Whether an HTTP error response is an expected outcome rather than a failure."""

@@ -15,6 +15,7 @@ import hashlib
 import json
 import sqlite3
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +38,16 @@ CREATE TABLE IF NOT EXISTS captures (
     gone_since TEXT
 );
 CREATE INDEX IF NOT EXISTS captures_article ON captures(article_id);
+CREATE TABLE IF NOT EXISTS frontier (
+    url TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    data TEXT NOT NULL DEFAULT '{}',
+    done INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS frontier_pending ON frontier(done);
 """
+
+STATE_FILE = "state.sqlite"
 
 PROVENANCE_FIELDS = frozenset({"fetched_at", "warc", "extractor_version", "change", "url"})
 
@@ -70,6 +80,19 @@ class KnownCapture:
         if self.payload_digest:
             prior["payload_digest"] = self.payload_digest
         return prior
+
+
+def state_path(settings: Any) -> Path | None:
+    """``ARCHIVER_STATE_PATH``, else ``<ARCHIVER_OUT_DIR>/state.sqlite``, else None (Scrapy settings)."""
+    explicit = settings.get("ARCHIVER_STATE_PATH")
+    if explicit:
+        return Path(explicit)
+    out = settings.get("ARCHIVER_OUT_DIR")
+    return Path(out) / STATE_FILE if out else None
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def record_digest(record: dict[str, Any]) -> str:
@@ -121,6 +144,41 @@ class CrawlState:
         rows = self.db.execute(
             "SELECT url FROM captures WHERE last_seen < ? AND gone_since IS NULL ORDER BY url", (moment,))
         return [row[0] for row in rows]
+
+    # -- the frontier of the current run (what makes --resume lose nothing) -------------------------
+
+    def discover(self, url: str, kind: str, data: dict[str, Any] | None = None) -> bool:
+        """Add ``url`` to this run's frontier; False when it was there already (seen this run)."""
+        cursor = self.db.execute("INSERT OR IGNORE INTO frontier (url, kind, data) VALUES (?, ?, ?)",
+                                 (url, kind, json.dumps(data or {})))
+        return cursor.rowcount > 0
+
+    def finish(self, url: str) -> None:
+        self.db.execute("UPDATE frontier SET done = 1 WHERE url = ?", (url,))
+
+    def reopen(self, urls: list[str]) -> None:
+        self.db.executemany("UPDATE frontier SET done = 0 WHERE url = ?", [(u,) for u in urls])
+
+    def pending(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """Frontier entries not finished: (url, kind, data), listings first."""
+        rows = self.db.execute("SELECT url, kind, data FROM frontier WHERE done = 0 "
+                               "ORDER BY kind = 'article', rowid")
+        return [(url, kind, json.loads(data)) for url, kind, data in rows]
+
+    def frontier_articles(self) -> list[str]:
+        return [row[0] for row in self.db.execute("SELECT url FROM frontier WHERE kind = 'article'")]
+
+    def frontier_size(self) -> int:
+        return int(self.db.execute("SELECT COUNT(*) FROM frontier").fetchone()[0])
+
+    def clear_frontier(self) -> None:
+        self.db.execute("DELETE FROM frontier")
+
+    def forget_content(self, urls: list[str]) -> None:
+        """Fetch these URLs in full next time and count their record as new (it was lost in a crash)."""
+        self.db.executemany(
+            "UPDATE captures SET record_digest = NULL, etag = NULL, last_modified = NULL WHERE url = ?",
+            [(u,) for u in urls])
 
     def mark_gone(self, url: str, when: str) -> bool:
         """Record that a known URL answers 404 now; True when it was known and not gone yet."""

@@ -12,9 +12,8 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from archiver.incremental import now_iso, state_path
 from archiver.items import ARTICLE_FIELDS, SkippedItem
-from archiver.state import CrawlState, record_digest
+from archiver.state import CrawlState, now_iso, record_digest, state_path
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -36,11 +36,14 @@ class IdsSpider(ArchiverSpider):
         self.legacy = _bool_arg(legacy) if legacy is not None else False
 
     async def start(self) -> AsyncIterator[Any]:
+        for resumed in self.resumed_requests():
+            yield resumed
         template = LEGACY_PATH if self.legacy else ARTICLE_PATH
-        for article_id in self.ids:
-            yield self.article_request(self.site + template.format(id=article_id))
-        for url in self.urls:
-            yield self.article_request(url)
+        urls = [self.site + template.format(id=article_id) for article_id in self.ids] + self.urls
+        for url in urls:
+            request = self.new_article_request(url)
+            if request is not None:
+                yield request
 
     def ignore_http_error(self, response: Response) -> bool:
         if response.status == 404 and self.ids:

@@ -32,6 +32,8 @@ class RssSpider(ArchiverSpider):
         self.max_items = int(max_items)
 
     async def start(self) -> AsyncIterator[Any]:
+        for request in self.resumed_requests():
+            yield request
         for code in self.codes:
             url = self.site + RSS_PATH.format(code=code, max=self.max_items)
             yield self.feed_request(url)
@@ -53,4 +55,6 @@ class RssSpider(ArchiverSpider):
             link = (item.findtext("link") or "").strip()
             when = parse_date(item.findtext("pubDate"))
             if link and not (self.too_new(when) or self.too_old(when)):
-                yield self.article_request(response.urljoin(link))
+                request = self.new_article_request(response.urljoin(link))
+                if request is not None:
+                    yield request

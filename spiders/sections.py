@@ -11,12 +11,11 @@ from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
 
-from archiver.incremental import now_iso, state_path
 from archiver.listing import listing_entries, next_page_url
 from archiver.paging import IncrementalPaging
 from archiver.site import parse_sections, section_path
 from archiver.spiderbase import ArchiverSpider
-from archiver.state import CrawlState
+from archiver.state import CrawlState, now_iso, state_path
 
 META_PAGE = "archiver_listing_page"  # (section, page, url) of the listing an article came from
 
@@ -50,7 +49,7 @@ class SectionsSpider(ArchiverSpider):
         path = state_path(settings)
         known = settings.getbool("ARCHIVER_INCREMENTAL") and path is not None and path.exists() \
             and _has_rows(path)
-        if known and not settings.getbool("ARCHIVER_FULL"):
+        if known and not settings.getbool("ARCHIVER_FULL") and not spider.resuming:
             spider.paging = IncrementalPaging(settings.getint("ARCHIVER_INCREMENTAL_STOP_PAGES"))
             spider.logger.info("incremental: paging stops after %d listing page(s) of unchanged articles",
                                spider.paging.stop_after)
@@ -70,15 +69,18 @@ class SectionsSpider(ArchiverSpider):
             urls = state.not_seen_since(self.run_started)
         finally:
             state.close()
-        if not urls:
+        requests = [r for r in map(self.new_article_request, urls) if r is not None]
+        if not requests:
             return
-        self.logger.info("asking %d known article(s) no listing showed any more", len(urls))
+        self.logger.info("asking %d known article(s) no listing showed any more", len(requests))
         engine: Any = self.crawler.engine
-        for url in urls:
-            engine.crawl(self.article_request(url))
+        for request in requests:
+            engine.crawl(request)
         raise DontCloseSpider
 
     async def start(self) -> AsyncIterator[Any]:
+        for request in self.resumed_requests():
+            yield request
         for name in self.section_names:
             yield self.listing_request(self.site + section_path(name), name, 1)
 
@@ -93,18 +95,22 @@ class SectionsSpider(ArchiverSpider):
         stats.inc_value(f"archiver/listing/pages/{section}")
         new = [e for e in entries if e.url not in self.seen_articles]
         self.seen_articles.update(e.url for e in new)
-        wanted = [e.url for e in new if not (self.too_new(e.published) or self.too_old(e.published))]
+        in_range = [e.url for e in new if not (self.too_new(e.published) or self.too_old(e.published))]
         next_url = None if self._last_page(section, page, entries, new) else next_page_url(
             response.body, response.url)
         next_request = self.listing_request(next_url, section, page + 1) if next_url else None
         if self.paging is None:
-            yield from (self.article_request(url) for url in wanted)
+            yield from (r for r in map(self.new_article_request, in_range) if r is not None)
             if next_request is not None:
                 yield next_request
             return
         # incremental: the next page waits for this page's articles (see archiver/paging.py)
-        for url in wanted:
-            yield self.article_request(url, meta={META_PAGE: (section, page, url)}, dont_filter=True)
+        wanted = []
+        for url in in_range:
+            request = self.new_article_request(url, meta={META_PAGE: (section, page, url)}, dont_filter=True)
+            if request is not None:
+                wanted.append(url)
+                yield request
         ready = self.paging.open_page(section, page, wanted, next_request)
         if ready is not None:
             yield ready

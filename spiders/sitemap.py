@@ -8,7 +8,7 @@ from typing import Any
 from scrapy.spiders import SitemapSpider as ScrapySitemapSpider
 
 from archiver.dates import parse_date
-from archiver.spiderbase import META_ARTICLE, ArchiverSpider
+from archiver.spiderbase import ArchiverSpider
 
 
 class SitemapSpider(ArchiverSpider, ScrapySitemapSpider):
@@ -20,6 +20,8 @@ class SitemapSpider(ArchiverSpider, ScrapySitemapSpider):
     sitemap_follow = [r".*"]  # noqa: RUF012
 
     async def start(self) -> Any:
+        for request in self.resumed_requests():
+            yield request
         self.sitemap_urls = [self.site + "/sitemap.xml"]
         async for request in super().start():
             yield request
@@ -33,6 +35,9 @@ class SitemapSpider(ArchiverSpider, ScrapySitemapSpider):
 
     def _parse_sitemap(self, response: Any) -> Any:
         for request in super()._parse_sitemap(response):
-            if request.callback == self.parse_article:
-                request = request.replace(errback=self.on_error, meta={**request.meta, META_ARTICLE: True})
-            yield request
+            if request.callback != self.parse_article:
+                yield request
+                continue
+            article = self.new_article_request(request.url)
+            if article is not None:
+                yield article

@@ -39,6 +39,12 @@ def crawl(out: Path, site: str, *args: str, timeout: float = 600) -> subprocess.
     )
 
 
+def warcio_check(paths: list[Path]) -> subprocess.CompletedProcess[str]:
+    """``warcio check`` (every digest verified) over WARC files."""
+    return subprocess.run([str(VENV_BIN / "warcio"), "check", "-v", *map(str, paths)],
+                          capture_output=True, text=True, timeout=300)
+
+
 def records(out: Path) -> list[dict]:
     """Every record of every WARC in ``out/warc`` (headers, offsets), read with warcio."""
     found = []
@@ -137,12 +143,7 @@ def test_warcs_pass_warcio_check(crawl300: Crawled) -> None:
     warcs = sorted((out / "warc").glob("*.warc.gz"))
     assert warcs
     assert not list((out / "warc").glob("*.open"))
-    result = subprocess.run(
-        [str(VENV_BIN / "warcio"), "check", "-v", *map(str, warcs)],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = warcio_check(warcs)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

@@ -10,6 +10,7 @@ default headers, Accept-Encoding, cookies). See docs/warc.md.
 
 from __future__ import annotations
 
+import errno
 import importlib.metadata
 import logging
 from collections.abc import Mapping
@@ -19,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urldefrag, urlsplit
 
 from scrapy import signals
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 
 from archiver.warc.index import BackgroundIndexer
@@ -60,7 +61,13 @@ MIDDLEWARE_ORDER = 950
 META_LOCATION = "warc"
 META_DATE = "warc_date"
 META_PRIOR_CAPTURE = "warc_prior_capture"
-META_REVISIT = "warc_revisit"  # set to the revisit profile when a revisit record was written
+META_REVISIT = "warc_revisit"
+_DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
+class DiskFullError(IgnoreRequest):
+    """The WARC could not be written: the disk (or a quota) is full. Not the page's failure."""
+  # set to the revisit profile when a revisit record was written
 _ARCHIVED_SCHEMES = ("http", "https")
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 _UNRECORDED_REQUEST_HEADERS = frozenset({b"proxy-authorization"})
@@ -209,6 +216,7 @@ class WarcMiddleware:
         self._clock = clock
         self._make_id = make_id
         self.crawler: Crawler | None = None
+        self._stopping = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
@@ -321,9 +329,13 @@ class WarcMiddleware:
     ) -> RecordLocation:
         try:
             main, _request = self.writer.append(encoded)
-        except OSError:
-            logger.error("Could not write WARC records for %s", exchange.url, exc_info=True)
+        except OSError as exc:
             self._inc("warc/errors")
+            if exc.errno in _DISK_FULL:
+                self._stop_for_full_disk(exc)
+                message = f"disk full: the WARC records of {exchange.url} were not written"
+                raise DiskFullError(message) from exc
+            logger.error("Could not write WARC records for %s", exchange.url, exc_info=True)
             raise
         if revisit is None:
             self.revisits.remember(exchange, main.payload_digest or "", main.record_id)
@@ -331,6 +343,22 @@ class WarcMiddleware:
         self._inc("warc/records/revisit" if revisit else "warc/records/response")
         self._update_totals()
         return main
+
+    def _stop_for_full_disk(self, exc: OSError) -> None:
+        """Stop the crawl cleanly: the WARC files stay valid, and ``--resume`` continues later."""
+        if self._stopping:
+            return
+        self._stopping = True
+        logger.error("disk full: cannot write to %s (%s); stopping the crawl. Free some space, then "
+                     "run the same command with --resume", self.writer.directory, exc.strerror)
+        if self.crawler is None or self.crawler.engine is None:
+            return
+        from scrapy.utils.defer import deferred_from_coro
+        from twisted.internet import reactor
+
+        engine = self.crawler.engine
+        clock: Any = reactor
+        clock.callLater(0, lambda: deferred_from_coro(engine.close_spider_async(reason="disk_full")))
 
     def _inc(self, key: str) -> None:
         _inc(self.stats, key)

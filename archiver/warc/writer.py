@@ -156,7 +156,21 @@ class WarcRollingWriter:
             self.close()
         if self._file is None:
             self._open_next()
-        return [self._append_member(item) for item in encoded]
+        start = self._size
+        try:
+            return [self._append_member(item) for item in encoded]
+        except OSError:
+            # e.g. disk full: cut the group's partial bytes so the file stays a valid WARC
+            self._rollback(start)
+            raise
+
+    def _rollback(self, size: int) -> None:
+        assert self._file is not None
+        written = self._size - size
+        os.ftruncate(self._file.fileno(), size)
+        self._file.seek(size)
+        self._size = size
+        self.bytes_written -= written
 
     def close(self) -> Path | None:
         """Close the current file (fsync, rename to ``.warc.gz``); return its final path."""
@@ -205,7 +219,8 @@ class WarcRollingWriter:
             if (self.directory / name).exists():
                 continue
             try:
-                self._file = open_path.open("xb")
+                # unbuffered: a failed write (disk full) is seen at once and can be rolled back
+                self._file = open_path.open("xb", buffering=0)
             except FileExistsError:
                 continue
             self._start_file(open_path, name)
@@ -227,9 +242,12 @@ class WarcRollingWriter:
         assert self._file is not None
         assert self._open_path is not None
         offset = self._size
-        self._file.write(item.member)
-        self._size += len(item.member)
-        self.bytes_written += len(item.member)
+        view = memoryview(item.member)
+        while view:  # a raw write may take only part of the bytes
+            written = self._file.write(view) or 0
+            self._size += written
+            self.bytes_written += written
+            view = view[written:]
         final_name = self._open_path.name.removesuffix(OPEN_SUFFIX)
         return RecordLocation(
             final_name, offset, len(item.member), item.record_id, item.payload_digest
