@@ -34,13 +34,19 @@ def on_hosts(url: str, hosts: Iterable[str]) -> bool:
     return any(host == h or host.endswith("." + h) for h in hosts)
 
 
-def listing_entries(html: bytes | str, base_url: str, hosts: Iterable[str] = ()) -> list[ListingEntry]:
+def parse_html(html: bytes | str | lxml.html.HtmlElement) -> lxml.html.HtmlElement:
+    """Parse once, read many times: the functions here take the page or its parsed tree."""
+    return html if isinstance(html, lxml.html.HtmlElement) else lxml.html.fromstring(html)
+
+
+def listing_entries(html: bytes | str | lxml.html.HtmlElement, base_url: str,
+                    hosts: Iterable[str] = ()) -> list[ListingEntry]:
     """News article links of a listing page in page order (each URL once), with their dates.
 
     Only links on ``hosts`` count (default: the listing's own host): the site's pages also link
     to articles of other DoD sites (af.mil, navy.mil...), which are not this site's news.
     """
-    doc = lxml.html.fromstring(html)
+    doc = parse_html(html)
     hosts = list(hosts) or [urlsplit(base_url).hostname or ""]
     entries: dict[str, ListingEntry] = {}
     for link in doc.xpath(f"//a[@href][not({_CHROME})]"):
@@ -68,9 +74,9 @@ def _date_near(link: lxml.html.HtmlElement) -> date | None:
     return None
 
 
-def next_page_url(html: bytes | str, base_url: str) -> str | None:
+def next_page_url(html: bytes | str | lxml.html.HtmlElement, base_url: str) -> str | None:
     """The listing's next page: ``rel=next``, ``a.next``, or a link whose text is "Next"."""
-    doc = lxml.html.fromstring(html)
+    doc = parse_html(html)
     for xpath in ("//link[@rel='next']/@href", "//a[@rel='next']/@href",
                   "//a[contains(concat(' ', normalize-space(@class), ' '), ' next ')]/@href",
                   "//a[normalize-space(translate(., 'NEXT', 'next'))='next' or "

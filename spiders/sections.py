@@ -6,14 +6,19 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Self
 
+import lxml.etree
 import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response
+from scrapy.utils.gz import gunzip, gzip_magic_number
+from scrapy.utils.sitemap import Sitemap
+from twisted.python.failure import Failure
 
-from archiver.listing import listing_entries, next_page_url
+from archiver.dates import parse_date
+from archiver.listing import listing_entries, next_page_url, parse_html, on_hosts
 from archiver.paging import IncrementalPaging
-from archiver.site import parse_sections, section_path
+from archiver.site import NOT_NEWS, article_id_of, parse_sections, section_path
 from archiver.spiderbase import ArchiverSpider
 from archiver.state import CrawlState, now_iso, state_path
 
@@ -26,6 +31,12 @@ class SectionsSpider(ArchiverSpider):
     Arguments: ``sections`` (comma list, default all: news-stories, releases, transcripts,
     speeches, contracts, feature-stories, advisories; also ``archive``), ``since``/``until``
     (paging stops once a whole listing page is older than ``since``), ``max_pages`` (per section).
+
+    Listings that repeat or skip items (a cache serving a stale page, items shifting while paging)
+    lose nothing: paging stops only after ``ARCHIVER_LISTING_MAX_REPEATS`` pages in a row without
+    a new item, and once the listings are done the site's sitemap is read for articles of the
+    crawled sections no listing showed (``ARCHIVER_SITEMAP_CROSSCHECK``; full runs only, not with
+    ``max_pages`` or incremental paging). See docs/reliability.md.
     """
 
     name = "sections"
@@ -38,6 +49,10 @@ class SectionsSpider(ArchiverSpider):
         if self.max_pages is not None and self.max_pages < 1:
             raise ValueError("max_pages must be at least 1")
         self.seen_articles: set[str] = set()
+        self.seen_ids: set[str] = set()
+        self.max_repeats = 3
+        self.repeat_streak: dict[str, int] = {}
+        self.crosscheck_pending = False
         self.paging: IncrementalPaging[scrapy.Request] | None = None
         self.sweep_state: Path | None = None
         self.run_started = now_iso()
@@ -57,7 +72,80 @@ class SectionsSpider(ArchiverSpider):
             # a full incremental run sees every listed article: ask the others whether they are gone
             spider.sweep_state = path
             crawler.signals.connect(spider.sweep_unlisted, signal=signals.spider_idle)
+        spider.max_repeats = max(1, settings.getint("ARCHIVER_LISTING_MAX_REPEATS", 3))
+        if settings.getbool("ARCHIVER_SITEMAP_CROSSCHECK", True) and spider.paging is None \
+                and spider.max_pages is None:
+            spider.crosscheck_pending = True
+            crawler.signals.connect(spider.crosscheck_sitemap, signal=signals.spider_idle)
         return spider
+
+    # -- the sitemap cross-check: articles the listings skipped ----------------------------------------
+
+    def crosscheck_sitemap(self) -> None:
+        """Once the listings are done, read the sitemap for articles no listing showed."""
+        if not self.crosscheck_pending:
+            return
+        self.crosscheck_pending = False
+        self.logger.info("listings done: cross-checking them against %s/sitemap.xml", self.site)
+        engine: Any = self.crawler.engine
+        engine.crawl(self._crosscheck_request(self.site + "/sitemap.xml"))
+        raise DontCloseSpider
+
+    def _crosscheck_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_crosscheck, errback=self.crosscheck_failed,
+                              priority=10)
+
+    def parse_crosscheck(self, response: Response) -> Iterator[Any]:
+        sitemap = self._sitemap(response)
+        if sitemap is None:
+            return
+        if sitemap.type == "sitemapindex":
+            for entry in sitemap:
+                loc = str(entry.get("loc", ""))
+                if loc.startswith(("http://", "https://")) and on_hosts(loc, self.allowed_domains):
+                    yield self._crosscheck_request(loc)
+            return
+        found = [r for r in map(self._unlisted_article, sitemap) if r is not None]
+        if found:
+            self.logger.warning("sitemap %s lists %d article(s) of the crawled sections no listing showed; "
+                                "fetching them", response.url, len(found))
+            self._count_by("archiver/crosscheck/found", len(found))
+        yield from found
+
+    def _sitemap(self, response: Response) -> Sitemap | None:
+        body = response.body
+        if gzip_magic_number(response):
+            body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+        try:
+            return Sitemap(body)  # Scrapy's parser: no entity expansion, no network (XXE-safe)
+        except (lxml.etree.XMLSyntaxError, StopIteration, ValueError) as exc:
+            self.logger.warning("cross-check: %s is not a sitemap (%s)", response.url, exc)
+            return None
+
+    def _unlisted_article(self, entry: dict[str, Any]) -> scrapy.Request | None:
+        loc = str(entry.get("loc", ""))
+        article_id = article_id_of(loc)
+        if not article_id or article_id in self.seen_ids or NOT_NEWS.search(loc) \
+                or not loc.startswith(("http://", "https://")) or not on_hosts(loc, self.allowed_domains):
+            return None
+        path = loc.split("://", 1)[1].partition("/")[2].lower()
+        if "archive" not in self.section_names and not any(
+                ("/" + path).startswith(section_path(n).lower()) for n in self.section_names):
+            return None  # another section's article: not asked for
+        when = parse_date(entry.get("lastmod"))
+        if self.too_new(when) or self.too_old(when):
+            return None
+        self.seen_ids.add(article_id)
+        return self.new_article_request(loc)
+
+    def crosscheck_failed(self, failure: Failure) -> None:
+        # no sitemap is not an article's failure: the cross-check just could not run
+        self.logger.warning("cross-check: could not read %s: %s", failure.request.url,  # type: ignore[attr-defined]
+                            failure.getErrorMessage())
+
+    def _count_by(self, key: str, count: int) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(key, count)
 
     def sweep_unlisted(self) -> None:
         """Once the listings are done, re-ask known articles no listing showed (404: gone)."""
@@ -89,15 +177,17 @@ class SectionsSpider(ArchiverSpider):
                               cb_kwargs={"section": section, "page": page}, priority=10)
 
     def parse_listing(self, response: Response, section: str, page: int) -> Iterator[Any]:
-        entries = listing_entries(response.body, response.url, self.allowed_domains)
+        page_tree = parse_html(response.body)
+        entries = listing_entries(page_tree, response.url, self.allowed_domains)
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value(f"archiver/listing/pages/{section}")
         new = [e for e in entries if e.url not in self.seen_articles]
         self.seen_articles.update(e.url for e in new)
+        self.seen_ids.update(filter(None, (article_id_of(e.url) for e in entries)))
         in_range = [e.url for e in new if not (self.too_new(e.published) or self.too_old(e.published))]
         next_url = None if self._last_page(section, page, entries, new) else next_page_url(
-            response.body, response.url)
+            page_tree, response.url)
         next_request = self.listing_request(next_url, section, page + 1) if next_url else None
         if self.paging is None:
             yield from (r for r in map(self.new_article_request, in_range) if r is not None)
@@ -127,10 +217,16 @@ class SectionsSpider(ArchiverSpider):
 
     def _last_page(self, section: str, page: int, entries: list[Any], new: list[Any]) -> bool:
         reason = ""
+        streak = 0 if new else self.repeat_streak.get(section, 0) + 1
+        self.repeat_streak[section] = streak
         if not entries:
             reason = "empty listing page"
-        elif not new:
-            reason = "listing page repeats earlier items"
+        elif streak >= self.max_repeats:
+            reason = f"{streak} listing page(s) in a row repeat earlier items"
+        elif streak:  # a stale or shifted page: the next one may still hold new items
+            self.logger.info("section %s: page %d repeats earlier items; going on (%d of %d)",
+                             section, page, streak, self.max_repeats)
+            self._count_by("archiver/listing/repeated_pages", 1)
         elif self.since and all(self.too_old(e.published) for e in entries):
             reason = f"whole page older than {self.since}"
         elif self.max_pages is not None and page >= self.max_pages:
