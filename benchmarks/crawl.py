@@ -35,9 +35,9 @@ def bare(site: str, work: Path) -> float:
 
 def full(site: str, work: Path, run: int) -> float:
     out = work / f"full{run}"
-    subprocess.run([sys.executable, "-m", "archiver", "crawl", "--site", site, "--out", str(out), "--progress",
-                    "0", "--no-wacz", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0", *SAME],
-                   check=True, capture_output=True)
+    subprocess.run([sys.executable, "-m", "archiver", "crawl", "--site", site, "--out", str(out),
+                    "--progress", "0", "--no-wacz", "-s", "AUTOTHROTTLE_ENABLED=False", "-s",
+                    "DOWNLOAD_DELAY=0", *SAME], check=True, capture_output=True)
     report = json.loads((out / "report.json").read_text())
     return float(report["stats"]["response_received_count"] / report["stats"]["elapsed_time_seconds"])
 
