@@ -5,18 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from scrapy.exceptions import DropItem
-
 #: the fields of articles.jsonl, in export order (archiver/schema/article.schema.json)
 ARTICLE_FIELDS: tuple[str, ...] = (
     "url", "canonical_url", "article_id", "content_type", "title", "published", "authors",
     "body", "images", "videos", "tags", "related", "historical", "fetched_at", "warc",
     "extractor_version", "change",
 )
-
-
-class SkippedItem(DropItem):
-    """An item left out on purpose (a duplicate, an unchanged article): counted, not a failure."""
 
 
 @dataclass
@@ -64,3 +58,12 @@ class ArticleItem:
     def record(self) -> dict[str, Any]:
         """The exported record: ``ARTICLE_FIELDS`` only, in schema order."""
         return {name: getattr(self, name) for name in ARTICLE_FIELDS}
+
+
+def __getattr__(name: str) -> Any:
+    # ``SkippedItem`` lives in archiver.skips (it needs Scrapy; this module must not import it)
+    if name == "SkippedItem":
+        from archiver.skips import SkippedItem
+
+        return SkippedItem
+    raise AttributeError(name)

@@ -21,7 +21,7 @@ from twisted.python.failure import Failure
 
 from archiver import signals as archiver_signals
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
-from archiver.items import SkippedItem
+from archiver.skips import SkippedItem
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -160,7 +160,12 @@ class CrawlReport:
         }
 
 
-def fail(crawler: Crawler, request: Request, reason: str, status: int | None = None) -> None:
-    """Announce that ``request`` finally failed (spiders' errbacks call this)."""
-    crawler.signals.send_catch_log(signal=archiver_signals.url_failed, url=request.url,
+def fail(crawler: Crawler, request: Request | str, reason: str, status: int | None = None) -> None:
+    """Announce that ``request`` (or a URL no request could be made for) finally failed.
+
+    A redirected request is reported under the URL first asked for (``redirect_urls[0]``): that
+    is the URL the spider (listing, feed, --resume frontier) knows the article by.
+    """
+    url = request if isinstance(request, str) else (request.meta.get("redirect_urls") or [request.url])[0]
+    crawler.signals.send_catch_log(signal=archiver_signals.url_failed, url=url,
                                    reason=reason, status=status)

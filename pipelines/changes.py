@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from archiver.items import ARTICLE_FIELDS, SkippedItem
+from archiver.items import ARTICLE_FIELDS
+from archiver.skips import SkippedItem
 from archiver.state import CrawlState, now_iso, record_digest, state_path
 
 if TYPE_CHECKING:

@@ -8,12 +8,13 @@ from scrapy.exceptions import NotConfigured
 
 from archiver.extract.pipeline_support import ArticlePipeline, CrawlerLike, StatsLike
 from archiver.items import ArticleItem
-from pipelines.rejections import ArticleRejected
+from pipelines.rejections import ArticleSkipped
 
 
 class DropDuplicatesPipeline(ArticlePipeline):
-    """Drops a second record with the same ``article_id`` (``ArticleRejected``, stage
-    ``duplicates``, logged at INFO). Runs after validation, so only a valid record claims an id.
+    """Drops a second record with the same ``article_id`` (``ArticleSkipped``, stage
+    ``duplicates``, logged at INFO; a skip, not a failure). Runs after validation, so only a valid
+    record claims an id.
     Memory: one dict entry per article of the crawl.
 
     Setting: ``ARCHIVER_DROP_DUPLICATES`` (default ``True``). Stats:
@@ -39,5 +40,5 @@ class DropDuplicatesPipeline(ArticlePipeline):
             self.count("unique")
             return
         self.count("dropped")
-        raise ArticleRejected(item.url, "duplicates", f"article {item.article_id} already kept from {first}",
+        raise ArticleSkipped(item.url, "duplicates", f"article {item.article_id} already kept from {first}",
                               item.article_id, log_level="INFO")

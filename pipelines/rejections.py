@@ -1,7 +1,8 @@
-"""``ArticleRejected``: the ``DropItem`` the article pipelines raise, carrying what ``failures.jsonl`` needs.
+"""Why an article left the pipelines, as data: ``ArticleRejected`` (a failure) and ``ArticleSkipped``
+(on purpose, e.g. a duplicate; ``archiver.items.SkippedItem``, not counted as a failure).
 
-Scrapy's ``item_dropped`` signal passes the exception to its handlers; a handler writes
-``exception.failure_record()`` (url, article id, stage, reason) as one line of ``failures.jsonl``::
+Scrapy's ``item_dropped`` signal passes the exception to its handlers; ``failure_record()`` is
+the ``failures.jsonl`` line (url, article id, stage, reason)::
 
     def item_dropped(item, response, exception, spider):
         if isinstance(exception, ArticleRejected):
@@ -14,9 +15,11 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
+from archiver.skips import SkippedItem
 
-class ArticleRejected(DropItem):
-    """An article dropped by a pipeline, with the reason as data (never a silent loss)."""
+
+class ArticleDropped(DropItem):
+    """An article a pipeline dropped, with the stage and reason as data."""
 
     def __init__(self, url: str, stage: str, reason: str, article_id: str = "",
                  log_level: str | None = None) -> None:
@@ -29,3 +32,11 @@ class ArticleRejected(DropItem):
     def failure_record(self) -> dict[str, Any]:
         """One ``failures.jsonl`` line."""
         return {"url": self.url, "article_id": self.article_id, "stage": self.stage, "reason": self.reason}
+
+
+class ArticleRejected(ArticleDropped):
+    """An article dropped because it is not a valid cleaned record: a failure, never silent."""
+
+
+class ArticleSkipped(ArticleDropped, SkippedItem):
+    """An article left out on purpose (the same article already kept): counted, not a failure."""

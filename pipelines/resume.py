@@ -16,7 +16,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
 from archiver.addon import ARTICLES_FILE
-from archiver.items import SkippedItem
+from archiver.skips import SkippedItem
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

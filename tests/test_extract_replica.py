@@ -56,7 +56,8 @@ def test_no_caption_text_in_any_body(corpus: list[tuple[dict[str, Any], dict[str
 
 
 @pytest.mark.parametrize("phrase", CHROME_PHRASES)
-def test_no_chrome_phrase_in_any_body(phrase: str, corpus: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
+def test_no_chrome_phrase_in_any_body(phrase: str,
+                                      corpus: list[tuple[dict[str, Any], dict[str, Any]]]) -> None:
     assert not [r["url"] for _, r in corpus if phrase in r["body"]]
 
 

@@ -63,7 +63,8 @@ def test_iso_date_rejects(text: str) -> None:
     assert iso_date(text) is None
 
 
-@pytest.mark.parametrize(("clock", "seconds"), [("00:33", 33), ("02:29", 149), ("1:02:03", 3723), ("3:05", 185)])
+@pytest.mark.parametrize(("clock", "seconds"),
+                         [("00:33", 33), ("02:29", 149), ("1:02:03", 3723), ("3:05", 185)])
 def test_clock_seconds(clock: str, seconds: int) -> None:
     assert clock_seconds(clock) == seconds
 
@@ -103,11 +104,14 @@ def test_not_follow_lines(text: str) -> None:
 
 
 def test_follow_tail_is_trimmed() -> None:
-    assert strip_follow_tail("He said so. (Follow Jim Garamone on Twitter: @GaramoneDoDNews)") == "He said so."
+    line = "He said so. (Follow Jim Garamone on Twitter: @GaramoneDoDNews)"
+    assert strip_follow_tail(line) == "He said so."
 
 
-@pytest.mark.parametrize("text", ["An official website of the United States Government", "Here's how you know",
-                                  "Here’s how you know", "Subscribe to War.gov Products", "Related Stories"])
+@pytest.mark.parametrize("text", [
+    "An official website of the United States Government", "Here's how you know", "Here’s how you know",
+    "Subscribe to War.gov Products", "Related Stories",
+])
 def test_chrome_lines(text: str) -> None:
     assert is_chrome_line(text)
 
@@ -118,3 +122,7 @@ def test_subscribe_in_prose_is_not_chrome() -> None:
 
 def test_collapse_space_keeps_typographic_spaces() -> None:
     assert collapse_space(" a\xa0\xa0b\n\tc \u2009d ") == "a b c \u2009d"
+
+
+def test_collapse_space_drops_control_characters() -> None:
+    assert collapse_space("Before\x00after\x01\x02\x1b[31m.\x7f") == "Beforeafter[31m."

@@ -14,8 +14,8 @@ from archiver.extract import extract_article, extract_record
 from archiver.extract.page import ArticlePage
 
 URL = "https://www.defense.gov/News/News-Stories/Article/Article/2000123/some-story/"
-CAPTION = ("Army Gen. Mark A. Milley, chairman of the Joint Chiefs of Staff, speaks with troops at Fort Bragg, "
-           "North Carolina, June 3, 2019. DoD photo by Army Sgt. James K. McCann")
+CAPTION = ("Army Gen. Mark A. Milley, chairman of the Joint Chiefs of Staff, speaks with troops at "
+           "Fort Bragg, North Carolina, June 3, 2019. DoD photo by Army Sgt. James K. McCann")
 
 
 def page(container: str, head: str = "", before: str = "") -> bytes:
@@ -34,8 +34,10 @@ def record(container: str, head: str = "", before: str = "", url: str = URL) -> 
 
 def test_generic_markup_with_json_ld_time_and_figure() -> None:
     head = ('<script type="application/ld+json">{"@context": "https://schema.org", "@graph": ['
-            '{"@type": "Organization", "name": "DoD"}, {"@type": "NewsArticle", "headline": "JSON-LD Headline",'
-            ' "datePublished": "2019-06-03T10:00:00-04:00", "author": {"@type": "Person", "name": "Jane Doe"},'
+            '{"@type": "Organization", "name": "DoD"}, '
+            '{"@type": "NewsArticle", "headline": "JSON-LD Headline",'
+            ' "datePublished": "2019-06-03T10:00:00-04:00",'
+            ' "author": {"@type": "Person", "name": "Jane Doe"},'
             ' "keywords": "Army, Readiness"}]}</script>')
     container = f"""
     <article itemscope itemtype="https://schema.org/Article">
@@ -57,7 +59,8 @@ def test_generic_markup_with_json_ld_time_and_figure() -> None:
                            "## A Heading\n\nThird paragraph.")
     assert got["images"] == [{
         "src": "https://www.defense.gov/2019/Jun/03/2002140001/-1/-1/0/190603-A-AB123-0001.JPG",
-        "title": "", "caption": CAPTION, "credit": "", "virin": "190603-A-AB123-0001", "alt": "Milley speaks."}]
+        "title": "", "caption": CAPTION, "credit": "", "virin": "190603-A-AB123-0001",
+        "alt": "Milley speaks."}]
     assert got["videos"] == [{"title": "Milley Talks Readiness", "duration": None,
                               "src": "https://www.dvidshub.net/video/embed/700001"}]
 
@@ -67,14 +70,16 @@ def test_popup_elsewhere_and_caption_repeated_as_a_paragraph() -> None:
     <div class="adetail aframe content-type-1"><header class="content-wrap">
       <div class="cont-type"><span>News Story</span></div><h1 class="maintitle">Title</h1>
       <div class="date-line"><span class="date">June 3, 2019</span>
-      <span class="author" itemprop="author">By Army Sgt. Amber I. Smith, DoD News, Defense Media Activity</span>
+      <span class="author" itemprop="author">By Army Sgt. Amber I. Smith, DoD News, Defense Media
+        Activity</span>
       </div></header>
       <div class="content"><div class="inside ntext"><div class="body">
         <p>First.</p>
         <div class="media-inline" data-id="77"><a class="linkoverlay" data-popup="#popup-77"></a>
           <img data-src="https://media.defense.gov/2019/Jun/03/2002140077/670/394/0/190603-D-XY999-0077.JPG"
                src="data:image/gif;base64,R0lGOD" alt="Alt text" title="Troop Visit">
-          <div class="minfo"><div class="caption">{CAPTION}</div><div class="credit">Photo By: Sgt. McCann</div></div>
+          <div class="minfo"><div class="caption">{CAPTION}</div><div class="credit">Photo By: Sgt.
+            McCann</div></div>
         </div>
         <p>{CAPTION}</p>
         <p>Troop Visit</p>
@@ -106,12 +111,14 @@ def test_inline_photo_without_popup_uses_full_size_of_thumbnail() -> None:
       <div class="dateline"><span class="date">Jan. 4, 2017</span></div></div>
       <div class="content"><div class="inside"><div class="body">
         <p>Text.</p>
-        <div class="media-inline"><img src="//media.defense.gov/2017/Jan/04/2001690001/300/200/0/170104-N-ZZ000-0001.JPG"
+        <div class="media-inline"><img
+          src="//media.defense.gov/2017/Jan/04/2001690001/300/200/0/170104-N-ZZ000-0001.JPG"
           alt="A ship."><div class="minfo"><div class="caption">The ship sails, Jan. 4, 2017.</div>
           <div class="credit">Navy photo</div></div></div>
         <img src="/DesktopModules/SharedLibrary/pixel.gif" width="1" height="1" alt="">
         <img src="https://www.defense.gov/spacer.gif" alt="">
-        <p><img src="https://media.defense.gov/2017/Jan/04/2001690002/640/480/0/170104-N-ZZ000-0002.JPG" alt="Inline">
+        <p><img src="https://media.defense.gov/2017/Jan/04/2001690002/640/480/0/170104-N-ZZ000-0002.JPG"
+          alt="Inline">
           Paragraph with an inline picture.</p>
       </div></div></div></div>"""
     got = record(container)
@@ -150,15 +157,20 @@ def test_gallery_video_slide_and_clones() -> None:
       <div class="date-line"><span class="date">May 3, 2021</span></div></header>
       <div class="content"><div class="inside"><div class="body"><p>Body.</p></div>
       <div class="gallery">
-        <div class="item slick-cloned"><div class="image"><img src="/2021/May/03/1/825/780/0/210503-D-AA000-0002.JPG" alt="b"></div>
+        <div class="item slick-cloned"><div class="image"><img
+          src="/2021/May/03/1/825/780/0/210503-D-AA000-0002.JPG" alt="b"></div>
           <div class="caption">Second photo caption.</div></div>
-        <div class="item"><div class="image"><img src="/2021/May/03/1/825/780/0/210503-D-AA000-0001.JPG" alt="a"></div>
+        <div class="item"><div class="image"><img src="/2021/May/03/1/825/780/0/210503-D-AA000-0001.JPG"
+          alt="a"></div>
           <div class="caption">First photo caption.</div></div>
-        <div class="item"><div class="image video-control"><video><source src="https://cdn.example/v.mp4"></video>
+        <div class="item"><div class="image video-control"><video><source
+          src="https://cdn.example/v.mp4"></video>
           <span class="duration">01:05</span></div><div class="title">Gallery Video</div></div>
-        <div class="item"><div class="image"><img src="/2021/May/03/1/825/780/0/210503-D-AA000-0002.JPG" alt="b"></div>
+        <div class="item"><div class="image"><img src="/2021/May/03/1/825/780/0/210503-D-AA000-0002.JPG"
+          alt="b"></div>
           <div class="caption">Second photo caption.</div></div>
-        <div class="item slick-cloned"><div class="image"><img src="/2021/May/03/1/825/780/0/210503-D-AA000-0001.JPG" alt="a"></div>
+        <div class="item slick-cloned"><div class="image"><img
+          src="/2021/May/03/1/825/780/0/210503-D-AA000-0001.JPG" alt="a"></div>
           <div class="caption">First photo caption.</div></div>
       </div></div></div></div>"""
     got = record(container, url="https://www.defense.gov/News/Feature-Stories/Story/Article/2600001/g/")
@@ -171,7 +183,8 @@ def test_gallery_video_slide_and_clones() -> None:
     ('<div class="adetail"><div class="category">Press Release</div><h1>t</h1></div>', "release"),
     ('<div class="adetail"><div class="cont-type">Media Advisory</div><h1>t</h1></div>', "advisory"),
     ('<div class="adetail content-type-400"><h1>t</h1></div>', "contract"),
-    ('<div class="adetail"><div class="cont-type"><a href="/News/Speeches/">x</a></div><h1>t</h1></div>', "speech"),
+    ('<div class="adetail"><div class="cont-type"><a href="/News/Speeches/">x</a></div><h1>t</h1></div>',
+     "speech"),
     ('<div class="adetail"><h1>t</h1></div>', "news-story"),  # the URL, last
 ])
 def test_content_type_ladder(container: str, expected: str) -> None:
@@ -181,7 +194,8 @@ def test_content_type_ladder(container: str, expected: str) -> None:
 
 
 def test_title_from_title_element_when_nothing_else() -> None:
-    body = (b"<html><head><title>Real Headline &gt; U.S. Department of War &gt; Release | U.S. Department of War"
+    body = (b"<html><head><title>Real Headline &gt; U.S. Department of War &gt; Release | "
+            b"U.S. Department of War"
             b"</title></head><body><div class='adetail'><div class='body'><p>x</p></div></div></body></html>")
     found = ArticlePage.parse(URL, body)
     assert found is not None
@@ -206,13 +220,67 @@ def test_article_id_from_query_when_no_canonical() -> None:
 
 
 def test_subscribe_box_article_is_not_an_article_container() -> None:
-    assert extract_article(URL, page('<div class="alist"><div class="item"><h3>Listing</h3></div></div>')) is None
+    listing = page('<div class="alist"><div class="item"><h3>Listing</h3></div></div>')
+    assert extract_article(URL, listing) is None
 
 
 def test_table_rows_and_lists_are_paragraphs() -> None:
     container = """<div class="adetail"><h1>t</h1><div class="body">
       <ul><li>One item</li><li>Two <em>item</em></li></ul>
       <table><tr><th>Name</th><th>Value</th></tr><tr><td>A</td><td>1</td></tr></table></div></div>"""
-    found = extract_record(URL, page(container, '<meta property="article:published_time" content="2020-01-02">'))
+    found = extract_record(URL, page(container, '<meta property="article:published_time" '
+                                                'content="2020-01-02">'))
     assert found is not None
     assert found["body"] == "One item\n\nTwo item\n\nName | Value\n\nA | 1"
+
+
+NOTICE_TEXT = ("You have accessed part of a historical collection on defense.gov. Some of the information "
+               "contained within may be outdated and links may not function.")
+SIMPLE = ('<div class="adetail"><h1 class="maintitle">T</h1><span class="date">Dec. 15, 2016</span>'
+          '<div class="body"><p>Body text.</p></div></div>')
+
+
+@pytest.mark.parametrize("before", [
+    f'<div id="top"><div class="wrap"><div class="alert alert-warning">{NOTICE_TEXT}</div></div></div>',
+    f'<div class="banner"><p>{NOTICE_TEXT}</p></div>',
+    f'<div class="alert alert-warning" role="alert">{NOTICE_TEXT}</div>',
+])
+def test_historical_notice_anywhere_on_the_page(before: str) -> None:
+    got = record(SIMPLE, before=before)
+    assert got["historical"] is True
+    assert got["body"] == "Body text."
+
+
+def test_an_alert_without_the_notice_is_not_historical() -> None:
+    got = record(SIMPLE, before='<div class="alert alert-info">Site maintenance tonight.</div>')
+    assert got["historical"] is False
+
+
+def test_alert_box_in_the_body_is_content_but_a_disclaimer_is_not() -> None:
+    container = ('<div class="adetail"><h1 class="maintitle">T</h1><span class="date">Dec. 15, 2016</span>'
+                 '<div class="body"><p>Body text.</p>'
+                 '<div class="alert alert-info">UPDATE: The briefing moved to 3 p.m.</div>'
+                 '<div class="disclaimer">Links to outside sites do not imply endorsement.</div></div></div>')
+    got = record(container)
+    assert got["body"] == "Body text.\n\nUPDATE: The briefing moved to 3 p.m."
+    assert got["historical"] is False
+
+
+def test_screen_reader_text_inside_a_paragraph_does_not_split_it() -> None:
+    container = ('<div class="adetail"><h1 class="maintitle">T</h1><span class="date">Dec. 15, 2016</span>'
+                 '<div class="body"><p>See <a href="/x">the report<span class="sr-only"> '
+                 '(opens in new window)</span></a> for details.</p></div></div>')
+    assert record(container)["body"] == "See the report for details."
+
+
+@pytest.mark.parametrize("tags", [("div", "div"), ("b", "i"), ("span", "p")])
+def test_deep_nesting_neither_crashes_nor_loses_text(tags: tuple[str, str]) -> None:
+    outer, inner = tags
+    depth = 120  # lxml keeps up to 255 levels; the walk must not run out of stack on them
+    nested = f"<{outer}><{inner}>" * depth + "deep" + f"</{inner}></{outer}>" * depth
+    container = ('<div class="adetail"><h1 class="maintitle">T</h1><span class="date">Dec. 15, 2016</span>'
+                 f'<div class="body"><p>First.</p>{nested}<p>Last.</p></div></div>')
+    body = record(container)["body"]
+    assert body.startswith("First.")
+    assert "deep" in body
+    assert body.endswith("Last.")

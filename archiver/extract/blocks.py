@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from archiver.extract import selectors as sel
 from archiver.extract.dom import HtmlElement, classes, is_bold, is_hidden, tag, text_of
+from archiver.extract.text import is_notice
 from archiver.items import Block
 
 HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
@@ -27,14 +28,29 @@ CHROME_TAGS = frozenset({"form", "nav", "aside", "button", "select", "input", "t
                          "header", "label"})
 #: a bold paragraph longer than this is emphasis, not a subheading
 MAX_HEADING_CHARS = 200
+#: below this nesting depth an element's text is taken whole (hostile pages nest thousands deep;
+#: the walk recurses, and Python's stack is finite)
+MAX_DEPTH = 120
 
 
 def role_of(element: HtmlElement) -> str:
-    """``media``, ``notice``, ``chrome`` or ``""`` (ordinary content), from classes and microdata."""
-    roles = {sel.ROLE_CLASSES[c] for c in classes(element) if c in sel.ROLE_CLASSES}
-    for role in ("media", "notice", "chrome"):
-        if role in roles:
-            return role
+    """``media``, ``notice``, ``chrome`` or ``""`` (ordinary content), from classes and microdata.
+
+    A notice-class element is the notice only when it says "historical collection"; otherwise a
+    ``.disclaimer`` is boilerplate (chrome) and an ``.alert`` box is content (an editor's update).
+    """
+    tokens = classes(element)
+    roles = {sel.ROLE_CLASSES[c] for c in tokens if c in sel.ROLE_CLASSES}
+    if "media" in roles:
+        return "media"
+    if "notice" in roles:
+        if is_notice(text_of(element)):
+            return "notice"
+        roles.discard("notice")
+        if "disclaimer" in tokens:
+            roles.add("chrome")
+    if "chrome" in roles:
+        return "chrome"
     return sel.ROLE_ITEMPROPS.get(element.get("itemprop") or "", "")
 
 
@@ -53,13 +69,19 @@ class _Walk:
     pieces: list[tuple[str, bool]] = field(default_factory=list)
     #: consecutive <br> with only whitespace between (two make a paragraph break)
     breaks: int = 0
+    depth: int = 0
 
     def children(self, element: HtmlElement, *, bold: bool) -> None:
+        if self.depth >= MAX_DEPTH:
+            self.text(text_of(element), bold)
+            return
+        self.depth += 1
         self.text(element.text, bold)
         for child in element:
             if isinstance(child, HtmlElement):
                 self.node(child, bold)
             self.text(child.tail, bold)
+        self.depth -= 1
 
     def text(self, value: str | None, bold: bool) -> None:
         if not value:
@@ -84,7 +106,8 @@ class _Walk:
             self.flush()
             media_blocks(element, self.blocks)
         elif role:
-            self.flush()
+            if name in BLOCK_TAGS:  # an inline one ("opens in a new window") does not end the paragraph
+                self.flush()
             self.blocks.append(Block(role, text_of(element)))
         elif name == "br":
             self.line_break(bold)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ def add_clean_text_command(subparsers: argparse._SubParsersAction[Any]) -> None:
 def run_extract(args: argparse.Namespace) -> int:
     from archiver.extract import extract_article
     from archiver.extract.chain import PipelineChain
-    from pipelines.rejections import ArticleRejected
+    from pipelines.rejections import ArticleDropped
 
     path: Path = args.file
     body, problem = _read_bytes(path)
@@ -66,11 +67,11 @@ def run_extract(args: argparse.Namespace) -> int:
         return _error("extract", f"{path}: not an article page (no article container)")
     try:
         record = PipelineChain.build().process(item).record()
-    except ArticleRejected as exc:
+    except ArticleDropped as exc:
         _error("extract", f"{path}: rejected by the {exc.stage} pipeline: {exc.reason}")
         return EXIT_REJECTED
     record.pop("warc", None)
-    print(json.dumps(record, ensure_ascii=False, indent=2))
+    _emit(json.dumps(record, ensure_ascii=False, indent=2))
     return EXIT_OK
 
 
@@ -84,8 +85,18 @@ def run_clean_text(args: argparse.Namespace) -> int:
         if raw is None:
             return _error("clean-text", f"{args.file}: {problem}")
         text = raw.decode("utf-8-sig", errors="replace")
-    print(json.dumps(clean_text_dump(text), ensure_ascii=False, indent=2))
+    _emit(json.dumps(clean_text_dump(text), ensure_ascii=False, indent=2))
     return EXIT_OK
+
+
+def _emit(text: str) -> None:
+    """Print ``text``; a reader that went away (``| head``) is not an error."""
+    try:
+        print(text, flush=True)
+    except BrokenPipeError:
+        # https://docs.python.org/3/library/signal.html#note-on-sigpipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _read_bytes(path: Path) -> tuple[bytes | None, str]:

@@ -8,8 +8,7 @@ from functools import cache
 import lxml.html
 from lxml import etree
 from lxml.cssselect import CSSSelector
-
-HtmlElement = lxml.html.HtmlElement
+from lxml.html import HtmlElement as HtmlElement
 
 #: elements whose text is never page text
 _NON_TEXT = ("script", "style", "noscript", "template", "svg", "head")
@@ -34,8 +33,12 @@ def parse_html(text: str) -> HtmlElement:
 
 
 def strip_non_text(root: HtmlElement) -> None:
-    """Remove scripts, styles and other never-visible elements (their tails are kept)."""
+    """Remove scripts, styles and other never-visible elements (their tails are kept), and give
+    every ``<br>`` a newline as text, so that an element's text (``itertext``, in C) keeps line
+    breaks where the page shows them."""
     etree.strip_elements(root, *[t for t in _NON_TEXT if t != "head"], with_tail=False)
+    for br in root.iter("br"):
+        br.text = "\n"
 
 
 @cache
@@ -53,9 +56,12 @@ def first(element: HtmlElement, query: str) -> HtmlElement | None:
     return found[0] if found else None
 
 
+_NO_CLASSES: frozenset[str] = frozenset()
+
+
 def classes(element: HtmlElement) -> frozenset[str]:
     value = element.get("class")
-    return frozenset(value.split()) if value else frozenset()
+    return frozenset(value.split()) if value else _NO_CLASSES
 
 
 def tag(element: HtmlElement) -> str:
@@ -72,23 +78,10 @@ def is_bold(element: HtmlElement) -> bool:
     return tag(element) in {"b", "strong"} or bool(_BOLD_STYLE_RE.search(element.get("style") or ""))
 
 
-def text_of(element: HtmlElement, *, br: str = " ") -> str:
-    """The element's visible text (``<br>`` as ``br``), whitespace as in the page."""
-    parts: list[str] = []
-    _collect(element, parts, br)
-    return "".join(parts)
-
-
-def _collect(element: HtmlElement, parts: list[str], br: str) -> None:
-    if tag(element) == "br":
-        parts.append(br)
-    elif element.text:
-        parts.append(element.text)
-    for child in element:
-        if isinstance(child, HtmlElement):
-            _collect(child, parts, br)
-        if child.tail:
-            parts.append(child.tail)
+def text_of(element: HtmlElement) -> str:
+    """The element's text as in the page (whitespace untouched; ``<br>`` is a newline once
+    :func:`strip_non_text` ran)."""
+    return "".join(element.itertext())
 
 
 def value_of(element: HtmlElement, attr: str) -> str:

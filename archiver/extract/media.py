@@ -14,7 +14,8 @@ from urllib.parse import urljoin
 
 from archiver.extract import selectors as sel
 from archiver.extract.blocks import is_video
-from archiver.extract.dom import HtmlElement, classes, first, has_ancestor_in, is_hidden, select, tag, value_of
+from archiver.extract.css import Index
+from archiver.extract.dom import HtmlElement, classes, has_ancestor_in, is_hidden, tag, value_of
 from archiver.extract.text import PHOTO_BY_RE, VIRIN_LABEL_RE, strip_label, virin_in
 
 _IMAGE_FILE_RE = re.compile(r"\.(?:jpe?g|png|gif|webp|tiff?)(?:$|\?)", re.I)
@@ -24,6 +25,9 @@ _PIXEL_SRC_RE = re.compile(r"(?:pixel|spacer|blank|clear|1x1|transparent|beacon|
                            r"|/pixel\b|^data:", re.I)
 
 
+_PLAYER_INSIDE = "video, .video-control, .media-inline-video"
+
+
 @dataclass(frozen=True)
 class MediaScope:
     """A photo or player element with its popup (read separately: the popup repeats the caption)."""
@@ -31,6 +35,7 @@ class MediaScope:
     element: HtmlElement
     popup: HtmlElement | None
     base_url: str
+    index: Index
 
     def values(self, ladder: tuple[sel.Step, ...]) -> list[str]:
         """Values of the first step of ``ladder`` that finds any non-blank one."""
@@ -46,22 +51,22 @@ class MediaScope:
 
     def _select(self, step: sel.Step) -> list[HtmlElement]:
         if step.source == "popup":
-            return select(self.popup, step.query) if self.popup is not None else []
-        found = select(self.element, step.query)
-        if tag(self.element) == step.query:  # the element itself (a bare <video>/<iframe>)
-            found.insert(0, self.element)
+            return self.index.select(self.popup, step.query) if self.popup is not None else []
+        found = self.index.select(self.element, step.query)  # the element itself included
         if self.popup is None:
             return found
         return [e for e in found if e is not self.popup and not has_ancestor_in(e, {self.popup})]
 
 
-def photos(container: HtmlElement, body: HtmlElement, root: HtmlElement, base_url: str) -> list[dict[str, str]]:
-    """Every photo of the container in page order (inline photos, then the gallery where it sits)."""
-    excluded = set(select(container, ", ".join(sel.NOT_PHOTOS)))
+def photos(index: Index, body: HtmlElement, root: HtmlElement, base_url: str) -> list[dict[str, str]]:
+    """Every photo of the container (``index.root``) in page order (inline photos, then the
+    gallery where it sits)."""
+    container = index.root
+    excluded = set(index.select(container, ", ".join(sel.NOT_PHOTOS)))
     accepted: set[HtmlElement] = set()
     records: list[dict[str, str]] = []
     body_nodes = set(body.iter())
-    for element in select(container, ", ".join((*sel.PHOTOS, "img"))):
+    for element in index.select(container, ", ".join((*sel.PHOTOS, "img"))):
         if element in excluded or has_ancestor_in(element, excluded | accepted):
             continue
         if tag(element) == "img":
@@ -69,20 +74,20 @@ def photos(container: HtmlElement, body: HtmlElement, root: HtmlElement, base_ur
                 accepted.add(element)
                 records.append(_plain_image(element, base_url))
             continue
-        if is_video(element):
-            continue
+        if is_video(element) or index.first(element, _PLAYER_INSIDE) is not None:
+            continue  # a player (or a gallery slide holding one) is a video, not a photo
         accepted.add(element)
-        record = _photo(MediaScope(element, _popup_of(element, root), base_url))
+        record = _photo(MediaScope(element, _popup_of(element, root, index), base_url, index))
         if record["src"] or record["caption"]:
             records.append(record)
     return records
 
 
-def _popup_of(element: HtmlElement, root: HtmlElement) -> HtmlElement | None:
-    inner = first(element, sel.POPUP)
-    if inner is not None:
+def _popup_of(element: HtmlElement, root: HtmlElement, index: Index) -> HtmlElement | None:
+    inner = index.first(element, sel.POPUP)
+    if inner is not None and inner is not element:
         return inner
-    link = element if element.get("data-popup") else first(element, "[data-popup]")
+    link = index.first(element, "[data-popup]")
     refs = [link.get("data-popup", "").lstrip("#")] if link is not None else []
     if element.get("data-id"):
         refs.append(f"popup-{element.get('data-id')}")
@@ -111,10 +116,10 @@ def _photo(scope: MediaScope) -> dict[str, str]:
 
 def _thumbnail_src(scope: MediaScope) -> str:
     """No popup: a link to the image file, else the inline image upgraded to its full size."""
-    for link in select(scope.element, "a[href]"):
+    for link in scope.index.select(scope.element, "a[href]"):
         if _IMAGE_FILE_RE.search(link.get("href", "")):
             return _absolute(link.get("href", ""), scope.base_url)
-    img = first(scope.element, "img")
+    img = scope.index.first(scope.element, "img")
     return full_size(_img_src(img, scope.base_url)) if img is not None else ""
 
 
@@ -148,18 +153,19 @@ def is_pixel(img: HtmlElement) -> bool:
     return bool(_PIXEL_SRC_RE.search(img.get("src") or ""))
 
 
-def videos(container: HtmlElement, base_url: str) -> list[dict[str, str]]:
-    """Every video player in page order: raw title line, clock text and source URL."""
+def videos(index: Index, base_url: str) -> list[dict[str, str]]:
+    """Every video player of the container (``index.root``) in page order: raw title line, clock
+    text and source URL."""
     accepted: set[HtmlElement] = set()
     records: list[dict[str, str]] = []
-    for element in select(container, ", ".join(sel.VIDEOS)):
+    for element in index.select(index.root, ", ".join(sel.VIDEOS)):
         if has_ancestor_in(element, accepted) or not _is_player(element):
             continue
         scope_element = _player_scope(element)
         if scope_element in accepted or has_ancestor_in(scope_element, accepted):
             continue
         accepted.add(scope_element)
-        scope = MediaScope(scope_element, None, base_url)
+        scope = MediaScope(scope_element, None, base_url, index)
         records.append({
             "title": scope.value(sel.VIDEO_TITLE),
             "duration": scope.value(sel.VIDEO_DURATION),

@@ -14,12 +14,16 @@ import logging
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from lxml import etree
+
 from archiver.extract import blocks as body_walk
-from archiver.extract import media
+from archiver.extract import css, media
 from archiver.extract import selectors as sel
+from archiver.extract.css import Index
 from archiver.extract.dates import iso_date
 from archiver.extract.decode import decode_html
 from archiver.extract.dom import (
@@ -34,7 +38,7 @@ from archiver.extract.dom import (
     text_of,
     value_of,
 )
-from archiver.extract.text import NOTICE_SENTENCE_RE, collapse_space, is_notice
+from archiver.extract.text import NOTICE_RE, NOTICE_SENTENCE_RE, collapse_space, is_notice
 from archiver.items import Block
 
 logger = logging.getLogger(__name__)
@@ -45,6 +49,12 @@ _ARTICLE_ID_RES = (
 )
 _CONTENT_TYPE_CLASS_RE = re.compile(r"^content-type-(\d+)$")
 _TITLE_SPLIT_RE = re.compile(r"\s+(?:>|\||::)\s+")
+#: elements that may hold the historical notice (searched only when the page's text has its words):
+#: notice classes, and any element whose own text has the words
+_NOTICE_CLASSES = frozenset(q.lstrip(".") for q in sel.NOTICE)
+_NOTICE_CANDIDATES = etree.XPath(
+    "//*[(@class and (contains(@class, 'disclaimer') or contains(@class, 'alert')))"
+    " or text()[contains(., 'istorical collection') or contains(., 'ISTORICAL COLLECTION')]]")
 
 
 @dataclass
@@ -55,7 +65,7 @@ class PageData:
     scripts: str = ""
 
 
-@dataclass
+@dataclass(eq=False)
 class ArticlePage:
     """One parsed article page (use :meth:`parse`)."""
 
@@ -65,6 +75,8 @@ class ArticlePage:
     era: str
     data: PageData
     base_url: str
+    #: whether the decoded page mentions "historical collection" anywhere (a cheap pre-check)
+    has_notice_words: bool = True
 
     # -- construction ----------------------------------------------------------------------------
 
@@ -83,22 +95,53 @@ class ArticlePage:
         if container is None:
             logger.debug("no article container: %s", url)
             return None
-        base = first(root, "base[href]")
+        head = root.find("head")
+        base = first(head, "base[href]") if head is not None else None
         base_url = urljoin(url, base.get("href", "")) if base is not None else url
-        return cls(url, root, container, detect_era(container), data, base_url)
+        return cls(url, root, container, detect_era(container), data, base_url,
+                   has_notice_words=_mentions_notice(decoded.text))
 
     # -- ladders ---------------------------------------------------------------------------------
 
     def ladder(self, name: str) -> Iterator[sel.Step]:
         """The steps for field ``name``: this era's own, then the generic ones."""
-        yield from sel.FIELDS.get(self.era, {}).get(name, ())
-        yield from sel.FIELDS["generic"].get(name, ())
+        for era in (self.era, "generic") if self.era != "generic" else ("generic",):
+            ladders = sel.FIELDS.get(era)
+            if ladders is not None:
+                yield from ladders.get(name, ())
+
+    @cached_property
+    def head(self) -> HtmlElement:
+        found = self.root.find("head")
+        return found if found is not None else self.root
+
+    @cached_property
+    def index(self) -> Index:
+        """The container's class/tag index: every container question is answered from it."""
+        return Index(self.container)
+
+    @cached_property
+    def head_index(self) -> Index:
+        return Index(self.head)
+
+    def select(self, scope: HtmlElement, query: str) -> list[HtmlElement]:
+        """CSS ``query`` in ``scope`` (the container's or the head's index; lxml elsewhere)."""
+        index = self.head_index if scope is self.head else self.index
+        return index.select(scope, query)
+
+    @cached_property
+    def regions(self) -> dict[str, HtmlElement]:
+        return {name: self._region(name) for name in ("header", "body")}
 
     def region(self, name: str) -> HtmlElement:
         """The container's ``header`` or ``body`` region (the container itself if none matches)."""
+        return self.regions.get(name, self.container)
+
+    def _region(self, name: str) -> HtmlElement:
         for era in (self.era, "generic"):
-            for query in sel.REGIONS.get(era, {}).get(name, ()):
-                found = first(self.container, query)
+            regions = sel.REGIONS.get(era)
+            for query in regions.get(name, ()) if regions is not None else ():
+                found = self.index.first(self.container, query)
                 if found is not None:
                     return found
         return self.container
@@ -110,11 +153,9 @@ class ArticlePage:
         if step.source == "script":
             match = re.search(rf"\b{re.escape(step.query)}\s*=\s*['\"]?(\w+)", self.data.scripts)
             return [match.group(1)] if match else []
-        scope = {"page": self.root, "container": self.container}.get(step.source)
-        if scope is None:
-            scope = self.region(step.source)
-        elements = select(scope, step.query)
-        if step.source != "page":
+        scope = self.scope(step.source)
+        elements = self.select(scope, step.query)
+        if step.source not in {"page", "head", "around"}:
             elements = self._outside_asides(elements)
         return [value_of(e, step.attr) for e in elements]
 
@@ -126,9 +167,21 @@ class ArticlePage:
                     return value
         return ""
 
+    def scope(self, source: str) -> HtmlElement:
+        """The element a step's ``source`` names."""
+        if source == "around":
+            parent = self.container.getparent()
+            return parent if parent is not None else self.container
+        fixed = {"page": self.root, "head": self.head, "container": self.container}.get(source)
+        return fixed if fixed is not None else self.region(source)
+
+    @cached_property
+    def asides(self) -> set[HtmlElement]:
+        return set(self.select(self.container, ".related, .media-inline, .gallery"))
+
     def _outside_asides(self, elements: list[HtmlElement]) -> list[HtmlElement]:
         """Header-ish lookups in the container must not read the related stories or media blocks."""
-        asides = set(select(self.container, ".related, .media-inline, .gallery"))
+        asides = self.asides
         if not asides:
             return elements
         return [e for e in elements if e not in asides and not has_ancestor_in(e, asides)]
@@ -161,12 +214,13 @@ class ArticlePage:
         return _type_of_label(self.first_value("section_label"))
 
     def _type_from_class(self) -> str:
-        for element in (self.container, *select(self.container, "[class*='content-type-']")):
-            for token in classes(element):
-                match = _CONTENT_TYPE_CLASS_RE.match(token)
-                if match and int(match.group(1)) in sel.CODE_TYPES:
-                    return sel.CODE_TYPES[int(match.group(1))]
-        for element in select(self.container, ".presenterinfoType"):
+        """``content-type-N`` on the container (or inside it), else a ``presenterinfoType`` class."""
+        tokens = [*classes(self.container), *self.index.by_class]
+        for token in tokens:
+            match = _CONTENT_TYPE_CLASS_RE.match(token)
+            if match and int(match.group(1)) in sel.CODE_TYPES:
+                return sel.CODE_TYPES[int(match.group(1))]
+        for element in self.select(self.container, ".presenterinfoType"):
             found = _type_of_label(" ".join(classes(element)))
             if found:
                 return found
@@ -176,8 +230,8 @@ class ArticlePage:
         return _type_of_path(self.first_value("section_link"))
 
     def _type_from_title(self) -> str:
-        title = first(self.root, "title")
-        parts = _TITLE_SPLIT_RE.split(collapse_space(text_of(title))) if title is not None else []
+        title = self.head_index.first(self.head, "title")
+        parts: list[str] = _TITLE_SPLIT_RE.split(collapse_space(text_of(title))) if title is not None else []
         return _type_of_label(parts[-2]) if len(parts) >= 3 else ""
 
     def _type_from_urls(self) -> str:
@@ -186,7 +240,7 @@ class ArticlePage:
     def title(self) -> str:
         for step in self.ladder("title"):
             for value in self.step_values(step):
-                if step.source == "page" and step.query == "title":
+                if step.source == "head" and step.query == "title":
                     # "<headline> > U.S. Department of War > Release | U.S. Department of War"
                     value = _TITLE_SPLIT_RE.split(collapse_space(value))[0]
                 if value.strip():
@@ -205,7 +259,7 @@ class ArticlePage:
     def byline(self) -> str:
         for step in self.ladder("byline"):
             for element in self._byline_elements(step):
-                value = element if isinstance(element, str) else text_of(element, br="\n")
+                value = element if isinstance(element, str) else text_of(element)
                 if value.strip():
                     return value
         return ""
@@ -213,14 +267,13 @@ class ArticlePage:
     def _byline_elements(self, step: sel.Step) -> list[HtmlElement | str]:
         if step.source == "jsonld":
             return list(self.step_values(step))
-        scope = self.container if step.source == "container" else self.region(step.source)
-        return list(self._outside_asides(select(scope, step.query)))
+        return list(self._outside_asides(self.select(self.scope(step.source), step.query)))
 
     def tags(self) -> list[str]:
         """Tag link texts; meta / JSON-LD keyword lists are comma-separated."""
         for step in self.ladder("tags"):
             values = [v for v in self.step_values(step) if v.strip()]
-            if step.source in {"page", "jsonld"}:
+            if step.source in {"head", "page", "jsonld"}:
                 values = [part for v in values for part in v.split(",") if part.strip()]
             if values:
                 return list(dict.fromkeys(values))
@@ -228,18 +281,20 @@ class ArticlePage:
 
     def related(self) -> list[dict[str, str]]:
         for step in self.ladder("related"):
-            scope = self.root if step.source == "page" else self.container
-            links = [a for a in select(scope, step.query) if a.get("href") and text_of(a).strip()]
+            links = [a for a in self.select(self.scope(step.source), step.query)
+                     if a.get("href") and text_of(a).strip()]
             if links:
-                items = {urljoin(self.base_url, a.get("href", "").strip()): text_of(a) for a in links}
+                items: dict[str, str] = {}
+                for a in links:  # each URL once, with its first title
+                    items.setdefault(urljoin(self.base_url, a.get("href", "").strip()), text_of(a))
                 return [{"title": title, "url": url} for url, title in items.items()]
         return []
 
     def images(self) -> list[dict[str, str]]:
-        return media.photos(self.container, self.region("body"), self.root, self.base_url)
+        return media.photos(self.index, self.region("body"), self.root, self.base_url)
 
     def videos(self) -> list[dict[str, str]]:
-        return media.videos(self.container, self.base_url)
+        return media.videos(self.index, self.base_url)
 
     def blocks(self) -> list[Block]:
         """Notices anywhere on the page first (they sit above the body), then the body's blocks."""
@@ -247,16 +302,29 @@ class ArticlePage:
         return [*self._notices(body), *body_walk.body_blocks(body)]
 
     def _notices(self, body: HtmlElement) -> list[Block]:
-        found: list[HtmlElement] = []
-        for element in select(self.root, ", ".join(sel.NOTICE)):
-            if is_notice(text_of(element)) and not has_ancestor_in(element, set(found)):
-                found.append(element)
-        for element in self.root.iter():
-            if isinstance(element, HtmlElement) and element.text and NOTICE_SENTENCE_RE.search(element.text):
-                if element not in found and not has_ancestor_in(element, set(found)):
-                    found.append(element)
+        """The historical notice wherever it is: in the container (legacy header), beside it
+        (modern alert above it), else anywhere in the document (one search, only when the page's
+        text has the notice's words at all)."""
+        if not self.has_notice_words:
+            return []
+        found = [e for e in self.select(self.container, ", ".join(sel.NOTICE)) if is_notice(text_of(e))]
+        found += [e for e in _siblings(self.container)
+                  if classes(e) & _NOTICE_CLASSES and is_notice(text_of(e))]
+        if not found:
+            found = self._notices_anywhere()
+        outermost = [e for e in found if not has_ancestor_in(e, set(found))]
         body_nodes = set(body.iter())
-        return [Block("notice", text_of(e)) for e in found if e not in body_nodes]
+        return [Block("notice", text_of(e)) for e in outermost if e not in body_nodes]
+
+    def _notices_anywhere(self) -> list[HtmlElement]:
+        found: list[HtmlElement] = []
+        for element in _NOTICE_CANDIDATES(self.root):
+            if not isinstance(element, HtmlElement):
+                continue
+            marked = bool(classes(element) & _NOTICE_CLASSES)
+            if (marked and is_notice(text_of(element))) or NOTICE_SENTENCE_RE.search(element.text or ""):
+                found.append(element)
+        return found
 
 
 # -- module functions -----------------------------------------------------------------------------
@@ -264,22 +332,37 @@ class ArticlePage:
 
 def find_container(root: HtmlElement) -> HtmlElement | None:
     """The article container: the first ladder step that matches outside listings and boxes."""
-    excluded = set(select(root, ", ".join(sel.NOT_CONTAINER_INSIDE)))
     for query in sel.CONTAINER:
         for element in select(root, query):
-            if element not in excluded and not has_ancestor_in(element, excluded):
+            if not _in_excluded_box(element):
                 return element
     return None
 
 
+def _in_excluded_box(element: HtmlElement) -> bool:
+    """Inside a listing, related box, subscribe box or footer (``NOT_CONTAINER_INSIDE``)?"""
+    for ancestor in element.iterancestors():
+        if not isinstance(ancestor, HtmlElement):
+            continue
+        tokens = {f".{c}" for c in classes(ancestor)} | {ancestor.tag, f"#{ancestor.get('id', '')}"}
+        if tokens & set(sel.NOT_CONTAINER_INSIDE):
+            return True
+    return False
+
+
 def detect_era(container: HtmlElement) -> str:
-    """``legacy`` / ``modern`` from the container's markup, ``generic`` when neither matches."""
-    parent = container.getparent()
-    scope = parent if parent is not None else container
+    """``legacy`` / ``modern`` from the container's markup, ``generic`` when neither matches.
+
+    A marker is the container itself (``div.adetail.news``) or the container and one of its
+    children (``.adetail > div.header``).
+    """
     for era, markers in sel.ERA_MARKERS.items():
         for query in markers:
-            if any(e is container or e.getparent() is container for e in select(scope, query)):
-                return era
+            for chain in css.parse(query) or ():
+                own, *child = chain.compounds
+                if own.matches(container) and (not child or any(
+                        isinstance(c, HtmlElement) and child[0].matches(c) for c in container)):
+                    return era
     return "generic"
 
 
@@ -287,6 +370,20 @@ def clean_url(url: str) -> str:
     """Repeated slashes in the path collapsed (the real contracts page's ``og:url`` ends ``//``)."""
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=re.sub(r"/{2,}", "/", parts.path)))
+
+
+def _siblings(element: HtmlElement) -> list[HtmlElement]:
+    return [e for e in (*element.itersiblings(preceding=True), *element.itersiblings())
+            if isinstance(e, HtmlElement)]
+
+
+def _mentions_notice(text: str) -> bool:
+    """Cheap pre-check (substring search in C) before the regex and the document search."""
+    for word in ("istorical", "ISTORICAL"):
+        at = text.find(word)
+        if at >= 0 and NOTICE_RE.search(text, max(0, at - 1)) is not None:
+            return True
+    return False
 
 
 def _article_id_in(value: str) -> str:
@@ -319,7 +416,7 @@ def _page_data(root: HtmlElement) -> PageData:
     """JSON-LD Article object and inline script text, read before scripts are stripped."""
     scripts: list[str] = []
     article: dict[str, Any] = {}
-    for script in select(root, "script"):
+    for script in root.iter("script"):
         text = script.text or ""
         if (script.get("type") or "").lower() == "application/ld+json":
             article = article or _jsonld_article(text)
@@ -338,7 +435,8 @@ def _jsonld_article(text: str) -> dict[str, Any]:
         item = stack.pop(0)
         if not isinstance(item, dict):
             continue
-        stack.extend(item.get("@graph") or [])
+        graph = item.get("@graph")
+        stack.extend(graph if isinstance(graph, list) else [graph] if isinstance(graph, dict) else [])
         kind = item.get("@type")
         kinds = kind if isinstance(kind, list) else [kind]
         if any(isinstance(k, str) and k.endswith(("Article", "BlogPosting", "Report")) for k in kinds):

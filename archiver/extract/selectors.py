@@ -20,7 +20,8 @@ from types import MappingProxyType
 class Step:
     """One rung of a ladder: ``query`` run on ``source``, value from ``attr`` (``""`` = text).
 
-    ``source``: ``page`` (whole document), ``container`` (the article element), ``header``
+    ``source``: ``head`` (the document's ``<head>``: meta, link, title), ``page`` (the whole
+    document), ``around`` (the container's parent), ``container`` (the article element), ``header``
     (its header region), ``body`` (its body region), ``jsonld`` (``query`` is a key of the
     page's JSON-LD Article object), ``script`` (``query`` is a JavaScript variable name).
     """
@@ -40,7 +41,8 @@ CONTAINER: tuple[str, ...] = (
     "[itemtype*='schema.org/BlogPosting']",
     "[itemtype*='schema.org/Report']",
 )
-#: a container inside one of these is not the article (listing cards, related boxes, subscribe box)
+#: a container inside one of these is not the article (listing cards, related boxes, subscribe box);
+#: simple selectors only: ``.class``, ``tag`` or ``#id``
 NOT_CONTAINER_INSIDE: tuple[str, ...] = (".alist", ".related", ".subscribe", "footer", "#footer")
 
 #: markup markers of each era, tested on the container (legacy 2016-2019, modern 2020+)
@@ -66,17 +68,17 @@ REGIONS: MappingProxyType[str, MappingProxyType[str, tuple[str, ...]]] = Mapping
 })
 
 _META_TITLE: Ladder = (
-    Step("page", "meta[property='og:title']", "content"),
-    Step("page", "meta[name='twitter:title']", "content"),
+    Step("head", "meta[property='og:title']", "content"),
+    Step("head", "meta[name='twitter:title']", "content"),
     Step("jsonld", "headline"),
-    Step("page", "title"),
+    Step("head", "title"),
 )
 _META_DATE: Ladder = (
-    Step("page", "meta[property='article:published_time']", "content"),
-    Step("page", "meta[itemprop=datePublished]", "content"),
+    Step("head", "meta[property='article:published_time']", "content"),
+    Step("head", "meta[itemprop=datePublished]", "content"),
     Step("container", "[itemprop=datePublished]", "content"),
     Step("container", "[itemprop=datePublished]", "datetime"),
-    Step("page", "meta[name='DC.date.issued']", "content"),
+    Step("head", "meta[name='DC.date.issued']", "content"),
     Step("jsonld", "datePublished"),
 )
 
@@ -121,7 +123,7 @@ FIELDS: MappingProxyType[str, MappingProxyType[str, Ladder]] = MappingProxyType(
         "section_label": (
             Step("container", ".cont-type"),
             Step("container", ".category"),
-            Step("page", "meta[property='article:section']", "content"),
+            Step("head", "meta[property='article:section']", "content"),
             Step("jsonld", "articleSection"),
         ),
         "section_link": (
@@ -129,26 +131,26 @@ FIELDS: MappingProxyType[str, MappingProxyType[str, Ladder]] = MappingProxyType(
             Step("container", ".category a", "href"),
         ),
         "canonical": (
-            Step("page", "link[rel=canonical]", "href"),
-            Step("page", "meta[property='og:url']", "content"),
+            Step("head", "link[rel=canonical]", "href"),
+            Step("head", "meta[property='og:url']", "content"),
         ),
         "article_id": (
-            Step("page", "link[rel=canonical]", "href"),
-            Step("page", "meta[property='og:url']", "content"),
+            Step("head", "link[rel=canonical]", "href"),
+            Step("head", "meta[property='og:url']", "content"),
             Step("script", "articleId"),
             Step("container", "[data-article-id]", "data-article-id"),
         ),
         "tags": (
             Step("container", ".tags a"),
             Step("container", "a[rel=tag]"),
-            Step("page", "meta[property='article:tag']", "content"),
+            Step("head", "meta[property='article:tag']", "content"),
             Step("jsonld", "keywords"),
         ),
         "related": (
             Step("container", ".related .item a.article-link"),
             Step("container", ".related .item a"),
             Step("container", ".related a"),
-            Step("page", ".related .item a"),
+            Step("around", ".related .item a"),
         ),
     }),
 })

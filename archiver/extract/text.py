@@ -13,6 +13,8 @@ import re
 #: typographic spaces (thin, narrow no-break) are kept as printed
 _SPACE_RE = re.compile(r"[ \t\n\r\f\v\xa0\u2028\u2029\x85]+")
 _LINE_SPACE_RE = re.compile(r"[ \t\f\v\xa0\x85]+")
+#: control characters are not text (a NUL, an ANSI colour escape); they are dropped
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 
 PHOTO_BY_RE = re.compile(r"^\s*Photo\s+by\s*:\s*", re.I)
 VIRIN_LABEL_RE = re.compile(r"^\s*VIRIN\s*:\s*", re.I)
@@ -80,13 +82,14 @@ _RANK_WORDS = re.compile(
 
 
 def collapse_space(text: str) -> str:
-    """Whitespace collapsed to single spaces, no-break space counted as space, ends stripped."""
-    return _SPACE_RE.sub(" ", text).strip()
+    """Whitespace collapsed to single spaces, no-break space counted as space, control characters
+    dropped, ends stripped."""
+    return _CONTROL_RE.sub("", _SPACE_RE.sub(" ", text)).strip()
 
 
 def collapse_lines(text: str) -> str:
     """Like :func:`collapse_space` per line, keeping line breaks (a ``<br>`` in a byline)."""
-    lines = (_LINE_SPACE_RE.sub(" ", line).strip() for line in text.splitlines())
+    lines = (_CONTROL_RE.sub("", _LINE_SPACE_RE.sub(" ", line)).strip() for line in text.splitlines())
     return "\n".join(line for line in lines if line)
 
 

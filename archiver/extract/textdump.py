@@ -89,8 +89,8 @@ def _drop_chrome(dump: _Dump) -> None:
 def _find_photos(dump: _Dump) -> None:
     lines = dump.lines
     anchors = [i for i, line in enumerate(lines) if VIRIN_LINE_RE.match(line)]
-    anchors += [i for i, line in enumerate(lines)
-                if CREDIT_LINE_RE.match(line) and not (i + 1 < len(lines) and VIRIN_LINE_RE.match(lines[i + 1]))]
+    anchors += [i for i, line in enumerate(lines) if CREDIT_LINE_RE.match(line)
+                and not (i + 1 < len(lines) and VIRIN_LINE_RE.match(lines[i + 1]))]
     captions: set[str] = set()
     for end in sorted(anchors):
         photo, start = _photo_cluster(lines, end)

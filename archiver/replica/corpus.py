@@ -309,9 +309,8 @@ class _BodyBuilder:
         photographer = self.rng.choice(text.PHOTOGRAPHERS)
         caption_core = self.writer.photo_caption(ap_date(when))
         caption = f"{caption_core} DoD photo by {photographer}"
-        parts = photographer.split()
-        # "Photo By:" prints the name with or without the service prefix, as the seed shows
-        credit = " ".join(parts[2:]) if parts[0] in {"Air", "Army", "Navy", "Marine"} else photographer
+        # "Photo By:" prints the name without the service, sometimes without the rank, as the seed shows
+        credit = re.sub(r"^(Air Force|Army|Navy|Marine Corps) ", "", photographer)
         if self.rng.random() < 0.3:
             credit = " ".join(photographer.split()[-3:])
         branch = self.rng.choice("DAFNMZ")
@@ -366,7 +365,8 @@ class _BodyBuilder:
                 blocks.append(Block("h", self.writer.subheading()))
             blocks.append(Block("p", self.writer.paragraph()))
         if feature or rng.random() < 0.1:
-            self.gallery = [self._photo() for _ in range(rng.randint(3, 6))]
+            for _ in range(rng.randint(3, 6)):
+                self.gallery.append(self._photo())  # one at a time: each gets its own media id
         return blocks
 
     def _release(self) -> list[Block]:

@@ -1,0 +1,205 @@
+"""A small CSS matcher over a per-page index, for the selectors of :mod:`archiver.extract.selectors`.
+
+Why: on a 2-core machine each lxml XPath evaluation of a class selector costs about as much as
+walking the whole subtree in Python, and extraction asks some 40 questions per page. One pass
+over the article container builds an index (class token → elements, tag → elements, in document
+order); each question is then answered from the index. Supported: type, ``.class``, ``#id``,
+``[attr]``, ``[attr=v]``, ``[attr*=v]``, ``[attr^=v]``, ``[attr$=v]``, ``:not(.class)``, the
+descendant and child combinators and selector groups; anything else falls back to lxml's
+``cssselect``. Like ``cssselect``'s ``descendant-or-self``, the scope element itself can match.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left, bisect_right
+from dataclasses import dataclass
+from functools import cache
+
+from archiver.extract.dom import HtmlElement, classes, select, tag
+
+_COMPOUND_RE = re.compile(
+    r"""^(?P<tag>[a-zA-Z][a-zA-Z0-9-]*|\*)?(?P<rest>(?:[.#][\w-]+|\[[^\]]+\]|:not\(\.[\w-]+\))*)$""")
+_PART_RE = re.compile(r"""[.#][\w-]+|\[[^\]]+\]|:not\(\.[\w-]+\)""")
+_ATTR_RE = re.compile(r"""^\[\s*([\w:-]+)\s*(?:([*^$]?=)\s*(?:"([^"]*)"|'([^']*)'|([^\]\s]*)))?\s*\]$""")
+
+
+@dataclass(frozen=True)
+class Compound:
+    """One compound selector (``div.adetail[itemprop=x]:not(.y)``)."""
+
+    tag: str = ""
+    classes: frozenset[str] = frozenset()
+    not_classes: frozenset[str] = frozenset()
+    id: str = ""
+    attrs: tuple[tuple[str, str, str], ...] = ()  # (name, operator or "", value)
+
+    def matches(self, element: HtmlElement, tokens: frozenset[str] | None = None) -> bool:
+        """Whether ``element`` matches (``tokens``: its class tokens, when the caller has them)."""
+        if self.tag and tag(element) != self.tag:
+            return False
+        if self.classes or self.not_classes:
+            if tokens is None:
+                tokens = classes(element)
+            if not self.classes <= tokens or self.not_classes & tokens:
+                return False
+        if self.id and element.get("id") != self.id:
+            return False
+        return all(_attr_matches(element.get(name), op, value) for name, op, value in self.attrs)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Compounds joined by combinators (``" "`` descendant, ``">"`` child), left to right."""
+
+    compounds: tuple[Compound, ...]
+    combinators: tuple[str, ...]
+
+
+def _attr_matches(actual: str | None, op: str, value: str) -> bool:
+    if actual is None:
+        return False
+    if not op:
+        return True
+    if op == "=":
+        return actual == value
+    if op == "*=":
+        return bool(value) and value in actual
+    if op == "^=":
+        return bool(value) and actual.startswith(value)
+    return bool(value) and actual.endswith(value)
+
+
+@cache
+def parse(query: str) -> tuple[Chain, ...] | None:
+    """The selector group, or ``None`` when it uses syntax this matcher does not support."""
+    chains = []
+    for group in query.split(","):
+        tokens = group.replace(">", " > ").split()
+        compounds: list[Compound] = []
+        combinators: list[str] = []
+        pending = " "
+        for token in tokens:
+            if token == ">":
+                pending = ">"
+                continue
+            compound = _compound(token)
+            if compound is None:
+                return None
+            if compounds:
+                combinators.append(pending)
+            compounds.append(compound)
+            pending = " "
+        if not compounds:
+            return None
+        chains.append(Chain(tuple(compounds), tuple(combinators)))
+    return tuple(chains)
+
+
+def _compound(token: str) -> Compound | None:
+    match = _COMPOUND_RE.match(token)
+    if not match:
+        return None
+    name = (match.group("tag") or "").lower()
+    found_classes, not_classes, attrs, ident = set(), set(), [], ""
+    for part in _PART_RE.findall(match.group("rest")):
+        if part.startswith("."):
+            found_classes.add(part[1:])
+        elif part.startswith("#"):
+            ident = part[1:]
+        elif part.startswith(":not("):
+            not_classes.add(part[6:-1])
+        else:
+            attr = _ATTR_RE.match(part)
+            if not attr:
+                return None
+            value = next((v for v in attr.group(3, 4, 5) if v is not None), "")
+            attrs.append((attr.group(1), attr.group(2) or "", value))
+    return Compound("" if name == "*" else name, frozenset(found_classes), frozenset(not_classes), ident,
+                    tuple(attrs))
+
+
+class Index:
+    """Class token / tag → elements (document order) of one subtree, built in one pass; each
+    element's preorder position and last descendant's position make "inside scope" a range test."""
+
+    def __init__(self, root: HtmlElement) -> None:
+        self.root = root
+        self.elements: list[HtmlElement] = [e for e in root.iter() if isinstance(e, HtmlElement)]
+        self.position: dict[HtmlElement, int] = {e: i for i, e in enumerate(self.elements)}
+        self.tokens: dict[HtmlElement, frozenset[str]] = {}
+        self.by_class: dict[str, list[int]] = {}
+        self.by_tag: dict[str, list[int]] = {}
+        for i, element in enumerate(self.elements):
+            self.by_tag.setdefault(tag(element), []).append(i)
+            tokens = classes(element)
+            self.tokens[element] = tokens
+            for token in tokens:
+                self.by_class.setdefault(token, []).append(i)
+        self.end = self._subtree_ends()
+
+    def _subtree_ends(self) -> list[int]:
+        """Position of each element's last descendant (itself when it has none)."""
+        end = list(range(len(self.elements)))
+        for i in range(len(self.elements) - 1, -1, -1):
+            parent = self.elements[i].getparent()
+            j = self.position.get(parent) if parent is not None else None
+            if j is not None and end[i] > end[j]:
+                end[j] = end[i]
+        return end
+
+    def select(self, scope: HtmlElement, query: str) -> list[HtmlElement]:
+        """Elements of ``scope`` (itself included) matching ``query``, in document order."""
+        chains = parse(query)
+        first = self.position.get(scope)
+        if chains is None or first is None:
+            return select(scope, query)
+        last = self.end[first]
+        found: set[int] = set()
+        for chain in chains:
+            for i in self._candidates(chain.compounds[-1], first, last):
+                if i not in found and self._chain_matches(chain, self.elements[i], scope):
+                    found.add(i)
+        return [self.elements[i] for i in sorted(found)]
+
+    def first(self, scope: HtmlElement, query: str) -> HtmlElement | None:
+        found = self.select(scope, query)
+        return found[0] if found else None
+
+    def _candidates(self, compound: Compound, first: int, last: int) -> list[int]:
+        """Positions in ``first..last`` of elements that may match ``compound``."""
+        if compound.classes:
+            positions = min((self.by_class.get(c, []) for c in compound.classes), key=len)
+        elif compound.tag:
+            positions = self.by_tag.get(compound.tag, [])
+        else:
+            return list(range(first, last + 1))
+        return positions[bisect_left(positions, first):bisect_right(positions, last)]
+
+    def _chain_matches(self, chain: Chain, element: HtmlElement, scope: HtmlElement) -> bool:
+        if not chain.compounds[-1].matches(element, self.tokens.get(element)):
+            return False
+        return _match_left(chain, len(chain.compounds) - 2, element, scope, self.tokens)
+
+
+def _match_left(chain: Chain, index: int, element: HtmlElement, scope: HtmlElement,
+                tokens: dict[HtmlElement, frozenset[str]]) -> bool:
+    """Whether compounds ``0..index`` match ancestors of ``element`` up to ``scope`` (inclusive);
+    ``element`` is inside ``scope``, so every ancestor up to ``scope`` is too."""
+    if index < 0:
+        return True
+    if element is scope:
+        return False
+    compound = chain.compounds[index]
+    parent = element.getparent()
+    if chain.combinators[index] == ">":
+        return (parent is not None and compound.matches(parent, tokens.get(parent))
+                and _match_left(chain, index - 1, parent, scope, tokens))
+    while parent is not None:
+        if compound.matches(parent, tokens.get(parent)) and _match_left(chain, index - 1, parent, scope,
+                                                                         tokens):
+            return True
+        if parent is scope:
+            break
+        parent = parent.getparent()
+    return False
