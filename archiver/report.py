@@ -17,10 +17,12 @@ from typing import IO, TYPE_CHECKING, Any
 
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import DropItem, NotConfigured
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from archiver import signals as archiver_signals
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
+from archiver.diskfull import is_disk_full
 from archiver.skips import SkippedItem
 
 if TYPE_CHECKING:
@@ -42,6 +44,7 @@ class CrawlReport:
         self.started_at = datetime.now(UTC)
         self._failures_file: IO[str] | None = None
         self.wacz_error = ""
+        self._stopping = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
@@ -85,9 +88,30 @@ class CrawlReport:
 
     def item_error(self, item: Any, response: Response | None, failure: Failure) -> None:
         url = getattr(item, "url", None) or (response.url if response is not None else "")
+        if self._disk_full(failure):
+            return
         self.record_failure(url, f"pipeline error: {failure.getErrorMessage()}")
 
+    def _disk_full(self, failure: Failure) -> bool:
+        """A full disk is not the page's failure: stop the crawl; --resume asks the page again."""
+        if not is_disk_full(failure.value):
+            return False
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("archiver/disk_full_errors")
+        engine: Any = self.crawler.engine
+        if engine is not None and not self._stopping:
+            self._stopping = True
+            logger.error("disk full (%s): stopping the crawl; free some space, then run the same "
+                         "command with --resume", failure.getErrorMessage())
+            from twisted.internet import reactor  # here: importing it early would install a reactor
+
+            clock: Any = reactor
+            clock.callLater(0, lambda: deferred_from_coro(engine.close_spider_async(reason="disk_full")))
+        return True
+
     def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+        if self._disk_full(failure):
+            return
         error = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
         self.record_failure(response.url, f"spider error: {error}")
 

@@ -10,10 +10,9 @@ default headers, Accept-Encoding, cookies). See docs/warc.md.
 
 from __future__ import annotations
 
-import errno
 import importlib.metadata
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 
+from archiver.diskfull import DISK_FULL_ERRNOS
 from archiver.warc.index import BackgroundIndexer
 from archiver.warc.records import (
     Clock,
@@ -62,7 +62,6 @@ META_LOCATION = "warc"
 META_DATE = "warc_date"
 META_PRIOR_CAPTURE = "warc_prior_capture"
 META_REVISIT = "warc_revisit"
-_DISK_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
 
 class DiskFullError(IgnoreRequest):
@@ -303,7 +302,7 @@ class WarcMiddleware:
             make_id=self._make_id,
             clock=self._clock,
         )
-        [location] = self.writer.write(record)
+        [location] = self._guarded(target_uri, lambda: self.writer.write(record))
         self._inc("warc/records/conversion")
         self._update_totals()
         return location
@@ -327,22 +326,25 @@ class WarcMiddleware:
     def _append(
         self, encoded: list[EncodedRecord], exchange: HttpExchange, revisit: RevisitOf | None
     ) -> RecordLocation:
-        try:
-            main, _request = self.writer.append(encoded)
-        except OSError as exc:
-            self._inc("warc/errors")
-            if exc.errno in _DISK_FULL:
-                self._stop_for_full_disk(exc)
-                message = f"disk full: the WARC records of {exchange.url} were not written"
-                raise DiskFullError(message) from exc
-            logger.error("Could not write WARC records for %s", exchange.url, exc_info=True)
-            raise
+        main, _request = self._guarded(exchange.url, lambda: self.writer.append(encoded))
         if revisit is None:
             self.revisits.remember(exchange, main.payload_digest or "", main.record_id)
         self._inc("warc/records/request")
         self._inc("warc/records/revisit" if revisit else "warc/records/response")
         self._update_totals()
         return main
+
+    def _guarded(self, url: str, write: Callable[[], list[RecordLocation]]) -> list[RecordLocation]:
+        """Run a write; a full disk stops the crawl and raises ``DiskFullError``."""
+        try:
+            return write()
+        except OSError as exc:
+            self._inc("warc/errors")
+            if exc.errno in DISK_FULL_ERRNOS:
+                self._stop_for_full_disk(exc)
+                raise DiskFullError(f"disk full: the WARC records of {url} were not written") from exc
+            logger.error("Could not write WARC records for %s", url, exc_info=True)
+            raise
 
     def _stop_for_full_disk(self, exc: OSError) -> None:
         """Stop the crawl cleanly: the WARC files stay valid, and ``--resume`` continues later."""
