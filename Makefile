@@ -16,7 +16,9 @@ setup: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/archiver demo --out demo-out
 
+# services.sh: redis-server and the scrapy-redis overlay the distributed-crawl tests need
 test: $(STAMP)
+	bash .ci/services.sh
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)

@@ -208,6 +208,9 @@ def _add_crawl(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
                    help="with --ids: ask the legacy NewsArticle.aspx?ID= URLs")
     p.add_argument("--images", action="store_true", help="also archive the full-size photos")
     _add_crawl_options(p)
+    from archiver.distributed.commands import add_redis_options
+
+    add_redis_options(p)
     p.set_defaults(func=_run_crawl)
 
 
@@ -282,7 +285,13 @@ def _run_crawl(args: argparse.Namespace) -> int:
         spider_args["max_pages"] = args.max_pages
     if args.images:
         spider_args["images"] = "1"
-    return _crawl_and_report(args, args.discovery, spider_args, _crawl_settings(args))
+    from archiver.distributed.commands import RedisOptionError, redis_settings
+
+    try:
+        distributed = redis_settings(args)  # {} without --redis
+    except RedisOptionError as exc:
+        return _usage_error(args, str(exc))
+    return _crawl_and_report(args, args.discovery, spider_args, {**_crawl_settings(args), **distributed})
 
 
 #: the demo crawls a local server: politeness delays are lifted for it (and only for it)
@@ -336,6 +345,10 @@ def build_parser() -> ArgumentParser:
 
     add_extract_command(sub)
     add_clean_text_command(sub)
+    from archiver.distributed.commands import add_merge_command, add_redis_command
+
+    add_merge_command(sub)
+    add_redis_command(sub)
     return parser
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import sys
 from dataclasses import dataclass, field
@@ -57,19 +58,33 @@ def prepare_output(out: Path, overwrite: bool, resume: bool = False) -> Path | N
     previous = [name for name in RUN_OUTPUTS if (out / name).exists()]
     if not previous:
         return None
-    archive = out / "runs" / _run_name(out / REPORT_FILE)
-    archive.mkdir(parents=True, exist_ok=True)
+    archive = _free_name(out / "runs", _run_name(out))
+    archive.mkdir(parents=True)
     for name in previous:
         (out / name).replace(archive / name)
     return archive
 
 
-def _run_name(report: Path) -> str:
+def _run_name(out: Path) -> str:
+    """The start time of the run whose outputs are in ``out``: from report.json, else the oldest
+    output's modification time (a run that was killed has no report)."""
     try:
-        started = json.loads(report.read_text("utf-8"))["started"]
-    except (OSError, ValueError, KeyError):
-        started = datetime.fromtimestamp(report.stat().st_mtime if report.exists() else 0, UTC).isoformat()
-    return started[:19].replace(":", "").replace("-", "")
+        started = str(json.loads((out / REPORT_FILE).read_text("utf-8"))["started"])
+    except (OSError, ValueError, KeyError, TypeError):
+        times = [(out / name).stat().st_mtime for name in RUN_OUTPUTS if (out / name).exists()]
+        started = datetime.fromtimestamp(min(times, default=0), UTC).isoformat()
+    # report.json is a file in the folder, not trusted input: the name it gives runs/ keeps letters
+    # and digits only, so "../" or "/" in it cannot move outputs out of the folder (docs/reliability.md)
+    return re.sub(r"[^0-9A-Za-z]", "", started[:19]) or "run"
+
+
+def _free_name(parent: Path, name: str) -> Path:
+    """``parent/name``, or ``parent/name-2``, ``-3``... when taken: never mix two runs' outputs."""
+    candidate, number = parent / name, 1
+    while candidate.exists():
+        number += 1
+        candidate = parent / f"{name}-{number}"
+    return candidate
 
 
 def _remove(path: Path) -> None:
@@ -131,7 +146,7 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
     if report["finish_reason"] == "disk_full":
         lines.append("  STOPPED    the disk is full: free some space, then run the same command "
                      "with --resume")
-    elif report["finish_reason"] != "finished":
+    elif report["finish_reason"] in {"shutdown", "cancelled", "closespider_timeout"}:
         reason = report["finish_reason"]
         lines.append(f"  STOPPED    ({reason}): run the same command with --resume to go on")
     stream.write("\n".join(lines) + "\n")

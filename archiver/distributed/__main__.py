@@ -1,0 +1,5 @@
+import sys
+
+from archiver.distributed.commands import main
+
+sys.exit(main())
