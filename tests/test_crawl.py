@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import socket
 import subprocess
 import sys
 from collections import Counter
@@ -305,10 +306,15 @@ def test_bad_crawl_options_exit_2(args: list[str], tmp_path: Path) -> None:
     assert len(result.stderr.strip().splitlines()) == 1
 
 
-def test_refuses_to_mix_two_crawls_in_one_folder(
-    crawl300: Crawled, replica300: RunningReplica
-) -> None:
-    out, _ = crawl300
-    result = crawl(out, replica300.base)
-    assert result.returncode == 2
-    assert "already holds a crawl" in result.stderr
+def test_a_folder_in_use_by_a_live_crawl_exits_3(replica300: RunningReplica, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / ".crawl.lock").write_text(f"{holder.pid} {socket.gethostname()}\n")
+        result = crawl(out, replica300.base)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.returncode == 3
+    assert f"pid {holder.pid}" in result.stderr
