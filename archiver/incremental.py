@@ -51,7 +51,10 @@ class ConditionalRequestMiddleware:
         request.meta[META_PRIOR_CAPTURE] = known.prior_capture()
         handled = list(request.meta.get("handle_httpstatus_list", ()))
         request.meta["handle_httpstatus_list"] = [*handled, 304, 404]
-        if not self.conditional:
+        if not self.conditional or request.meta.get("retry_times"):
+            # a retry asks in full: the attempt before it may have saved the validators of a
+            # response that turned out broken (a gzip stream that did not decode, see
+            # archiver/resilience.py), and a 304 would then stand for a page never received whole
             return
         if known.etag:
             request.headers.setdefault(b"If-None-Match", known.etag)

@@ -13,12 +13,14 @@ from typing import Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archiver.dates import parse_date
 from archiver.report import fail
+from archiver.resilience import url_problem, without_credentials
 from archiver.site import DEFAULT_SITE, normalise_site
 from archiver.state import CrawlState, state_path
 from archiver.warc.middleware import META_REVISIT, DiskFullError
@@ -82,7 +84,20 @@ class ArchiverSpider(scrapy.Spider):
     resuming: bool = False
 
     def new_article_request(self, url: str, **kwargs: Any) -> scrapy.Request | None:
-        """A request for ``url`` unless this run has asked for it already (also before a crash)."""
+        """A request for ``url`` unless this run has asked for it already (also before a crash).
+
+        A discovered link that is not an http(s) URL is refused (logged, ``archiver/links/refused``);
+        credentials in it are dropped (``archiver/links/credentials_removed``). See docs/reliability.md.
+        """
+        problem = url_problem(url)
+        if problem is not None:
+            self.logger.warning("refused link: %s", problem)
+            self._count("archiver/links/refused")
+            return None
+        if without_credentials(url) != url:
+            url = without_credentials(url)
+            self.logger.warning("dropped the credentials of a link to %s", url)
+            self._count("archiver/links/credentials_removed")
         if self.frontier is not None:
             if not self.frontier.discover(url, "article"):
                 return None
@@ -178,6 +193,10 @@ class ArchiverSpider(scrapy.Spider):
             if self.ignore_http_error(response):
                 return
             fail(self.crawler, request, f"HTTP {response.status}", response.status)
+            return
+        if isinstance(error, IgnoreRequest) and str(error):
+            # a request given up on with its reason (archiver/resilience.py, size limits, offsite)
+            fail(self.crawler, request, str(error))
             return
         fail(self.crawler, request, f"{type(error).__name__}: {failure.getErrorMessage()}")
 

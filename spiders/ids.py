@@ -8,6 +8,8 @@ from typing import Any
 
 from scrapy.http import Response
 
+from archiver.report import fail
+from archiver.resilience import url_problem
 from archiver.site import parse_id_ranges
 from archiver.spiderbase import ArchiverSpider, _bool_arg
 
@@ -41,6 +43,10 @@ class IdsSpider(ArchiverSpider):
         template = LEGACY_PATH if self.legacy else ARTICLE_PATH
         urls = [self.site + template.format(id=article_id) for article_id in self.ids] + self.urls
         for url in urls:
+            problem = url_problem(url)
+            if problem is not None:  # the user asked for it: a failure, and the other URLs go on
+                fail(self.crawler, url, f"refused: {problem}")
+                continue
             request = self.new_article_request(url)
             if request is not None:
                 yield request

@@ -54,7 +54,10 @@ class RssSpider(ArchiverSpider):
         for item in root.iter("item"):
             link = (item.findtext("link") or "").strip()
             when = parse_date(item.findtext("pubDate"))
-            if link and not (self.too_new(when) or self.too_old(when)):
+            if not link:  # e.g. an unresolved entity: entities are never expanded (XXE)
+                self.logger.warning("feed %s: an item without a usable <link> skipped", response.url)
+                continue
+            if not (self.too_new(when) or self.too_old(when)):
                 request = self.new_article_request(response.urljoin(link))
                 if request is not None:
                     yield request

@@ -16,7 +16,7 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from archiver.dates import parse_date
-from archiver.listing import listing_entries, next_page_url, parse_html, on_hosts
+from archiver.listing import listing_entries, next_page_url, on_hosts, parse_html
 from archiver.paging import IncrementalPaging
 from archiver.site import NOT_NEWS, article_id_of, parse_sections, section_path
 from archiver.spiderbase import ArchiverSpider
@@ -73,8 +73,9 @@ class SectionsSpider(ArchiverSpider):
             spider.sweep_state = path
             crawler.signals.connect(spider.sweep_unlisted, signal=signals.spider_idle)
         spider.max_repeats = max(1, settings.getint("ARCHIVER_LISTING_MAX_REPEATS", 3))
+        # a worker of a distributed crawl (ARCHIVER_REDIS_URL) sees only part of the listings
         if settings.getbool("ARCHIVER_SITEMAP_CROSSCHECK", True) and spider.paging is None \
-                and spider.max_pages is None:
+                and spider.max_pages is None and not settings.get("ARCHIVER_REDIS_URL"):
             spider.crosscheck_pending = True
             crawler.signals.connect(spider.crosscheck_sitemap, signal=signals.spider_idle)
         return spider

@@ -8,6 +8,7 @@ from typing import Any
 from scrapy.spiders import SitemapSpider as ScrapySitemapSpider
 
 from archiver.dates import parse_date
+from archiver.resilience import url_problem
 from archiver.spiderbase import ArchiverSpider
 
 
@@ -28,6 +29,13 @@ class SitemapSpider(ArchiverSpider, ScrapySitemapSpider):
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         for entry in entries:
+            problem = url_problem(str(entry.get("loc", "")))
+            if problem is not None:
+                # Scrapy's Request() raises on a relative or empty <loc>, which would drop the
+                # rest of the sitemap: such an entry is refused here, with the reason
+                self.logger.warning("sitemap entry refused: %s", problem)
+                self._count("archiver/links/refused")
+                continue
             when = parse_date(entry.get("lastmod"))
             if self.too_new(when) or self.too_old(when):
                 continue

@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from twisted.web import http, server
 from twisted.web.resource import Resource
 
-from archiver.replica import render
+from archiver.replica import faults, render
 from archiver.replica.corpus import (
     CONTENT_TYPES,
     END,
@@ -49,6 +50,10 @@ class ServerOptions:
     page_size: int = 10
     crawl_delay: float = 2.0
     host_alias: bool = False
+    #: ``--faults``: injected failures (see archiver/replica/faults.py)
+    faults: faults.FaultSpec | None = None
+    #: ``--hostile DIR``: hostile-input cases served at their own paths (tests/fixtures/hostile)
+    hostile: Path | None = None
 
 
 @dataclass
@@ -64,6 +69,8 @@ class Reply:
     #: what the ETag is a digest of (default: the body); articles use their identity and
     #: revision so that the ETag does not change with the host name the page was asked for
     etag_basis: str = ""
+    #: extra headers (e.g. ``Retry-After`` of a fault)
+    headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 @cache
@@ -80,6 +87,9 @@ class ReplicaSite(Resource):
         super().__init__()
         self.corpus = corpus
         self.options = options
+        self.fault_plan = faults.FaultPlan(options.faults) if options.faults else None
+        self.injector = faults.FaultInjector(self.fault_plan) if self.fault_plan else None
+        self.hostile = faults.HostileCases.load(options.hostile, corpus) if options.hostile else None
         self._routes: list[tuple[re.Pattern[str], Handler]] = [
             (re.compile(r"^/robots\.txt$", re.I), self._robots),
             (re.compile(r"^/sitemap\.xml$", re.I), self._sitemap_index),
@@ -103,8 +113,35 @@ class ReplicaSite(Resource):
             parts = urlsplit(uri)
             host, uri = parts.netloc, parts.path + (f"?{parts.query}" if parts.query else "")
         base = f"http://{host}"
+        if self.hostile is not None and self.hostile.answers(uri):
+            return self.hostile.serve(request, uri, base)
+        fault = self._take_fault(uri)
         reply = self.dispatch(host, uri, base)
-        return self._send(request, reply)
+        if fault is not None:
+            parts = urlsplit(uri)
+            reply = faults.fault_reply(fault, reply, parts.path, parts.query)
+        return self._send(request, reply, fault)
+
+    def _take_fault(self, uri: str) -> faults.Fault | None:
+        """The fault this request meets (``--faults``), keyed by what the URL is (see faults.py)."""
+        if self.injector is None:
+            return None
+        parts = urlsplit(uri)
+        if parts.path.lower() == "/robots.txt":
+            return None
+        article = _ARTICLE_PATH.match(parts.path)
+        if article:
+            return self.injector.take(faults.article_key(article.group(1)), "article")
+        section = self._listing_section(parts.path)
+        if section is not None:
+            page = self._page_number(parse_qs(parts.query))
+            return self.injector.take(faults.listing_key(section, page), "listing")
+        return self.injector.take(uri, "other")
+
+    @staticmethod
+    def _listing_section(path: str) -> str | None:
+        canonical = {key.lower(): key for key in render.SECTION_TITLES}
+        return canonical.get(path.lower())
 
     def dispatch(self, host: str, uri: str, base: str) -> Reply:
         parts = urlsplit(uri)
@@ -120,10 +157,12 @@ class ReplicaSite(Resource):
                 return handler(base, match, query)
         return self._not_found(base, parts.path)
 
-    def _send(self, request: server.Request, reply: Reply) -> bytes | int:
+    def _send(self, request: server.Request, reply: Reply, fault: faults.Fault | None = None) -> bytes | int:
         request.setResponseCode(reply.status)
         request.setHeader(b"server", b"Microsoft-IIS/10.0")
         request.setHeader(b"x-powered-by", b"ASP.NET")
+        for name, value in reply.headers:
+            request.responseHeaders.addRawHeader(name, value)
         if reply.location:
             request.setHeader(b"location", reply.location.encode("utf-8"))
         if reply.cookies:
@@ -148,6 +187,8 @@ class ReplicaSite(Resource):
         if b"gzip" in (request.getHeader("accept-encoding") or "").encode("latin-1"):
             body = gzip.compress(body, compresslevel=6, mtime=0)
             request.setHeader(b"content-encoding", b"gzip")
+        if fault is not None and fault.kind in faults.TRANSPORT_KINDS:
+            return faults.deliver_broken(request, body, fault, self.fault_delay)
         if not self._chunked(request):
             return body
         # no Content-Length: Twisted sends HTTP/1.1 chunked transfer coding, one chunk per write
@@ -193,12 +234,24 @@ class ReplicaSite(Resource):
         size = self.options.page_size
         page_no = self._page_number(query)
         last_page = max(1, math.ceil(len(ks) / size))
-        heads = [self.corpus.head(k) for k in ks[(page_no - 1) * size: page_no * size]]
+        fault = self.fault_plan.listing_fault(section, page_no) if self.fault_plan else None
+        heads = [self.corpus.head(k) for k in faults.faulty_listing(fault, ks, page_no, size)]
         html = render.listing_page(render.SECTION_TITLES[section], section, heads, base, page_no, last_page)
         return Reply(body=html.encode("utf-8"), cookies=True)
 
     def _home(self, base: str, _match: re.Match[str], _query: dict[str, list[str]]) -> Reply:
         return self._listing_of(base, "/News/Archive/", {})
+
+    @property
+    def fault_delay(self) -> float:
+        return self.options.faults.delay if self.options.faults else faults.DEFAULT_DELAY
+
+    def truth_faults(self) -> faults.TruthFaults | None:
+        """Which articles the faults affect (for ``--dump-truth``), or None without faults."""
+        if self.fault_plan is None:
+            return None
+        return faults.truth_faults(self.fault_plan, self.corpus, _section_index(self.corpus),
+                                   self.options.page_size)
 
     def _section_ks(self, section: str) -> list[int]:
         return _section_index(self.corpus).get(section, [])
