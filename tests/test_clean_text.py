@@ -10,13 +10,11 @@ import pytest
 from archiver.extract.text import CHROME_PHRASES
 from archiver.extract.textdump import clean_text_dump
 
-SEED = Path(__file__).resolve().parents[2] / "shared" / "seed-naive-scrape.txt"
+SEED = Path(__file__).resolve().parent / "fixtures" / "real" / "seed-naive-scrape.txt"
 
 
 @pytest.fixture(scope="module")
 def seed() -> dict[str, Any]:
-    if not SEED.exists():
-        pytest.skip(f"{SEED} not found")
     return clean_text_dump(SEED.read_text("utf-8"))
 
 
