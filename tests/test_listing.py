@@ -12,7 +12,7 @@ from archiver.dates import parse_date
 from archiver.listing import listing_entries, next_page_url
 from archiver.site import article_id_of, normalise_site, parse_id_ranges, parse_sections
 
-REAL_HOME = Path(__file__).resolve().parent / "fixtures" / "not-article" / "real-homepage-2020-11" / "body.html"
+REAL_HOME = Path(__file__).resolve().parent / "fixtures/not-article/real-homepage-2020-11/body.html"
 BASE = "https://www.defense.gov/News/Releases/"
 
 SIMPLE_LIST = b"""<html><body>
