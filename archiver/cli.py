@@ -7,9 +7,10 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TypeVar
 
 EXIT_USAGE = 2
+N = TypeVar("N", int, float)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -19,30 +20,27 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
-def _int_range(low: int, high: int) -> Callable[[str], int]:
-    def parse(value: str) -> int:
+def _number_range(kind: Callable[[str], N], low: N, high: N, name: str) -> Callable[[str], N]:
+    """An argparse type: ``kind(value)`` between ``low`` and ``high``, or a one-line error."""
+
+    def parse(value: str) -> N:
         try:
-            number = int(value)
+            number = kind(value)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"not an integer: {value!r}") from None
-        if not low <= number <= high:
-            raise argparse.ArgumentTypeError(f"{number} is not between {low} and {high}")
-        return number
-
-    return parse
-
-
-def _float_range(low: float, high: float) -> Callable[[str], float]:
-    def parse(value: str) -> float:
-        try:
-            number = float(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+            raise argparse.ArgumentTypeError(f"not {name}: {value!r}") from None
         if not low <= number <= high:
             raise argparse.ArgumentTypeError(f"{number:g} is not between {low:g} and {high:g}")
         return number
 
     return parse
+
+
+def _int_range(low: int, high: int) -> Callable[[str], int]:
+    return _number_range(int, low, high, "an integer")
+
+
+def _float_range(low: float, high: float) -> Callable[[str], float]:
+    return _number_range(float, low, high, "a number")
 
 
 def _iso_date(value: str) -> date:

@@ -23,8 +23,17 @@ from archiver.warc.middleware import META_PRIOR_CAPTURE, META_REVISIT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
+
+def incremental_state(settings: BaseSettings) -> CrawlState:
+    """The crawl state incremental components share, or ``NotConfigured`` when there is none."""
+    path = state_path(settings)
+    if path is None or not settings.getbool("ARCHIVER_INCREMENTAL"):
+        raise NotConfigured("no crawl state (ARCHIVER_OUT_DIR / ARCHIVER_STATE_PATH) or incremental off")
+    return CrawlState(path)
+
 
 class ConditionalRequestMiddleware:
     """Conditional GETs for known articles; validators and locations saved for the next run."""
@@ -36,10 +45,8 @@ class ConditionalRequestMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
-        path = state_path(crawler.settings)
-        if path is None or not crawler.settings.getbool("ARCHIVER_INCREMENTAL"):
-            raise NotConfigured("no crawl state (ARCHIVER_OUT_DIR / ARCHIVER_STATE_PATH) or incremental off")
-        return cls(crawler, CrawlState(path), crawler.settings.getbool("ARCHIVER_CONDITIONAL_GET"))
+        state = incremental_state(crawler.settings)
+        return cls(crawler, state, crawler.settings.getbool("ARCHIVER_CONDITIONAL_GET"))
 
     def process_request(self, request: Request) -> None:
         if not request.meta.get(META_ARTICLE):

@@ -10,11 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
-from scrapy.exceptions import NotConfigured
 
+from archiver.incremental import incremental_state
 from archiver.items import ARTICLE_FIELDS
 from archiver.skips import SkippedItem
-from archiver.state import CrawlState, now_iso, record_digest, state_path
+from archiver.state import CrawlState, now_iso, record_digest
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -31,10 +31,7 @@ class ChangeDetectionPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ChangeDetectionPipeline:
-        path = state_path(crawler.settings)
-        if path is None or not crawler.settings.getbool("ARCHIVER_INCREMENTAL"):
-            raise NotConfigured("no crawl state")
-        return cls(crawler, CrawlState(path))
+        return cls(crawler, incremental_state(crawler.settings))
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
