@@ -1,0 +1,256 @@
+"""Dataset exports of ``articles.jsonl``: Parquet (fixed Arrow schema), CSV and JSON Lines.
+
+The Parquet schema is explicit and stable: the same columns and types whatever the data (an empty
+list never turns a column into ``null``); nested ``images``/``videos``/``related`` are
+``list<struct>``, ``warc`` a struct, ``fetched_at`` a UTC timestamp. CSV flattens lists and
+objects to JSON text. Rows are written in batches: memory does not grow with the number of
+articles. ``DATASET.md`` (:mod:`archiver.offline.card`) is written next to the output.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import IO, Any
+
+from archiver.items import ARTICLE_FIELDS
+from archiver.offline.stats import CrawlStats
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("parquet", "csv", "jsonl")
+ARTICLES_FILE = "articles.jsonl"
+EXPORT_DIR = "export"
+BATCH_ROWS = 2048
+IMAGE_KEYS = ("src", "title", "caption", "credit", "virin", "alt")
+RELATED_KEYS = ("title", "url")
+WARC_KEYS = ("filename", "offset", "length", "record_id", "payload_digest")
+
+
+class ExportError(ValueError):
+    """Bad export options (unknown field, missing input)."""
+
+
+def parse_fields(text: str | None) -> list[str]:
+    """``"url,title"`` → the fields, in that order; every field of the record by default."""
+    if not text:
+        return list(ARTICLE_FIELDS)
+    fields = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in fields if name not in ARTICLE_FIELDS]
+    if unknown:
+        raise ExportError(f"unknown field(s) {', '.join(unknown)}; fields: {', '.join(ARTICLE_FIELDS)}")
+    if len(set(fields)) != len(fields):
+        raise ExportError("a field is listed twice")
+    if not fields:
+        raise ExportError("no fields")
+    return fields
+
+
+def arrow_type(name: str) -> Any:
+    """The Arrow type of one field of the cleaned record (the Parquet column type)."""
+    import pyarrow as pa
+
+    def strings(keys: Sequence[str]) -> Any:
+        return pa.struct([pa.field(key, pa.string()) for key in keys])
+
+    types = {
+        "authors": pa.list_(pa.string()),
+        "tags": pa.list_(pa.string()),
+        "images": pa.list_(strings(IMAGE_KEYS)),
+        "videos": pa.list_(
+            pa.struct(
+                [
+                    pa.field("title", pa.string()),
+                    pa.field("duration", pa.int32()),
+                    pa.field("src", pa.string()),
+                ]
+            )
+        ),
+        "related": pa.list_(strings(RELATED_KEYS)),
+        "historical": pa.bool_(),
+        "fetched_at": pa.timestamp("us", tz="UTC"),
+        "warc": pa.struct(
+            [
+                pa.field("filename", pa.string()),
+                pa.field("offset", pa.int64()),
+                pa.field("length", pa.int64()),
+                pa.field("record_id", pa.string()),
+                pa.field("payload_digest", pa.string()),
+            ]
+        ),
+    }
+    return types.get(name, pa.string())
+
+
+def type_text(arrow: Any) -> str:
+    """A short readable form of an Arrow type: ``list<struct<title: string, url: string>>``."""
+    import pyarrow as pa
+
+    if pa.types.is_list(arrow):
+        return f"list<{type_text(arrow.value_type)}>"
+    if pa.types.is_struct(arrow):
+        inner = ", ".join(
+            f"{arrow.field(i).name}: {type_text(arrow.field(i).type)}" for i in range(arrow.num_fields)
+        )
+        return f"struct<{inner}>"
+    return str(arrow)
+
+
+def arrow_schema(fields: Sequence[str]) -> Any:
+    import pyarrow as pa
+
+    return pa.schema([pa.field(name, arrow_type(name)) for name in fields])
+
+
+def _only(value: Any, keys: Sequence[str]) -> dict[str, Any] | None:
+    return {key: value.get(key) for key in keys} if isinstance(value, dict) else None
+
+
+def _timestamp(value: Any) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def arrow_row(record: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
+    """One record shaped to the schema (unknown keys dropped, missing ones null)."""
+    shaped = {
+        "images": lambda v: [_only(i, IMAGE_KEYS) for i in v or []],
+        "videos": lambda v: [_video(i) for i in v or []],
+        "related": lambda v: [_only(i, RELATED_KEYS) for i in v or []],
+        "warc": lambda v: _only(v, WARC_KEYS),
+        "fetched_at": _timestamp,
+    }
+    return {name: shaped[name](record.get(name)) if name in shaped else record.get(name) for name in fields}
+
+
+def _video(value: Any) -> dict[str, Any] | None:
+    video = _only(value, ("title", "duration", "src"))
+    if video is not None and not isinstance(video["duration"], int):
+        video["duration"] = None
+    return video
+
+
+def csv_cell(value: Any) -> str:
+    """A CSV cell: strings as they are, booleans ``true``/``false``, lists and objects as JSON."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+@dataclass
+class ExportResult:
+    path: Path
+    card: Path
+    format: str
+    fields: list[str]
+    rows: int = 0
+    skipped_lines: list[int] = field(default_factory=list)
+
+
+def read_articles(path: Path, skipped: list[int]) -> Iterator[dict[str, Any]]:
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                skipped.append(number)
+                logger.warning("%s:%d: not JSON; left out of the export", path, number)
+                continue
+            if isinstance(record, dict):
+                yield record
+            else:
+                skipped.append(number)
+
+
+def default_output(root: Path, fmt: str) -> Path:
+    return root / EXPORT_DIR / f"articles.{fmt}"
+
+
+def export(root: Path, fmt: str, fields: Sequence[str], output: Path | None = None) -> ExportResult:
+    """Export ``root/articles.jsonl`` to ``output`` and write ``DATASET.md`` next to it."""
+    from archiver.offline.card import write_card
+
+    source = root / ARTICLES_FILE
+    if not source.exists():
+        raise ExportError(f"{source} does not exist")
+    if fmt not in FORMATS:
+        raise ExportError(f"unknown format {fmt!r}; formats: {', '.join(FORMATS)}")
+    target = output or default_output(root, fmt)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    result = ExportResult(target, target.parent / "DATASET.md", fmt, list(fields))
+    stats = CrawlStats()
+    partial = target.with_name(f".part-{target.name}")
+    records = _counted(read_articles(source, result.skipped_lines), stats)
+    result.rows = WRITERS[fmt](records, result.fields, partial)
+    partial.replace(target)
+    write_card(root, result, stats)
+    return result
+
+
+def _counted(records: Iterator[dict[str, Any]], stats: CrawlStats) -> Iterator[dict[str, Any]]:
+    for record in records:
+        stats.add_article(record)
+        yield record
+
+
+def write_parquet(records: Iterator[dict[str, Any]], fields: list[str], path: Path) -> int:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    schema = arrow_schema(fields)
+    rows = 0
+    with pq.ParquetWriter(path, schema, compression="zstd") as writer:
+        for batch in _batches(records, fields):
+            writer.write_batch(pa.RecordBatch.from_pylist(batch, schema=schema))
+            rows += len(batch)
+    return rows
+
+
+def _batches(records: Iterator[dict[str, Any]], fields: list[str]) -> Iterator[list[dict[str, Any]]]:
+    batch: list[dict[str, Any]] = []
+    for record in records:
+        batch.append(arrow_row(record, fields))
+        if len(batch) >= BATCH_ROWS:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def write_csv(records: Iterator[dict[str, Any]], fields: list[str], path: Path) -> int:
+    rows = 0
+    with path.open("w", encoding="utf-8", newline="") as stream:
+        writer = csv.writer(stream)
+        writer.writerow(fields)
+        for record in records:
+            writer.writerow([csv_cell(record.get(name)) for name in fields])
+            rows += 1
+    return rows
+
+
+def write_jsonl(records: Iterator[dict[str, Any]], fields: list[str], path: Path) -> int:
+    rows = 0
+    with path.open("w", encoding="utf-8") as stream:
+        for record in records:
+            _write_line(stream, {name: record.get(name) for name in fields})
+            rows += 1
+    return rows
+
+
+def _write_line(stream: IO[str], record: dict[str, Any]) -> None:
+    stream.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+
+WRITERS = {"parquet": write_parquet, "csv": write_csv, "jsonl": write_jsonl}

@@ -1,0 +1,243 @@
+"""Archived pages: what a crawl handed to extraction, read back from WARC records.
+
+A crawl extracts articles from HTML responses with a 2xx status (Scrapy's HttpErrorMiddleware drops
+the rest before the spider sees them), with the body decoded (HttpCompressionMiddleware), the URL
+fetched, the response headers and ``fetched_at`` = the response record's WARC-Date. An
+``identical-payload-digest`` revisit stands for a response whose body was already archived: its
+payload is read from the record named by ``WARC-Refers-To`` (looked up in the CDXJ indexes next to
+the WARCs, else by scanning the inputs).
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import logging
+import zipfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
+
+from archiver.offline.members import Member, MemberError, MemberReader, MemberWalk, WarcSource
+from archiver.offline.sources import WACZ_INDEX, index_files_for
+from archiver.warc.records import RevisitProfile
+
+logger = logging.getLogger(__name__)
+
+HTML_TYPES = ("text/html", "application/xhtml+xml")
+_RECORD_ID_HEADER = b"WARC-Record-ID: "
+_TYPE_HEADER = b"\r\nWARC-Type: "
+_HEAD_LIMIT = 8192
+
+
+def parse_record(data: bytes, check_digests: bool = False) -> ArcWarcRecord:
+    """A warcio record over the bytes of one (decompressed) member."""
+    loader = ArcWarcRecordLoader()
+    return loader.parse_record_stream(io.BytesIO(data), check_digests=check_digests)
+
+
+def header(record: ArcWarcRecord, name: str) -> str:
+    return str(record.rec_headers.get_header(name) or "")
+
+
+def status_of(record: ArcWarcRecord) -> int:
+    if record.http_headers is None:
+        return 0
+    try:
+        return int(record.http_headers.get_statuscode())
+    except (TypeError, ValueError):
+        return 0
+
+
+def is_html(record: ArcWarcRecord) -> bool:
+    """HTML, or no Content-Type at all (extraction then decides)."""
+    if record.http_headers is None:
+        return False
+    content_type = (record.http_headers.get_header("Content-Type") or "").lower()
+    return not content_type or any(kind in content_type for kind in HTML_TYPES)
+
+
+def is_page_candidate(record: ArcWarcRecord) -> bool:
+    """A 2xx HTML response or identical-payload revisit: what a crawl may have extracted."""
+    if record.rec_type == "revisit":
+        if header(record, "WARC-Profile") != RevisitProfile.IDENTICAL_PAYLOAD_DIGEST.value:
+            return False
+    elif record.rec_type != "response":
+        return False
+    return 200 <= status_of(record) < 300 and is_html(record)
+
+
+def record_type(data: bytes) -> str:
+    """The WARC-Type of a record's bytes, read from its header block without parsing it all."""
+    head = data[: data.find(b"\r\n\r\n", 0, _HEAD_LIMIT) + 2 or _HEAD_LIMIT]
+    start = head.find(_TYPE_HEADER)
+    if start < 0:
+        return ""
+    start += len(_TYPE_HEADER)
+    end = head.find(b"\r\n", start)
+    return head[start : end if end >= 0 else len(head)].strip().decode("ascii", "replace")
+
+
+def decode_body(body: bytes, encodings: list[str]) -> tuple[bytes, list[str]]:
+    """Undo Content-Encoding as Scrapy's HttpCompressionMiddleware does before the spider sees the
+    body (same code: its encoding split and decoders); returns the body and the encodings it kept."""
+    from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware as Compression
+
+    to_decode, to_keep = Compression._split_encodings([e.encode("latin-1") for e in encodings])
+    for encoding in to_decode:
+        body = Compression._decode(body, encoding, 0)
+    return body, [e.decode("latin-1") for e in to_keep]
+
+
+def spider_view(record: ArcWarcRecord, payload: ArcWarcRecord) -> tuple[bytes, dict[str, str]]:
+    """The body and headers the spider passed to extraction: ``payload``'s body, decoded, and
+    ``record``'s headers (repeated values joined by ``, ``; Content-Encoding as Scrapy leaves it)."""
+    encodings = [value for name, value in payload.http_headers.headers if name.lower() == "content-encoding"]
+    body: bytes = payload.raw_stream.read()
+    kept: list[str] = []
+    if encodings:
+        body, kept = decode_body(body, encodings)
+    joined: dict[str, list[str]] = {}
+    for name, value in record.http_headers.headers:
+        joined.setdefault(name.title(), []).append(value)  # Scrapy's Headers title-case names
+    if encodings:  # Scrapy rewrites the header with what it could not decode, or drops it
+        joined.pop("Content-Encoding", None)
+        if kept:
+            joined["Content-Encoding"] = kept
+    return body, {name: ", ".join(values) for name, values in joined.items()}
+
+
+@dataclass(frozen=True)
+class ArchivedPage:
+    """One page as extraction saw it in the crawl, plus the ``warc`` pointer of its record."""
+
+    url: str
+    body: bytes = field(repr=False)
+    headers: Mapping[str, str]
+    fetched_at: str
+    warc: dict[str, Any]
+
+
+def pointer(source: WarcSource, member: Member, record: ArcWarcRecord) -> dict[str, Any]:
+    """The article's ``warc`` object: where the response (or revisit) record is."""
+    return {
+        "filename": source.name,
+        "offset": member.offset,
+        "length": member.length,
+        "record_id": header(record, "WARC-Record-ID"),
+        "payload_digest": header(record, "WARC-Payload-Digest"),
+    }
+
+
+def archived_page(
+    source: WarcSource, member: Member, record: ArcWarcRecord, payload: ArcWarcRecord | None = None
+) -> ArchivedPage:
+    """The page of a response record (or of a revisit, with ``payload`` the record it refers to)."""
+    body, headers = spider_view(record, payload if payload is not None else record)
+    return ArchivedPage(
+        url=header(record, "WARC-Target-URI"),
+        body=body,
+        headers=headers,
+        fetched_at=header(record, "WARC-Date"),
+        warc=pointer(source, member, record),
+    )
+
+
+@dataclass(frozen=True)
+class RevisitTarget:
+    """What a revisit record says about the capture it repeats."""
+
+    record_id: str
+    target_uri: str
+    date: str
+    digest: str
+
+    @classmethod
+    def of(cls, record: ArcWarcRecord) -> RevisitTarget:
+        return cls(
+            header(record, "WARC-Refers-To"),
+            header(record, "WARC-Refers-To-Target-URI"),
+            header(record, "WARC-Refers-To-Date"),
+            header(record, "WARC-Payload-Digest"),
+        )
+
+    def cdxj_matches(self, entry: Mapping[str, Any], timestamp: str) -> bool:
+        stamp = "".join(ch for ch in self.date if ch.isdigit())[:14]
+        return (
+            entry.get("digest") == self.digest
+            and entry.get("url") == self.target_uri
+            and (not stamp or timestamp == stamp)
+        )
+
+
+class RecordLocator:
+    """Finds the record a revisit refers to among the inputs (CDXJ lookup, else a scan)."""
+
+    def __init__(self, sources: Sequence[WarcSource]) -> None:
+        self.sources = list(sources)
+        self._by_name = {source.name: source for source in sources}
+
+    def find(self, target: RevisitTarget) -> ArcWarcRecord | None:
+        """The response record with ``target.record_id``, or None when no input holds it."""
+        if not target.record_id:
+            return None
+        for filename, offset in self._index_candidates(target):
+            record = self._record_at(filename, offset, target.record_id)
+            if record is not None:
+                return record
+        logger.info("no index entry for %s; scanning the inputs", target.record_id)
+        return self._scan(target.record_id)
+
+    def _index_candidates(self, target: RevisitTarget) -> Iterator[tuple[str, int]]:
+        for line in self._index_lines(target.digest):
+            _key, _, rest = line.partition(" ")
+            timestamp, _, text = rest.partition(" ")
+            try:
+                entry = json.loads(text)
+                if target.cdxj_matches(entry, timestamp):
+                    yield str(entry["filename"]), int(entry["offset"])
+            except (ValueError, KeyError, TypeError):
+                continue
+
+    def _index_lines(self, digest: str) -> Iterator[str]:
+        needle = digest.encode("ascii", "replace")
+        for source in self.sources:
+            for path in index_files_for(source):
+                with path.open("rb") as lines:
+                    yield from (line.decode("utf-8", "replace") for line in lines if needle in line)
+        for wacz in dict.fromkeys(s.path for s in self.sources if s.container == "wacz"):
+            yield from _wacz_index_lines(Path(wacz), needle)
+
+    def _record_at(self, filename: str, offset: int, record_id: str) -> ArcWarcRecord | None:
+        source = self._by_name.get(filename)
+        if source is None:
+            return None
+        with source.open() as stream:
+            try:
+                member = MemberReader(stream, source).member_at(offset)
+            except MemberError:
+                return None
+        record = parse_record(member.data)
+        return record if header(record, "WARC-Record-ID") == record_id else None
+
+    def _scan(self, record_id: str) -> ArcWarcRecord | None:
+        needle = _RECORD_ID_HEADER + record_id.encode("ascii", "replace")
+        for source in self.sources:
+            with source.open() as stream:
+                reader = MemberReader(stream, source)
+                for member in MemberWalk(reader, 0, source.size, exact=True):
+                    if isinstance(member, Member) and needle in member.data[:4096]:
+                        return parse_record(member.data)
+        return None
+
+
+def _wacz_index_lines(path: Path, needle: bytes) -> Iterator[str]:
+    try:
+        with zipfile.ZipFile(path) as archive, archive.open(WACZ_INDEX) as packed, gzip.open(packed) as lines:
+            yield from (line.decode("utf-8", "replace") for line in lines if needle in line)
+    except KeyError:
+        return

@@ -1,0 +1,482 @@
+"""Re-extract ``articles.jsonl`` from WARC files, with the crawl's own extraction and pipelines.
+
+How it stays byte-identical to the crawl (same code version):
+
+- **Same pages.** Every 2xx HTML response record (and identical-payload revisit, resolved through
+  ``WARC-Refers-To``) goes through :func:`archiver.extract.extract_article` with the URL, decoded
+  body, headers and WARC-Date the spider used; pages that are not articles (listings) give None.
+- **Same pipelines.** :data:`archiver.extract.chain.PIPELINE_ORDER`, built by each pipeline's own
+  ``from_crawler``. Pipelines whose outcome depends on the items before them
+  (:data:`ORDERED_PIPELINES`, the duplicate filter) and every pipeline after them run in the parent
+  process, in archive order; the others run in the worker processes.
+- **Same bytes.** Scrapy's ``JsonLinesItemExporter`` with the crawl feed's options (fields
+  :data:`archiver.items.ARTICLE_FIELDS`, UTF-8).
+- **Same order.** The crawl's feed writes items in the order their responses were processed, which
+  is the order of the response records in the WARC (the WARC middleware writes each response as it
+  arrives; the spider and the pipelines run synchronously in that order). Re-extraction writes in
+  archive order: WARC files by name (``<prefix>-<timestamp>-<serial>-…``: the order they were
+  written), records by offset.
+
+Work is split into byte ranges of the WARC files (each range synchronises to its first gzip member,
+see :mod:`archiver.offline.members`) handed to a process pool; results come back in range order
+through a window of at most ``2 × jobs`` ranges, so memory does not grow with the archive.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import multiprocessing
+import resource
+import sys
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import IO, Any
+
+from scrapy.exceptions import DropItem
+
+from archiver.dates import parse_date
+from archiver.extract import EXTRACTOR_VERSION, extract_article
+from archiver.extract.chain import PIPELINE_ORDER, PipelineChain
+from archiver.items import ARTICLE_FIELDS, ArticleItem
+from archiver.offline.members import Member, MemberError, MemberReader, MemberWalk, WarcSource
+from archiver.offline.pages import (
+    ArchivedPage,
+    RecordLocator,
+    RevisitTarget,
+    archived_page,
+    is_page_candidate,
+    parse_record,
+    record_type,
+)
+from archiver.skips import SkippedItem
+
+logger = logging.getLogger(__name__)
+
+#: pipelines whose outcome depends on the items before them: they run in the parent, in archive order
+ORDERED_PIPELINES = frozenset({"pipelines.duplicates.DropDuplicatesPipeline"})
+#: record types that may hold a page a crawl extracted an article from
+PAGE_RECORD_TYPES = frozenset({"response", "revisit"})
+#: the parent holds up to 2 x jobs ranges' results (~0.7 MB per 4 MiB range): a cap keeps memory flat
+MAX_CHUNK_BYTES = 4 * 1024 * 1024
+MIN_CHUNK_BYTES = 1024 * 1024
+#: ranges per worker at least (when the archive is large enough): keeps the last ones from
+#: running on one core while the others idle
+RANGES_PER_JOB = 8
+ARTICLES_FILE = "articles.jsonl"
+FAILURES_FILE = "failures.jsonl"
+REPORT_FILE = "reextract.json"
+WARC_DIR = "warc"
+WARC_PREFIX = "reextract"
+#: what ``--overwrite`` removes from the output folder (exactly what a re-extraction writes)
+OUTPUTS = (ARTICLES_FILE, FAILURES_FILE, REPORT_FILE, WARC_DIR)
+
+
+def split_order(order: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """(pipelines that may run in any process, pipelines that must run in archive order)."""
+    ranked = sorted(order, key=lambda path: order[path])
+    cut = next((i for i, path in enumerate(ranked) if path in ORDERED_PIPELINES), len(ranked))
+    return {p: order[p] for p in ranked[:cut]}, {p: order[p] for p in ranked[cut:]}
+
+
+@dataclass(frozen=True)
+class ReextractOptions:
+    """What shapes the output besides the WARCs: pipeline settings and the crawl's date range."""
+
+    settings: tuple[tuple[str, str], ...] = ()
+    since: date | None = None
+    until: date | None = None
+    #: every input, to find the records revisits refer to
+    sources: tuple[WarcSource, ...] = ()
+
+    def in_range(self, published: str) -> bool:
+        """The spider's ``--since``/``--until`` test, on the extracted (raw) date."""
+        when = parse_date(published)
+        if when is None:
+            return True
+        return not ((self.since and when < self.since) or (self.until and when > self.until))
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    """The members of ``source`` starting in ``[start, end)`` (``exact``: ``start`` is a member start)."""
+
+    source: WarcSource
+    start: int
+    end: int
+    exact: bool = False
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """An article a pipeline dropped: its ``failures.jsonl`` line."""
+
+    record: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A record that could not be read or resolved."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}"
+
+
+Entry = ArticleItem | Rejected | Problem
+
+
+@dataclass
+class ChunkResult:
+    task: ChunkTask
+    began: int
+    stopped: int
+    entries: list[Entry] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+    peak_rss_kb: int = 0
+
+
+def chunk_size(sources: Sequence[WarcSource], jobs: int) -> int:
+    """Range size: about ``RANGES_PER_JOB`` ranges per worker, within 1-4 MiB."""
+    total = sum(source.size for source in sources)
+    return max(MIN_CHUNK_BYTES, min(MAX_CHUNK_BYTES, total // max(jobs * RANGES_PER_JOB, 1)))
+
+
+def plan_chunks(sources: Iterable[WarcSource], chunk_bytes: int = MAX_CHUNK_BYTES) -> Iterator[ChunkTask]:
+    """Byte ranges of every source, in archive order; the first of each file starts exactly at 0."""
+    for source in sources:
+        for start in range(0, max(source.size, 1), chunk_bytes):
+            yield ChunkTask(source, start, min(start + chunk_bytes, source.size), exact=start == 0)
+
+
+@functools.cache
+def _parallel_chain(settings: tuple[tuple[str, str], ...]) -> PipelineChain:
+    # one chain per worker process, built on its first range (pipelines are stateless here)
+    return PipelineChain.build(dict(settings), order=split_order(PIPELINE_ORDER)[0])
+
+
+def process_chunk(task: ChunkTask, options: ReextractOptions) -> ChunkResult:
+    """Extract the articles of one byte range (runs in a worker process)."""
+    chain = _parallel_chain(options.settings)
+    locator = RecordLocator(options.sources or (task.source,))
+    with task.source.open() as stream:
+        walk = MemberWalk(MemberReader(stream, task.source), task.start, task.end, task.exact)
+        result = ChunkResult(task, began=-1, stopped=-1)
+        for member in walk:
+            entry = _examine(member, task.source, options, chain, locator, result.counts)
+            if entry is not None:
+                result.entries.append(entry)
+    result.began, result.stopped = walk.began, walk.stopped
+    result.peak_rss_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return result
+
+
+def _examine(
+    member: Member | MemberError,
+    source: WarcSource,
+    options: ReextractOptions,
+    chain: PipelineChain,
+    locator: RecordLocator,
+    counts: Counter[str],
+) -> Entry | None:
+    if isinstance(member, MemberError):
+        counts["unreadable"] += 1
+        return Problem(f"{source.label}:{member.offset}", member.reason)
+    kind = record_type(member.data)
+    if kind not in PAGE_RECORD_TYPES:
+        counts[f"records/{kind or 'unknown'}"] += 1
+        return None
+    record = parse_record(member.data)
+    counts[f"records/{record.rec_type}"] += 1
+    if not is_page_candidate(record):
+        return None
+    payload = None
+    if record.rec_type == "revisit":
+        target = RevisitTarget.of(record)
+        payload = locator.find(target)
+        if payload is None:
+            counts["revisits/unresolved"] += 1
+            return Problem(
+                f"{source.label}:{member.offset}",
+                f"revisit of {target.record_id} ({target.target_uri}): the record it refers to "
+                "is not in the inputs; add the WARCs of the earlier crawl",
+            )
+        counts["revisits/resolved"] += 1
+    counts["pages"] += 1
+    return _extract(archived_page(source, member, record, payload), options, chain, counts)
+
+
+def _extract(
+    page: ArchivedPage, options: ReextractOptions, chain: PipelineChain, counts: Counter[str]
+) -> Entry | None:
+    try:
+        item = extract_article(page.url, page.body, page.headers, fetched_at=page.fetched_at)
+    except Exception as exc:  # as Scrapy treats a failing callback: log, count, go on with the rest
+        logger.error("extraction failed on %s", page.url, exc_info=True)
+        counts["errors"] += 1
+        return Rejected(
+            {"url": page.url, "stage": "extract", "reason": f"{type(exc).__name__}: {exc}", "warc": page.warc}
+        )
+    if item is None:
+        counts["not_articles"] += 1
+        return None
+    item.warc = page.warc
+    if not options.in_range(item.published):
+        counts["out_of_range"] += 1
+        return None
+    return run_pipelines(chain, item, counts)
+
+
+def run_pipelines(chain: PipelineChain, item: ArticleItem, counts: Counter[str]) -> Entry | None:
+    """The item through ``chain``; a skip (duplicate) is counted, a rejection returned as data."""
+    try:
+        return chain.process(item)
+    except SkippedItem:
+        counts["skipped"] += 1
+        return None
+    except DropItem as exc:
+        counts["rejected"] += 1
+        return Rejected(_failure_record(item, exc))
+
+
+def _failure_record(item: ArticleItem, exc: DropItem) -> dict[str, Any]:
+    make = getattr(exc, "failure_record", None)
+    record: dict[str, Any] = (
+        make()
+        if callable(make)
+        else {"url": item.url, "article_id": item.article_id, "stage": "pipeline", "reason": str(exc)}
+    )
+    record["warc"] = item.warc
+    return record
+
+
+# -- running the ranges --------------------------------------------------------------------------
+
+
+def ordered_results(
+    tasks: Iterable[ChunkTask], options: ReextractOptions, jobs: int
+) -> Iterator[ChunkResult]:
+    """Results in task order; at most ``2 × jobs`` ranges in flight (memory stays flat)."""
+    if jobs <= 1:
+        yield from (process_chunk(task, options) for task in tasks)
+        return
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=pool_context()) as pool:
+        pending: deque[Future[ChunkResult]] = deque()
+        queue = iter(tasks)
+        for task in queue:
+            pending.append(pool.submit(process_chunk, task, options))
+            if len(pending) >= 2 * jobs:
+                break
+        while pending:
+            result = pending.popleft().result()
+            following = next(queue, None)
+            if following is not None:
+                pending.append(pool.submit(process_chunk, following, options))
+            yield result
+
+
+def pool_context() -> multiprocessing.context.BaseContext:
+    """``fork`` on Linux when this process has one thread (cheap, no re-import of ``__main__``);
+    otherwise ``forkserver`` (or ``spawn``), since forking a threaded process can deadlock."""
+    methods = multiprocessing.get_all_start_methods()
+    if sys.platform.startswith("linux") and "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+
+
+def contiguous(results: Iterable[ChunkResult], options: ReextractOptions) -> Iterator[ChunkResult]:
+    """Check that each range begins where the previous one stopped; redo a range that did not.
+
+    A range synchronises on the first gzip member it can inflate to a WARC record; should that be a
+    false start (a gzip stream stored inside a record), it would not meet the end of the previous
+    range, and is read again from there, member after member.
+    """
+    expected: dict[str, int] = {}
+    for result in results:
+        task = result.task
+        start = expected.get(task.source.name, 0)
+        if result.began != start:
+            logger.warning(
+                "%s: range %d-%d began at %d, not %d; reading it again from %d",
+                task.source.label,
+                task.start,
+                task.end,
+                result.began,
+                start,
+                start,
+            )
+            result = process_chunk(ChunkTask(task.source, start, max(task.end, start), exact=True), options)
+        expected[task.source.name] = result.stopped
+        yield result
+
+
+# -- the parent: ordered pipelines, the feed, conversion records ----------------------------------
+
+
+@dataclass
+class ReextractSummary:
+    """What a re-extraction did (``reextract.json``)."""
+
+    sources: list[WarcSource]
+    jobs: int
+    chunk_bytes: int = MAX_CHUNK_BYTES
+    counts: Counter[str] = field(default_factory=Counter)
+    problems: list[str] = field(default_factory=list)
+    articles: int = 0
+    seconds: float = 0.0
+    peak_rss_kb: dict[str, int] = field(default_factory=lambda: {"parent": 0, "worker_max": 0})
+    conversion_warcs: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.counts["rejected"] and not self.counts["errors"]
+
+    def as_dict(self) -> dict[str, Any]:
+        pages = self.counts["pages"]
+        rate = pages / self.seconds if self.seconds else 0.0
+        return {
+            "extractor_version": EXTRACTOR_VERSION,
+            "sources": [
+                {"name": s.name, "path": s.path, "bytes": s.size, "in": s.container or "file"}
+                for s in self.sources
+            ],
+            "articles": self.articles,
+            "counts": dict(sorted(self.counts.items())),
+            "problems": self.problems,
+            "jobs": self.jobs,
+            "chunk_bytes": self.chunk_bytes,
+            "duration_seconds": round(self.seconds, 3),
+            "pages_per_second": round(rate, 1),
+            "pages_per_second_per_core": round(rate / max(self.jobs, 1), 1),
+            "peak_rss_mb": {k: round(v / 1024, 1) for k, v in self.peak_rss_kb.items()},
+            "outputs": {
+                "articles": ARTICLES_FILE,
+                "failures": FAILURES_FILE,
+                "warc": [f"{WARC_DIR}/{name}" for name in self.conversion_warcs],
+            },
+        }
+
+
+class ArticleSink:
+    """Runs the ordered pipelines, writes ``articles.jsonl``, ``failures.jsonl`` and conversion records."""
+
+    def __init__(
+        self,
+        out_dir: Path,
+        options: ReextractOptions,
+        summary: ReextractSummary,
+    ) -> None:
+        from scrapy.exporters import JsonLinesItemExporter
+
+        self.summary = summary
+        self.chain = PipelineChain.build(dict(options.settings), order=split_order(PIPELINE_ORDER)[1])
+        self._articles: IO[bytes] = (out_dir / ARTICLES_FILE).open("wb")
+        # the crawl feed's exporter and options (archiver/addon.py): the same bytes per item
+        self._exporter = JsonLinesItemExporter(
+            self._articles,  # type: ignore[arg-type]  # annotated BytesIO; any binary file works
+            fields_to_export=list(ARTICLE_FIELDS),
+            encoding="utf-8",
+        )
+        self._failures: IO[str] = (out_dir / FAILURES_FILE).open("w", encoding="utf-8")
+        self._writer = conversion_writer(out_dir / WARC_DIR)
+
+    def add(self, result: ChunkResult) -> None:
+        self.summary.counts.update(result.counts)
+        peak = self.summary.peak_rss_kb
+        peak["worker_max"] = max(peak["worker_max"], result.peak_rss_kb)
+        for entry in result.entries:
+            if isinstance(entry, Problem):
+                self.summary.problems.append(str(entry))
+            elif isinstance(entry, Rejected):
+                self._fail(entry.record)
+            else:
+                self._article(entry)
+
+    def _article(self, item: ArticleItem) -> None:
+        outcome = run_pipelines(self.chain, item, self.summary.counts)
+        if isinstance(outcome, Rejected):
+            self._fail(outcome.record)
+            return
+        if outcome is None:
+            return
+        assert isinstance(outcome, ArticleItem)
+        self._exporter.export_item(outcome)
+        self.summary.articles += 1
+        self._write_conversion(outcome)
+
+    def _write_conversion(self, item: ArticleItem) -> None:
+        from archiver.warc.records import build_conversion
+        from pipelines.conversion import record_json
+
+        if not item.warc or not item.warc.get("record_id"):
+            return
+        self._writer.write(
+            build_conversion(record_json(item), target_uri=item.url, refers_to=item.warc["record_id"])
+        )
+
+    def _fail(self, record: dict[str, Any]) -> None:
+        self._failures.write(json.dumps(record, ensure_ascii=False) + "\n")
+
+    def close(self) -> None:
+        self._exporter.finish_exporting()
+        self._articles.close()
+        self._failures.close()
+        closed = self._writer.close()
+        if closed is not None:
+            self.summary.conversion_warcs.append(closed.name)
+
+
+def conversion_writer(directory: Path) -> Any:
+    """The WARC of the new conversion records (the original WARCs are never touched)."""
+    from archiver.warc.middleware import software_name
+    from archiver.warc.writer import WarcRollingWriter
+
+    fields = {
+        "software": software_name(),
+        "format": "WARC File Format 1.1",
+        "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        "isPartOf": "reextract",
+        "description": f"articles re-extracted offline (extractor {EXTRACTOR_VERSION}); "
+        "WARC-Refers-To names the original response records",
+    }
+    return WarcRollingWriter(directory, prefix=WARC_PREFIX, warcinfo_fields=fields)
+
+
+def reextract(
+    sources: Sequence[WarcSource],
+    out_dir: Path,
+    options: ReextractOptions | None = None,
+    *,
+    jobs: int = 1,
+    chunk_bytes: int | None = None,
+) -> ReextractSummary:
+    """Re-extract every article of ``sources`` into ``out_dir`` (which must exist).
+
+    ``chunk_bytes``: size of the byte ranges handed to the workers (default: :func:`chunk_size`).
+    """
+    options = options or ReextractOptions()
+    if not options.sources:
+        options = ReextractOptions(options.settings, options.since, options.until, tuple(sources))
+    summary = ReextractSummary(list(sources), jobs, chunk_bytes=chunk_bytes or chunk_size(sources, jobs))
+    started = time.monotonic()
+    sink = ArticleSink(out_dir, options, summary)
+    try:
+        tasks = plan_chunks(sources, summary.chunk_bytes)
+        for result in contiguous(ordered_results(tasks, options, jobs), options):
+            sink.add(result)
+    finally:
+        sink.close()
+    summary.seconds = time.monotonic() - started
+    summary.peak_rss_kb["parent"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    report = json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n"
+    (out_dir / REPORT_FILE).write_text(report, encoding="utf-8")
+    return summary

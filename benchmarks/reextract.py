@@ -1,0 +1,170 @@
+"""Re-extraction speed and memory: pages/s per core and peak RSS at two archive sizes.
+
+Run on demand (not in CI)::
+
+    python -m benchmarks.reextract                      # 1,000 and 10,000 archived articles
+    python -m benchmarks.reextract --sizes 1000 --jobs 2
+    python -m benchmarks.reextract --work /tmp/bench-reextract   # keep the crawls, reuse them
+
+For each size the replica is crawled once into a temporary folder (no WACZ), then
+``archiver reextract`` runs in a fresh process with 1 worker and with ``--jobs`` workers; its
+``reextract.json`` gives the pages/s and the peak RSS of the parent and of the largest worker.
+Printed: pages/s per core (wall clock), pages per CPU-second (parent + workers: the per-core rate
+even when other jobs share the machine), peak memory, the memory ratio between the largest and the
+smallest size (flat = about 1.0), and the ratio of re-extraction to extraction alone (the same
+pages already in memory: what the WARC reading, pool and output cost on top), both per
+CPU-second. Targets: ≥ 300 pages/s per core, memory flat. Numbers go in ``docs/datasets.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from archiver.offline.commands import default_jobs
+from archiver.replica.process import replica
+
+CRAWL_OPTIONS = [
+    "--progress", "0", "--no-wacz", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+    "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=16", "-s", "LOG_LEVEL=WARNING",
+]
+REEXTRACT = (
+    "import sys; from pathlib import Path; "
+    "from archiver.offline.reextract import reextract; "
+    "from archiver.offline.sources import resolve_inputs; "
+    "out = Path(sys.argv[2]); out.mkdir(parents=True); "
+    "reextract(resolve_inputs([Path(sys.argv[1])]), out, jobs=int(sys.argv[3]))"
+)
+EXTRACTION_SAMPLE = 300
+
+
+@dataclass
+class Run:
+    size: int
+    jobs: int
+    report: dict[str, Any]
+    cpu_seconds: float
+
+    @property
+    def per_cpu_second(self) -> float:
+        """Pages per CPU-second (parent + workers): the per-core rate, even on a busy machine."""
+        return self.report["counts"].get("pages", 0) / self.cpu_seconds if self.cpu_seconds else 0.0
+
+    @property
+    def per_core(self) -> float:
+        return float(self.report["pages_per_second_per_core"])
+
+    @property
+    def peak_mb(self) -> float:
+        return float(max(self.report["peak_rss_mb"].values()))
+
+
+def crawl(size: int, folder: Path) -> Path:
+    out = folder / f"crawl-{size}"
+    if (out / "report.json").exists():
+        return out  # kept from an earlier run (--work)
+    with replica("--articles", str(size), "--seed", "5", "--crawl-delay", "0", timeout=120) as site:
+        started = time.monotonic()
+        subprocess.run([sys.executable, "-m", "archiver", "crawl", "--site", site.base, "--out", str(out),
+                        *CRAWL_OPTIONS], check=True, capture_output=True, text=True)
+    print(f"crawled {size} articles in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
+    return out
+
+
+def reextract(archive: Path, folder: Path, jobs: int) -> tuple[dict[str, Any], float]:
+    """``reextract.json`` of a run in a fresh process, and the CPU seconds it and its workers used."""
+    out = folder / f"reextract-{archive.name}-{jobs}"
+    shutil.rmtree(out, ignore_errors=True)
+    before = _children_cpu()
+    subprocess.run([sys.executable, "-c", REEXTRACT, str(archive), str(out), str(jobs)], check=True)
+    cpu = _children_cpu() - before
+    report: dict[str, Any] = json.loads((out / "reextract.json").read_text("utf-8"))
+    return report, cpu
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)  # waited-for descendants: the pool's workers too
+    return usage.ru_utime + usage.ru_stime
+
+
+def extraction_alone(archive: Path) -> float:
+    """Pages per CPU-second of extract_article + the pipelines on pages already in memory."""
+    from archiver.extract import extract_article
+    from archiver.extract.chain import PipelineChain
+    from archiver.offline.members import Member, MemberReader, MemberWalk, WarcSource
+    from archiver.offline.pages import ArchivedPage, archived_page, is_page_candidate, parse_record
+
+    pages: list[ArchivedPage] = []
+    for path in sorted((archive / "warc").glob("*.warc.gz")):
+        source = WarcSource.file(path)
+        with source.open() as stream:
+            for member in MemberWalk(MemberReader(stream, source), 0, source.size, exact=True):
+                if not isinstance(member, Member) or len(pages) >= EXTRACTION_SAMPLE:
+                    continue
+                record = parse_record(member.data)
+                if is_page_candidate(record):
+                    pages.append(archived_page(source, member, record))
+    chain = PipelineChain.build()
+    started = time.process_time()
+    for page in pages:
+        item = extract_article(page.url, page.body, page.headers, page.fetched_at)
+        if item is not None:
+            chain.process(item)
+    return len(pages) / (time.process_time() - started)
+
+
+def print_table(runs: list[Run], alone: float) -> None:
+    print(f"{'articles':>8} {'pages':>6} {'jobs':>4} {'seconds':>8} {'pages/s':>8} {'per core':>8} "
+          f"{'pages/CPU-s':>11} {'RSS parent MB':>13} {'RSS worker MB':>13}")
+    for run in runs:
+        r = run.report
+        print(f"{run.size:>8} {r['counts'].get('pages', 0):>6} {run.jobs:>4} {r['duration_seconds']:>8.1f} "
+              f"{r['pages_per_second']:>8.1f} {run.per_core:>8.1f} {run.per_cpu_second:>11.1f} "
+              f"{r['peak_rss_mb']['parent']:>13.1f} {r['peak_rss_mb']['worker_max']:>13.1f}")
+    sizes = sorted({run.size for run in runs})
+    if len(sizes) > 1:
+        small = max(r.peak_mb for r in runs if r.size == sizes[0])
+        large = max(r.peak_mb for r in runs if r.size == sizes[-1])
+        print(f"peak memory {sizes[-1]}/{sizes[0]} articles: {large / small:.2f} (flat = 1.0)")
+    best = max(run.per_cpu_second for run in runs)
+    print(f"extraction alone (in memory): {alone:.1f} pages per CPU-second; re-extraction / extraction "
+          f"alone: {best / alone if alone else 0:.2f}")
+    print(f"target >= 300 pages/s per core: best {best:.1f} pages per CPU-second "
+          f"({best / 300:.2f}x the target)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--sizes", default="1000,10000",
+                        help="archive sizes in articles (default: 1000,10000)")
+    parser.add_argument("--jobs", type=int, default=default_jobs(), help="workers of the multi-core run")
+    parser.add_argument("--work", type=Path, help="keep the crawls in this folder and reuse them next time "
+                        "(default: a temporary folder)")
+    args = parser.parse_args(argv)
+    sizes = [int(size) for size in args.sizes.split(",")]
+    runs: list[Run] = []
+    alone = 0.0
+    with tempfile.TemporaryDirectory(prefix="bench-reextract-") as tmp:
+        folder = args.work or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        for size in sizes:
+            archive = crawl(size, folder)
+            for jobs in dict.fromkeys((1, args.jobs)):
+                runs.append(Run(size, jobs, *reextract(archive, folder, jobs)))
+            if size == sizes[0]:
+                alone = extraction_alone(archive)
+    print_table(runs, alone)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

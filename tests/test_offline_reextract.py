@@ -1,0 +1,223 @@
+"""Re-extraction from the raw archive: byte-identical articles.jsonl, revisits, damaged records."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+
+from archiver.offline.members import MemberReader, WarcSource
+from archiver.offline.pages import RecordLocator, parse_record
+from archiver.offline.reextract import ReextractOptions, reextract, split_order
+from archiver.offline.sources import resolve_inputs
+from archiver.warc.index import write_cdxj
+from archiver.warc.records import (
+    HttpExchange,
+    PriorCapture,
+    RevisitOf,
+    RevisitProfile,
+    build_capture,
+    record_id_of,
+)
+from archiver.warc.writer import WarcRollingWriter
+from tests.test_offline_helpers import articles, copy_crawl, crawl_once, flip_bytes, run_cli, run_cli_process
+
+
+@pytest.fixture(scope="module")
+def crawled(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return crawl_once(request.config, tmp_path_factory).out
+
+
+@pytest.fixture(scope="module")
+def reextracted(crawled: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two workers, 1 MB ranges: many ranges synchronise inside WARC files."""
+    out = tmp_path_factory.mktemp("reextracted")
+    reextract(resolve_inputs([crawled]), out, jobs=2, chunk_bytes=1024 * 1024)
+    return out
+
+
+def test_crawl_spans_several_warc_files(crawled: Path) -> None:
+    assert len(list((crawled / "warc").glob("*.warc.gz"))) >= 2
+
+
+def test_reextract_is_byte_identical_to_the_crawl(crawled: Path, reextracted: Path) -> None:
+    assert (reextracted / "articles.jsonl").read_bytes() == (crawled / "articles.jsonl").read_bytes()
+
+
+def test_reextract_report_counts_every_article_page(crawled: Path, reextracted: Path) -> None:
+    report = json.loads((reextracted / "reextract.json").read_text())
+    assert report["articles"] == len(articles(crawled))
+    assert report["problems"] == []
+    assert report["counts"]["pages"] == report["articles"] + report["counts"]["not_articles"]
+
+
+def test_reextract_writes_conversion_records_referring_to_the_originals(
+        crawled: Path, reextracted: Path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    [warc] = list((reextracted / "warc").glob("*.warc.gz"))
+    with warc.open("rb") as stream:
+        records = [r for r in ArchiveIterator(stream, check_digests="raise")
+                   if r.rec_type == "conversion" and r.content_stream().read()]
+    refers = [r.rec_headers.get_header("WARC-Refers-To") for r in records]
+    assert refers == [a["warc"]["record_id"] for a in articles(crawled)]
+
+
+def test_crawl_feed_order_is_archive_order(crawled: Path) -> None:
+    """What makes the byte comparison hold: the crawl exported items in the order of their response
+    (and conversion) records in the WARC files."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    responses, conversions = [], []
+    for path in sorted((crawled / "warc").glob("*.warc.gz")):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                record_id = record.rec_headers.get_header("WARC-Record-ID")
+                if record.rec_type == "response":
+                    responses.append(record_id)
+                elif record.rec_type == "conversion":
+                    conversions.append(record.rec_headers.get_header("WARC-Refers-To"))
+    exported = [a["warc"]["record_id"] for a in articles(crawled)]
+    kept = set(exported)
+    assert exported == conversions
+    assert exported == [r for r in responses if r in kept]
+
+
+def test_originals_are_untouched(crawled: Path, reextracted: Path) -> None:
+    assert not list((crawled / "warc").glob("reextract-*"))
+    assert all(p.name.startswith("defense-news-") for p in (crawled / "warc").iterdir())
+
+
+def test_reextract_from_the_wacz_through_the_cli(crawled: Path, tmp_path: Path) -> None:
+    result = run_cli_process("reextract", str(crawled / "archive.wacz"), "--out", str(tmp_path / "x"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"re-extracted {len(articles(crawled))} articles" in result.stdout
+    assert (tmp_path / "x" / "articles.jsonl").read_bytes() == (crawled / "articles.jsonl").read_bytes()
+
+
+def test_damaged_record_is_reported_and_the_rest_extracted(crawled: Path, tmp_path: Path) -> None:
+    copy = copy_crawl(crawled, tmp_path / "copy")
+    victim = articles(copy)[40]["warc"]
+    warc = copy / "warc" / victim["filename"]
+    in_file = sum(a["warc"]["filename"] == victim["filename"] for a in articles(crawled))
+    flip_bytes(warc, victim["offset"] + victim["length"] // 2)
+    summary = reextract(resolve_inputs([warc]), _mkdir(tmp_path / "out"), jobs=2, chunk_bytes=512 * 1024)
+    assert not summary.ok
+    assert summary.problems
+    assert summary.problems[0].startswith(f"{warc}:{victim['offset']}: damaged gzip member")
+    assert summary.articles == in_file - 1
+
+
+def test_reextract_respects_the_date_range(crawled: Path, tmp_path: Path) -> None:
+    warc = sorted((crawled / "warc").glob("*.warc.gz"))[0]
+    in_file = [a for a in articles(crawled) if a["warc"]["filename"] == warc.name]
+    year = int(in_file[0]["published"][:4])
+    options = ReextractOptions(since=date(year, 1, 1), until=date(year, 12, 31))
+    summary = reextract(resolve_inputs([warc]), _mkdir(tmp_path / "out"), options, jobs=1)
+    expected = [a for a in in_file if a["published"].startswith(str(year))]
+    assert articles(tmp_path / "out") == expected
+    assert summary.counts["out_of_range"] == len(in_file) - len(expected)
+
+
+def test_the_duplicate_filter_runs_in_archive_order() -> None:
+    parallel, ordered = split_order({"a.First": 100, "pipelines.duplicates.DropDuplicatesPipeline": 850,
+                                     "b.Later": 900, "c.Validate": 800})
+    assert list(parallel) == ["a.First", "c.Validate"]
+    assert list(ordered) == ["pipelines.duplicates.DropDuplicatesPipeline", "b.Later"]
+
+
+# -- identical-payload revisits --------------------------------------------------------------------
+
+
+def _article_response(crawled: Path) -> tuple[str, list[tuple[str, str]], bytes]:
+    pointer = articles(crawled)[0]["warc"]
+    source = WarcSource.file(crawled / "warc" / pointer["filename"])
+    with source.open() as stream:
+        record = parse_record(MemberReader(stream, source).member_at(pointer["offset"]).data)
+    url = record.rec_headers.get_header("WARC-Target-URI")
+    return url, record.http_headers.headers, record.raw_stream.read()
+
+
+def _exchange(url: str, headers: list[tuple[str, str]], body: bytes, second: int) -> HttpExchange:
+    return HttpExchange(method="GET", url=url, request_headers=[("Host", "127.0.0.1")], status=200,
+                        response_headers=headers, response_body=body,
+                        fetched_at=datetime(2025, 1, 2, 3, 4, second, tzinfo=UTC))
+
+
+def write_revisit_case(crawled: Path, directory: Path, with_original: bool = True) -> Path:
+    """A WARC with an article response, then the same payload from another URL as a revisit."""
+    url, headers, body = _article_response(crawled)
+    response, request = build_capture(_exchange(url, headers, body, 5))
+    digest = response.rec_headers.get_header("WARC-Payload-Digest")
+    prior = PriorCapture(url, "2025-01-02T03:04:05Z", record_id_of(response), digest)
+    revisit = build_capture(_exchange(url + "?copy=1", headers, body, 9),
+                            revisit=RevisitOf(RevisitProfile.IDENTICAL_PAYLOAD_DIGEST, prior))
+    with WarcRollingWriter(directory, prefix="revisits") as writer:
+        if with_original:
+            writer.write(response, request)
+        writer.write(*revisit)
+    [path] = list(directory.glob("*.warc.gz"))
+    return path
+
+
+@pytest.fixture
+def revisit_warc(crawled: Path, tmp_path: Path) -> Path:
+    return write_revisit_case(crawled, tmp_path / "warc")
+
+
+@pytest.mark.parametrize("indexed", [False, True], ids=["scan", "cdxj"])
+def test_revisit_is_resolved_to_the_payload_it_repeats(revisit_warc: Path, tmp_path: Path, indexed: bool,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    if indexed:
+        write_cdxj(revisit_warc)
+        monkeypatch.setattr(RecordLocator, "_scan", lambda *_: pytest.fail("scanned despite the index"))
+    options = ReextractOptions(settings=(("ARCHIVER_DROP_DUPLICATES", "False"),))
+    summary = reextract(resolve_inputs([revisit_warc]), _mkdir(tmp_path / "out"), options)
+    first, second = articles(tmp_path / "out")
+    assert summary.counts["revisits/resolved"] == 1
+    assert second["url"] == first["url"] + "?copy=1"
+    assert second["body"] == first["body"]
+    assert second["fetched_at"] == "2025-01-02T03:04:09Z"
+    assert second["warc"]["offset"] > first["warc"]["offset"]
+
+
+def test_revisit_of_the_same_article_is_dropped_as_a_duplicate(revisit_warc: Path, tmp_path: Path) -> None:
+    summary = reextract(resolve_inputs([revisit_warc]), _mkdir(tmp_path / "out"))
+    assert summary.articles == 1
+    assert summary.counts["skipped"] == 1
+    assert summary.ok
+
+
+def test_revisit_of_a_capture_outside_the_inputs_is_a_problem(crawled: Path, tmp_path: Path) -> None:
+    warc = write_revisit_case(crawled, tmp_path / "warc", with_original=False)
+    summary = reextract(resolve_inputs([warc]), _mkdir(tmp_path / "out"))
+    assert summary.articles == 0
+    assert not summary.ok
+    [problem] = summary.problems
+    assert "is not in the inputs" in problem
+
+
+def _mkdir(path: Path) -> Path:
+    path.mkdir(parents=True)
+    return path
+
+
+def test_reextract_refuses_to_write_over_its_inputs(crawled: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    assert run_cli("reextract", str(crawled), "--out", str(crawled)) == 2
+    assert "holds an input" in capsys.readouterr().err
+
+
+def test_reextract_refuses_an_earlier_output_without_overwrite(
+        crawled: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "articles.jsonl").write_text("", "utf-8")
+    assert run_cli("reextract", str(crawled), "--out", str(tmp_path)) == 2
+    assert "use --overwrite" in capsys.readouterr().err
+
+
+def test_reextract_rejects_what_is_not_an_archive(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "notes.txt").write_text("x", "utf-8")
+    assert run_cli("reextract", str(tmp_path / "notes.txt"), "--out", str(tmp_path / "out")) == 2
+    assert capsys.readouterr().err.startswith("archiver reextract: error: ")
