@@ -60,7 +60,7 @@ def default_jobs() -> int:
 # -- reextract -------------------------------------------------------------------------------------
 
 
-def add_reextract_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_reextract_command(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "reextract",
         help="rebuild articles.jsonl from WARC files (no network)",
@@ -176,7 +176,7 @@ def _print_reextract(report: dict[str, Any], out: Path) -> None:
 # -- verify ----------------------------------------------------------------------------------------
 
 
-def add_verify_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_verify_command(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "verify",
         help="check a crawl folder: WARC digests, articles, pointers, CDXJ, WACZ",
@@ -221,7 +221,7 @@ def run_verify(args: argparse.Namespace) -> int:
 # -- export ----------------------------------------------------------------------------------------
 
 
-def add_export_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_export_command(sub: argparse._SubParsersAction[Any]) -> None:
     from archiver.items import ARTICLE_FIELDS
 
     p = sub.add_parser(
@@ -279,7 +279,7 @@ def _require_pyarrow() -> None:
 # -- stats -----------------------------------------------------------------------------------------
 
 
-def add_stats_command(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_stats_command(sub: argparse._SubParsersAction[Any]) -> None:
     p = sub.add_parser(
         "stats",
         help="counts of a crawl folder: sections, content types, years, bytes, images, failures",
