@@ -9,8 +9,6 @@ them), 301 redirects from legacy ``.aspx`` URLs and from ``www.defense.gov`` to 
 
 from __future__ import annotations
 
-import gzip
-import hashlib
 import logging
 import math
 import re
@@ -26,6 +24,7 @@ from twisted.web import http, server
 from twisted.web.resource import Resource
 
 from archiver.replica import faults, render
+from archiver.replica.cache import DEFAULT_CACHE_BYTES, EncodedReply, ReplyCache, etag_of, gzip_body
 from archiver.replica.corpus import (
     CONTENT_TYPES,
     END,
@@ -54,6 +53,8 @@ class ServerOptions:
     faults: faults.FaultSpec | None = None
     #: ``--hostile DIR``: hostile-input cases served at their own paths (tests/fixtures/hostile)
     hostile: Path | None = None
+    #: bound of the cache of finished 200 answers (gzip bytes; 0: no cache; never with ``faults``)
+    cache_bytes: int = DEFAULT_CACHE_BYTES
 
 
 @dataclass
@@ -90,6 +91,9 @@ class ReplicaSite(Resource):
         self.fault_plan = faults.FaultPlan(options.faults) if options.faults else None
         self.injector = faults.FaultInjector(self.fault_plan) if self.fault_plan else None
         self.hostile = faults.HostileCases.load(options.hostile, corpus) if options.hostile else None
+        # fault plans are stateful (a page fails N times, then serves): only a plain replica caches
+        self.cache = ReplyCache(options.cache_bytes) if options.cache_bytes > 0 and not options.faults \
+            else None
         self._routes: list[tuple[re.Pattern[str], Handler]] = [
             (re.compile(r"^/robots\.txt$", re.I), self._robots),
             (re.compile(r"^/sitemap\.xml$", re.I), self._sitemap_index),
@@ -116,11 +120,26 @@ class ReplicaSite(Resource):
         if self.hostile is not None and self.hostile.answers(uri):
             return self.hostile.serve(request, uri, base)
         fault = self._take_fault(uri)
+        if self.cache is not None and fault is None:
+            return self._send_cached(request, host, uri, base, self.cache)
         reply = self.dispatch(host, uri, base)
         if fault is not None:
             parts = urlsplit(uri)
             reply = faults.fault_reply(fault, reply, parts.path, parts.query)
         return self._send(request, reply, fault)
+
+    def _send_cached(self, request: server.Request, host: str, uri: str, base: str,
+                     cache: ReplyCache) -> bytes | int:
+        """Answer from the cache of finished 200 answers (same bytes as :meth:`_send` makes)."""
+        key = (host, uri)
+        encoded = cache.get(key)
+        if encoded is None:
+            reply = self.dispatch(host, uri, base)
+            if reply.status != 200 or not reply.body:
+                return self._send(request, reply)
+            encoded = EncodedReply.of(reply)
+            cache.put(key, encoded)
+        return self._send(request, encoded.reply, encoded=encoded)
 
     def _take_fault(self, uri: str) -> faults.Fault | None:
         """The fault this request meets (``--faults``), keyed by what the URL is (see faults.py)."""
@@ -157,7 +176,8 @@ class ReplicaSite(Resource):
                 return handler(base, match, query)
         return self._not_found(base, parts.path)
 
-    def _send(self, request: server.Request, reply: Reply, fault: faults.Fault | None = None) -> bytes | int:
+    def _send(self, request: server.Request, reply: Reply, fault: faults.Fault | None = None,
+              encoded: EncodedReply | None = None) -> bytes | int:
         request.setResponseCode(reply.status)
         request.setHeader(b"server", b"Microsoft-IIS/10.0")
         request.setHeader(b"x-powered-by", b"ASP.NET")
@@ -169,23 +189,24 @@ class ReplicaSite(Resource):
             # DNN sets several cookies on every page: a crawler's archive must keep them all
             for cookie in (b"dnn_IsMobile=False", b"language=en-US"):
                 request.responseHeaders.addRawHeader(b"set-cookie", cookie + b"; path=/; secure; HttpOnly")
-        if reply.status != 200 or not reply.body:
+        if encoded is None and (reply.status != 200 or not reply.body):
             request.setHeader(b"content-type", reply.content_type)
             return reply.body
         request.setHeader(b"content-type", reply.content_type)
         request.setHeader(b"vary", b"Accept-Encoding")
         request.setHeader(b"cache-control", b"private")
-        basis = reply.etag_basis.encode("utf-8") or reply.body
-        etag = '"' + hashlib.sha1(basis).hexdigest()[:16] + '"'
-        cached = request.setETag(etag.encode("ascii"))
+        cached = request.setETag(encoded.etag if encoded is not None else etag_of(reply))
         if reply.last_modified is not None:
             stamp = math.floor(reply.last_modified.timestamp())
             cached = request.setLastModified(stamp) or cached
         if cached == http.CACHED:
             return b""
-        body = reply.body
-        if b"gzip" in (request.getHeader("accept-encoding") or "").encode("latin-1"):
-            body = gzip.compress(body, compresslevel=6, mtime=0)
+        wants_gzip = b"gzip" in (request.getHeader("accept-encoding") or "").encode("latin-1")
+        if encoded is not None:
+            body = encoded.gzipped if wants_gzip else encoded.body()
+        else:
+            body = gzip_body(reply.body) if wants_gzip else reply.body
+        if wants_gzip:
             request.setHeader(b"content-encoding", b"gzip")
         if fault is not None and fault.kind in faults.TRANSPORT_KINDS:
             return faults.deliver_broken(request, body, fault, self.fault_delay)
