@@ -130,6 +130,7 @@ ITEM_PIPELINES = {
 EXTENSIONS = {
     "archiver.report.CrawlReport": 0,
     "archiver.progress.ProgressLine": 0,
+    "archiver.gcpolicy.GcPolicy": 0,
 }
 
 # -- the raw archive --------------------------------------------------------------------------------
@@ -151,5 +152,14 @@ FEED_EXPORT_FIELDS = list(_article_fields)
 
 # -- engine -----------------------------------------------------------------------------------------
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+#: items of one response processed at a time; Scrapy's 100 starts 100 asyncio tasks per callback
+#: (~1.5 ms each time on the asyncio reactor) for the one article a page yields (docs/performance.md)
+CONCURRENT_ITEMS = 1
+#: freeze the objects alive at engine start and collect less often (archiver/gcpolicy.py)
+ARCHIVER_GC_FREEZE = True
+#: gc.set_threshold() while crawling (empty: Python's own 700, 10, 10)
+ARCHIVER_GC_THRESHOLDS = [10000, 20, 20]
+#: processes extracting articles beside the reactor thread (archiver/extractpool.py; 0: none, one core)
+ARCHIVER_EXTRACT_WORKERS = 1
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False

@@ -7,9 +7,9 @@ framework-free extractor, and the item pipelines clean it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
 import scrapy
@@ -24,6 +24,9 @@ from archiver.resilience import url_problem, without_credentials
 from archiver.site import DEFAULT_SITE, normalise_site
 from archiver.state import CrawlState, state_path
 from archiver.warc.middleware import META_REVISIT, DiskFullError
+
+if TYPE_CHECKING:
+    from archiver.extractpool import ExtractionPool
 
 logger = logging.getLogger(__name__)
 
@@ -76,12 +79,16 @@ class ArchiverSpider(scrapy.Spider):
             spider.resuming = settings.getbool("ARCHIVER_RESUME") and spider.frontier.frontier_size() > 0
             if not spider.resuming:
                 spider.frontier.clear_frontier()
+        from archiver.extractpool import ExtractionPool
+
+        spider.extraction = ExtractionPool.from_crawler(crawler)  # another core (docs/performance.md)
         return spider
 
     # -- the frontier: every article requested once per run, and --resume loses none -----------------
 
     frontier: CrawlState | None = None
     resuming: bool = False
+    extraction: ExtractionPool | None = None  # None: extract on the reactor thread
 
     def new_article_request(self, url: str, **kwargs: Any) -> scrapy.Request | None:
         """A request for ``url`` unless this run has asked for it already (also before a crash).
@@ -136,7 +143,7 @@ class ArchiverSpider(scrapy.Spider):
         return scrapy.Request(url, callback=self.parse_article, errback=self.on_article_error,
                               meta=meta, **kwargs)
 
-    def parse_article(self, response: Response) -> Iterator[Any]:
+    async def parse_article(self, response: Response) -> AsyncIterator[Any]:
         if response.status == 304:  # incremental crawl: not modified since the last capture
             self._count("archiver/changes/unchanged")
             changed = False
@@ -144,21 +151,26 @@ class ArchiverSpider(scrapy.Spider):
             self._count("archiver/changes/gone")
             changed = True
         else:
-            yield from self._extract(response)
+            async for output in self._extract(response):
+                yield output
             changed = not response.meta.get(META_REVISIT)
         self.finish(response.meta, response.url)
-        yield from self.article_settled(response.meta, changed=changed)
+        for output in self.article_settled(response.meta, changed=changed):
+            yield output
 
     def article_settled(self, meta: dict[str, Any], changed: bool) -> Iterator[Any]:
         """An article request has its outcome; spiders paging incrementally go on from here."""
         return iter(())
 
-    def _extract(self, response: Response) -> Iterator[Any]:
-        from archiver.extract import extract_article
-
+    async def _extract(self, response: Response) -> AsyncIterator[Any]:
         fetched_at = response.meta.get("warc_date") or ""
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
-        item = extract_article(response.url, response.body, headers, fetched_at=fetched_at)
+        if self.extraction is not None:
+            item = await self.extraction.extract(response.url, response.body, headers, fetched_at=fetched_at)
+        else:
+            from archiver.extract import extract_article
+
+            item = extract_article(response.url, response.body, headers, fetched_at=fetched_at)
         if item is None:
             fail(self.crawler, response.request or scrapy.Request(response.url),
                  "not an article page (no article container found)", response.status)

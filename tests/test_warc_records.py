@@ -25,6 +25,10 @@ from archiver.warc.records import (
     build_conversion,
     build_warcinfo,
     payload_digest,
+    payload_digest_of,
+    record_id_of,
+    serialize_capture,
+    serialize_conversion,
     serialize_record,
     warc_date,
 )
@@ -320,3 +324,55 @@ def test_warcinfo_holds_fields_and_json_for_structured_values() -> None:
 def test_warc_date_is_utc_with_micros_only_when_present() -> None:
     assert warc_date(datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)) == "2024-01-02T03:04:05Z"
     assert warc_date(FETCHED) == "2024-05-06T07:08:09.123456Z"
+
+
+# -- direct serialization (what the crawl writes) gives warcio's bytes ----------------------------
+
+PRIOR = PriorCapture("https://a/b c", "2020-01-01T00:00:00Z", "<urn:uuid:x>", "sha1:AAA")
+REVISITS = [
+    None,
+    RevisitOf(RevisitProfile.IDENTICAL_PAYLOAD_DIGEST, PRIOR),
+    RevisitOf(RevisitProfile.SERVER_NOT_MODIFIED, PRIOR),
+    RevisitOf(RevisitProfile.SERVER_NOT_MODIFIED, PriorCapture("https://a/")),
+    RevisitOf(RevisitProfile.SERVER_NOT_MODIFIED, None),
+]
+EXCHANGE_VARIANTS: list[dict[str, Any]] = [
+    {},
+    {"ip_address": None},
+    {"protocol": "h2"},
+    {"protocol": None, "request_protocol": "HTTP/1.0"},
+    {"status": 599},
+    {"status": 301, "reason": "Moved" + EVIL},
+    {"reason": "Örk"},
+    {"truncated": "disconnect"},
+    {"method": "post", "request_body": b"a=1&b=2"},
+    {"url": "https://x/" + EVIL + "?q= 1#frag"},
+    {"response_headers": [(b"X-Bin", bytes(range(128, 256))), ("Str", "välue"),
+                          (b"Transfer-Encoding", b"chunked"), (b"Evil", EVIL.encode())]},
+    {"response_body": b""},
+    {"response_body": bytes(range(256)) * 100, "fetched_at": datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)},
+]
+
+
+@pytest.mark.parametrize("revisit", REVISITS)
+@pytest.mark.parametrize("changes", EXCHANGE_VARIANTS)
+def test_serialize_capture_gives_warcios_bytes(changes: dict[str, Any], revisit: RevisitOf | None) -> None:
+    ex = exchange(**changes)
+    built = build_capture(ex, revisit=revisit, make_id=make_id_factory())
+    direct = serialize_capture(ex, revisit=revisit, make_id=make_id_factory())
+    assert [record.data for record in direct] == [serialize_record(record) for record in built]
+    assert [record.record_id for record in direct] == [record_id_of(record) for record in built]
+    assert [record.payload_digest for record in direct] == [payload_digest_of(record) for record in built]
+
+
+@pytest.mark.parametrize(("payload", "content_type", "uri"), [
+    (b'{"a": 1}', "application/json", "https://x/y"),
+    (b"", "text/plain", "https://x/" + EVIL),
+    ("ü".encode() * 1000, "application/json" + EVIL, "https://x/ y"),
+])
+def test_serialize_conversion_gives_warcios_bytes(payload: bytes, content_type: str, uri: str) -> None:
+    fields: dict[str, Any] = {"target_uri": uri, "refers_to": "<urn:uuid:r>", "content_type": content_type}
+    built = build_conversion(payload, **fields, make_id=make_id_factory(), clock=lambda: FETCHED)
+    direct = serialize_conversion(payload, **fields, make_id=make_id_factory(), clock=lambda: FETCHED)
+    assert direct.data == serialize_record(built)
+    assert direct.payload_digest == payload_digest_of(built)

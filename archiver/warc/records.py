@@ -371,6 +371,144 @@ def build_conversion(
     )
 
 
+# -- direct serialization ------------------------------------------------------------------------
+#
+# The crawl writes a request + response pair for every fetch and a conversion record per article.
+# Building those through warcio's RecordBuilder and WARCWriter (StatusAndHeaders objects, stream
+# copies, header lookups) costs about as much as the rest of the WARC work together, on the reactor
+# thread. The functions below give the same bytes directly: the same header values (built by the
+# same helpers), in the order warcio writes them (the given WARC headers, WARC-Payload-Digest,
+# WARC-Block-Digest, Content-Type, Content-Length). tests/test_warc_records.py compares both ways.
+
+_CAPTURE_CONTENT_TYPES = {
+    "response": "application/http; msgtype=response",
+    "revisit": "application/http; msgtype=response",
+    "request": "application/http; msgtype=request",
+}
+
+
+@dataclass(frozen=True)
+class SerializedRecord:
+    """One record's uncompressed bytes, with what the writer reports about it."""
+
+    record_id: str
+    payload_digest: str | None
+    data: bytes
+
+
+def _http_block(first_line: str, pairs: Sequence[HeaderPair]) -> bytes:
+    # _WireHeaders.compute_headers_buffer, without the object: Latin-1 text is the received bytes
+    lines = [first_line, *(f"{name}: {value}" for name, value in _http_headers(pairs)), "", ""]
+    return "\r\n".join(lines).encode("latin-1")
+
+
+def _response_block(exchange: HttpExchange) -> bytes:
+    protocol, _ = status_line_protocol(exchange.protocol)
+    statusline = _wire_text(f"{exchange.status} {reason_phrase(exchange.status, exchange.reason)}")
+    return _http_block(f"{protocol} {statusline}", exchange.response_headers)
+
+
+def _request_block(exchange: HttpExchange) -> bytes:
+    protocol, _ = status_line_protocol(exchange.request_protocol or exchange.protocol)
+    method = _CRLF.sub("", exchange.method).strip().upper() or "GET"
+    target = request_target(clean_uri(exchange.url))
+    return _http_block(f"{method} {_wire_text(f'{target} {protocol}')}", exchange.request_headers)
+
+
+def _record_bytes(pairs: Sequence[tuple[str, str | None]], digests: Sequence[tuple[str, str]],
+                  content_type: str, block: bytes, body: bytes = b"") -> bytes:
+    """``WARC/1.1`` + headers (empty values left out, as :func:`_warc_headers` does) + block."""
+    lines = [f"WARC/{WARC_VERSION}"]
+    lines += [f"{name}: {clean_header_value(value)}" for name, value in pairs if value]
+    lines += [f"{name}: {value}" for name, value in digests]
+    lines += [f"Content-Type: {content_type}", f"Content-Length: {len(block) + len(body)}", "", ""]
+    return "\r\n".join(lines).encode("utf-8") + block + body + b"\r\n\r\n"
+
+
+def _sha1(*parts: bytes) -> str:
+    digest = hashlib.sha1()
+    for part in parts:
+        digest.update(part)
+    return "sha1:" + base64.b32encode(digest.digest()).decode("ascii")
+
+
+def serialize_capture(
+    exchange: HttpExchange,
+    *,
+    revisit: RevisitOf | None = None,
+    make_id: RecordIdFactory = new_record_id,
+) -> tuple[SerializedRecord, SerializedRecord]:
+    """``(response-or-revisit, request)`` as bytes: what :func:`build_capture` then
+    :func:`serialize_record` give, built directly."""
+    response_id, request_id = make_id(), make_id()
+    if revisit is None:
+        main = _response_bytes(exchange, response_id, request_id)
+    else:
+        main = _revisit_bytes(exchange, revisit, response_id, request_id)
+    return main, _request_bytes(exchange, request_id, response_id)
+
+
+def _response_bytes(exchange: HttpExchange, record_id: str, request_id: str) -> SerializedRecord:
+    head, body = _response_block(exchange), exchange.response_body
+    pairs = _exchange_warc_headers(exchange, "response", record_id, request_id)
+    pairs.append(("WARC-Truncated", exchange.truncated))
+    digest = payload_digest(body)
+    digests = [("WARC-Payload-Digest", digest), ("WARC-Block-Digest", _sha1(head, body))]
+    data = _record_bytes(pairs, digests, _CAPTURE_CONTENT_TYPES["response"], head, body)
+    return SerializedRecord(record_id, digest, data)
+
+
+def _revisit_bytes(exchange: HttpExchange, revisit: RevisitOf, record_id: str,
+                   request_id: str) -> SerializedRecord:
+    head, prior = _response_block(exchange), revisit.prior
+    digest = payload_digest(exchange.response_body)
+    if revisit.profile is RevisitProfile.SERVER_NOT_MODIFIED:
+        digest = prior.payload_digest if prior and prior.payload_digest else ""
+    pairs = _exchange_warc_headers(exchange, "revisit", record_id, request_id)
+    pairs += [
+        ("WARC-Profile", revisit.profile.value),
+        ("WARC-Refers-To", prior.record_id if prior else None),
+        ("WARC-Refers-To-Target-URI", clean_uri(prior.target_uri) if prior else None),
+        ("WARC-Refers-To-Date", prior.warc_date if prior else None),
+        ("WARC-Payload-Digest", digest),
+    ]
+    data = _record_bytes(pairs, [("WARC-Block-Digest", _sha1(head))], _CAPTURE_CONTENT_TYPES["revisit"], head)
+    return SerializedRecord(record_id, clean_header_value(digest) or None, data)
+
+
+def _request_bytes(exchange: HttpExchange, record_id: str, response_id: str) -> SerializedRecord:
+    head, body = _request_block(exchange), exchange.request_body
+    pairs = _exchange_warc_headers(exchange, "request", record_id, response_id)
+    digest = payload_digest(body)
+    digests = [("WARC-Payload-Digest", digest), ("WARC-Block-Digest", _sha1(head, body))]
+    data = _record_bytes(pairs, digests, _CAPTURE_CONTENT_TYPES["request"], head, body)
+    return SerializedRecord(record_id, digest, data)
+
+
+def serialize_conversion(
+    payload: bytes,
+    *,
+    target_uri: str,
+    refers_to: str,
+    content_type: str = "application/json",
+    make_id: RecordIdFactory = new_record_id,
+    clock: Clock = utc_now,
+) -> SerializedRecord:
+    """What :func:`build_conversion` then :func:`serialize_record` give, built directly."""
+    record_id = make_id()
+    pairs = [
+        ("WARC-Type", "conversion"),
+        ("WARC-Record-ID", record_id),
+        ("WARC-Date", warc_date(clock())),
+        ("WARC-Target-URI", clean_uri(target_uri)),
+        ("WARC-Refers-To", refers_to),
+    ]
+    digest = payload_digest(payload)
+    digests = [("WARC-Payload-Digest", digest), ("WARC-Block-Digest", digest)]
+    return SerializedRecord(record_id, digest, _record_bytes(
+        pairs, digests, clean_header_value(content_type), b"", payload))
+
+
 def serialize_record(record: Any) -> bytes:
     """The uncompressed bytes of one record (digests and Content-Length filled in by warcio).
 

@@ -26,6 +26,7 @@ from typing import IO, Any
 from archiver.warc.records import (
     Clock,
     RecordIdFactory,
+    SerializedRecord,
     build_warcinfo,
     new_record_id,
     payload_digest_of,
@@ -86,6 +87,11 @@ def encode_record(record: Any, gzip_level: int = DEFAULT_GZIP_LEVEL) -> EncodedR
     return EncodedRecord(
         record_id_of(record), payload_digest_of(record), gzip_member(data, gzip_level)
     )
+
+
+def encode_serialized(record: SerializedRecord, gzip_level: int = DEFAULT_GZIP_LEVEL) -> EncodedRecord:
+    """Compress one record already serialized (:mod:`archiver.warc.records`' ``serialize_*``)."""
+    return EncodedRecord(record.record_id, record.payload_digest, gzip_member(record.data, gzip_level))
 
 
 def default_worker_name() -> str:

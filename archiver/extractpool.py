@@ -1,0 +1,188 @@
+"""Article extraction on worker processes, so that it uses another core than the crawl's reactor.
+
+Extraction (decode, lxml parse, the selector ladders) costs about as much CPU per page as Scrapy
+spends downloading it, and all of it but lxml's parse holds the GIL, so a thread gains little. It is
+a pure function of url + bytes + headers (archiver/extract/), so it runs unchanged in a worker
+process (``python -m archiver.extract.worker``): the spider awaits :meth:`ExtractionPool.extract`
+while the reactor thread goes on with downloads, WARC records and pipelines. The workers are
+Twisted child processes: the reactor writes and reads their pipes itself, no thread of ours
+(``concurrent.futures.ProcessPoolExecutor``'s feeder and manager threads took the GIL from the
+reactor often enough to make a crawl slower, not faster: docs/performance.md).
+
+Same code and bytes in, same item out (tests/test_extractpool.py compares them). Setting:
+``ARCHIVER_EXTRACT_WORKERS`` (default 1; 0: extract on the reactor thread, e.g. on one core). A
+worker that dies (killed, out of memory) is replaced; the pages it held fail with the reason
+(stat ``archiver/extract/worker_lost``) and the crawl goes on; after ``MAX_RESTARTS`` deaths the
+crawl extracts on the reactor thread.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import pickle
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from scrapy import signals
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet import protocol
+from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
+
+import archiver
+from archiver.extract import extract_article
+from archiver.extract.worker import HEADER, encode_frame
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from archiver.items import ArticleItem
+
+logger = logging.getLogger(__name__)
+
+#: worker deaths after which extraction goes back to the reactor thread for the rest of the crawl
+MAX_RESTARTS = 3
+WORKER_MODULE = "archiver.extract.worker"
+
+
+class ExtractionWorkerLost(RuntimeError):
+    """The worker process died while it held the page (the page fails; the crawl goes on)."""
+
+
+class _WorkerProtocol(protocol.ProcessProtocol):
+    """One worker process: frames out on its stdin, frames back from its stdout."""
+
+    def __init__(self, pool: ExtractionPool) -> None:
+        self.pool = pool
+        self.pending: dict[int, Deferred[Any]] = {}
+        self._buffer = bytearray()
+        self.ended = False
+
+    def submit(self, frame: bytes, job: int) -> Deferred[Any]:
+        done: Deferred[Any] = Deferred()
+        self.pending[job] = done
+        transport: Any = self.transport  # zope interfaces do not type-check as classes
+        transport.write(frame)
+        return done
+
+    def outReceived(self, data: bytes) -> None:
+        self._buffer += data
+        while len(self._buffer) >= HEADER.size:
+            (size,) = HEADER.unpack_from(self._buffer)
+            end = HEADER.size + size
+            if len(self._buffer) < end:
+                return
+            job, ok, value = pickle.loads(self._buffer[HEADER.size:end])  # our own worker's frames
+            del self._buffer[:end]
+            done = self.pending.pop(job, None)
+            if done is None:
+                continue
+            if ok:
+                done.callback(value)
+            else:
+                done.errback(Failure(value))
+
+    def errReceived(self, data: bytes) -> None:
+        for line in data.decode("utf-8", "replace").splitlines():
+            logger.warning("extraction worker: %s", line)
+
+    def processEnded(self, reason: Failure) -> None:
+        self.ended = True
+        pending, self.pending = self.pending, {}
+        self.pool.worker_ended(self, reason, len(pending))
+        for url_job, done in pending.items():
+            done.errback(Failure(ExtractionWorkerLost(
+                f"the extraction worker died while extracting this page (job {url_job}): "
+                f"{reason.getErrorMessage()}")))
+
+
+class ExtractionPool:
+    """``extract_article`` on ``workers`` child processes (0: inline, on the calling thread)."""
+
+    def __init__(self, workers: int, crawler: Crawler | None = None) -> None:
+        if workers < 0:
+            raise ValueError(f"ARCHIVER_EXTRACT_WORKERS must be >= 0, got {workers}")
+        self.workers = workers
+        self.crawler = crawler  # for stats, which exist only once the crawl starts
+        self.restarts = 0
+        self._procs: list[_WorkerProtocol] = []
+        self._jobs = itertools.count()
+        self._closed = False
+        self._last_delivered: Deferred[None] | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ExtractionPool:
+        pool = cls(crawler.settings.getint("ARCHIVER_EXTRACT_WORKERS", 1), crawler)
+        crawler.signals.connect(pool.start, signal=signals.engine_started)
+        crawler.signals.connect(pool.close, signal=signals.spider_closed)
+        return pool
+
+    @property
+    def inline(self) -> bool:
+        """Whether pages are extracted on the calling thread (no worker, or too many deaths)."""
+        return self.workers == 0 or self._closed or self.restarts >= MAX_RESTARTS
+
+    def start(self) -> None:
+        """Spawn the workers (they import the extractor while the first pages download)."""
+        while not self.inline and len(self._procs) < self.workers:
+            self._procs.append(self._spawn())
+
+    def _spawn(self) -> _WorkerProtocol:
+        from twisted.internet import reactor
+
+        worker = _WorkerProtocol(self)
+        env = dict(os.environ)
+        # the package's own location first: the worker imports the same code (also from an egg)
+        root = str(Path(archiver.__file__).resolve().parents[1])
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
+        spawn: Any = reactor
+        spawn.spawnProcess(worker, sys.executable, [sys.executable, "-m", WORKER_MODULE], env=env)
+        return worker
+
+    async def extract(self, url: str, body: bytes, headers: Mapping[str, str],
+                      fetched_at: str = "") -> ArticleItem | None:
+        """:func:`archiver.extract.extract_article` of the page, on a worker when there is one."""
+        self.start()
+        if self.inline or not self._procs:
+            return extract_article(url, body, headers, fetched_at=fetched_at)
+        worker = min(self._procs, key=lambda w: len(w.pending))
+        job = next(self._jobs)
+        done = worker.submit(encode_frame((job, url, body, dict(headers), fetched_at)), job)
+        # items leave in the order their pages arrived (the feed's order is the WARC's: the
+        # re-extraction of docs/datasets.md relies on it), whichever worker finishes first
+        previous, delivered = self._last_delivered, Deferred[None]()
+        self._last_delivered = delivered
+        try:
+            item: ArticleItem | None = await maybe_deferred_to_future(done)
+        finally:
+            if previous is not None and not previous.called:
+                await maybe_deferred_to_future(previous)
+            delivered.callback(None)
+        return item
+
+    def worker_ended(self, worker: _WorkerProtocol, reason: Failure, lost: int) -> None:
+        if worker in self._procs:
+            self._procs.remove(worker)
+        if self._closed:
+            return
+        self.restarts += 1
+        if lost and self.crawler is not None:
+            stats = self.crawler.stats
+            if stats is not None:
+                stats.inc_value("archiver/extract/worker_lost", lost)
+        then = "extracting on the reactor thread from now on" if self.inline else "starting a new one"
+        logger.error("extraction worker died (%s) holding %d page(s); %s", reason.getErrorMessage(),
+                     lost, then)
+
+    def close(self) -> None:
+        """Close the workers' stdin: each finishes what it holds and exits."""
+        self._closed = True
+        for worker in self._procs:
+            transport: Any = worker.transport  # an IProcessTransport
+            if transport is not None and not worker.ended:
+                transport.closeStdin()
+        self._procs = []

@@ -1,0 +1,138 @@
+"""Extraction on a worker process (archiver/extractpool.py): same items, and a dead worker loses
+no page silently."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from archiver.extract import extract_article
+from archiver.extract.worker import encode_frame, read_frame
+from archiver.replica.process import RunningReplica
+from tests.test_crawl import FAST, crawl
+
+FIXTURES = Path(__file__).parent / "fixtures"
+#: fields that differ between two crawls of the same pages
+VOLATILE = ("fetched_at", "warc")
+
+
+def fixture_pages() -> list[tuple[str, bytes, dict[str, str], str]]:
+    pages = []
+    for info_path in sorted(FIXTURES.glob("*/*/info.json")):
+        info = json.loads(info_path.read_text("utf-8"))
+        if "url" not in info:
+            continue  # hostile cases are whole HTTP answers for the replica, not pages
+        body = (info_path.parent / "body.html").read_bytes()
+        pages.append((info["url"], body, info.get("headers", {}), info.get("fetched_at", "")))
+    return pages
+
+
+def test_the_worker_answers_what_the_extractor_gives_in_process() -> None:
+    pages = fixture_pages()
+    assert len(pages) > 20
+    frames = b"".join(encode_frame((job, *page)) for job, page in enumerate(pages))
+    proc = subprocess.run([sys.executable, "-m", "archiver.extract.worker"], input=frames,
+                          capture_output=True, timeout=120, check=True)
+    stream = io.BytesIO(proc.stdout)
+    answers = []
+    while (answer := read_frame(stream)) is not None:
+        answers.append(answer)
+    assert [job for job, _ok, _value in answers] == list(range(len(pages)))
+    for (url, body, headers, fetched_at), (_job, ok, value) in zip(pages, answers, strict=True):
+        assert ok, value
+        expected = extract_article(url, body, headers, fetched_at=fetched_at)
+        assert (value.record() if value is not None else None) == \
+            (expected.record() if expected is not None else None), url
+    assert any(value is None for _job, _ok, value in answers)  # not-article pages among them
+    assert sum(value is not None for _job, _ok, value in answers) > 15
+
+
+def test_an_extractor_error_comes_back_as_the_pages_error() -> None:
+    frame = encode_frame((7, "http://x/a", None, {}, ""))  # no body: the extractor raises
+    proc = subprocess.run([sys.executable, "-m", "archiver.extract.worker"], input=frame,
+                          capture_output=True, timeout=60, check=True)
+    job, ok, value = read_frame(io.BytesIO(proc.stdout))
+    assert (job, ok) == (7, False)
+    assert isinstance(value, AttributeError)
+
+
+def articles(out: Path) -> dict[str, dict[str, Any]]:
+    found = {}
+    for line in (out / "articles.jsonl").read_text("utf-8").splitlines():
+        record = json.loads(line)
+        for field in VOLATILE:
+            record.pop(field, None)
+        found[record["url"]] = record
+    return found
+
+
+def test_a_crawl_extracts_the_same_articles_with_and_without_the_worker(
+    replica300: RunningReplica, tmp_path: Path
+) -> None:
+    with_worker = crawl(tmp_path / "worker", replica300.base, "--no-wacz")
+    inline = crawl(tmp_path / "inline", replica300.base, "--no-wacz", "-s", "ARCHIVER_EXTRACT_WORKERS=0")
+    assert with_worker.returncode == 0, with_worker.stderr[-3000:]
+    assert inline.returncode == 0, inline.stderr[-3000:]
+    got, expected = articles(tmp_path / "worker"), articles(tmp_path / "inline")
+    assert len(got) == len(replica300.truth())
+    assert got == expected
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found += [int(child) for child in text]
+    return found
+
+
+def wait_for(condition: Callable[[], Any], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out")
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads child processes from /proc")
+def test_a_killed_worker_is_replaced_and_its_pages_are_reported(
+    fresh_replica: Callable[..., RunningReplica], tmp_path: Path
+) -> None:
+    site = fresh_replica("--articles", "600", "--seed", "11", "--crawl-delay", "0", truth=True)
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "archiver", "crawl", "--site", site.base, "--out",
+                             str(out), "--no-wacz", *FAST, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        first = wait_for(lambda: children(proc.pid), timeout=60)[0]
+        time.sleep(1.0)  # mid-crawl: the worker holds pages
+        os.kill(first, signal.SIGKILL)
+        second = wait_for(lambda: [c for c in children(proc.pid) if c != first], timeout=30)[0]
+        assert second != first
+        _stdout, stderr = proc.communicate(timeout=600)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode in (0, 1), stderr[-3000:]
+    assert "extraction worker died" in (out / "crawl.log").read_text("utf-8")
+
+    kept = {json.loads(line)["url"] for line in (out / "articles.jsonl").read_text().splitlines()}
+    failures = [json.loads(line) for line in (out / "failures.jsonl").read_text().splitlines()
+                if line.strip()] if (out / "failures.jsonl").exists() else []
+    lost = [f for f in failures if "extraction worker died" in f.get("reason", "")]
+    stats = json.loads((out / "report.json").read_text())["stats"]
+    assert stats.get("archiver/extract/worker_lost", 0) == len(lost)
+    assert {r["url"] for r in site.truth()} == kept | {f["url"] for f in lost}
+    assert proc.returncode == (1 if lost else 0)
