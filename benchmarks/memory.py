@@ -93,7 +93,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp, replica("--articles", str(articles), "--seed", "4",
                                                            "--crawl-delay", "0") as site:
             peaks.append(crawl(site.base, Path(tmp) / "out", articles))
-        print(f"  {articles} articles done in {peaks[-1].seconds:.0f} s", file=sys.stderr)
+        print(f"  {articles} articles done in {peaks[-1].seconds:.0f} s: crawl {peaks[-1].crawl / MB:.1f} MB,"
+              f" sum {peaks[-1].tree / MB:.1f} MB", file=sys.stderr, flush=True)
     print("peak resident memory of the full pipeline (crawl process + extraction worker)")
     print(f"{'articles':>9}{'pages':>8}{'wall s':>8}{'crawl MB':>10}{'worker MB':>11}{'sum MB':>8}")
     for p in peaks:

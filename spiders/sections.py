@@ -15,6 +15,7 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
+from archiver.compact import id_key, url_key
 from archiver.dates import parse_date
 from archiver.listing import listing_entries, next_page_url, on_hosts, parse_html
 from archiver.paging import IncrementalPaging
@@ -23,6 +24,13 @@ from archiver.spiderbase import ArchiverSpider
 from archiver.state import CrawlState, now_iso, state_path
 
 META_PAGE = "archiver_listing_page"  # (section, page, url) of the listing an article came from
+
+
+#: listing pages wait behind the articles (and photos) already queued: the scheduler then holds
+#: about one listing page of articles per section, not every article of the site (a listing page
+#: answers in one round trip, ten articles take ten), so memory does not grow with the crawl
+#: (benchmarks/memory.py, docs/performance.md)
+LISTING_PRIORITY = -10
 
 
 class SectionsSpider(ArchiverSpider):
@@ -48,8 +56,9 @@ class SectionsSpider(ArchiverSpider):
         self.max_pages = int(max_pages) if max_pages not in (None, "", 0, "0") else None
         if self.max_pages is not None and self.max_pages < 1:
             raise ValueError("max_pages must be at least 1")
-        self.seen_articles: set[str] = set()
-        self.seen_ids: set[str] = set()
+        # compact keys (archiver/compact.py): a 50k-article crawl must not grow with its URLs
+        self.seen_articles: set[int] = set()
+        self.seen_ids: set[int | str] = set()
         self.max_repeats = 3
         self.repeat_streak: dict[str, int] = {}
         self.crosscheck_pending = False
@@ -126,7 +135,7 @@ class SectionsSpider(ArchiverSpider):
     def _unlisted_article(self, entry: dict[str, Any]) -> scrapy.Request | None:
         loc = str(entry.get("loc", ""))
         article_id = article_id_of(loc)
-        if not article_id or article_id in self.seen_ids or NOT_NEWS.search(loc) \
+        if not article_id or id_key(article_id) in self.seen_ids or NOT_NEWS.search(loc) \
                 or not loc.startswith(("http://", "https://")) or not on_hosts(loc, self.allowed_domains):
             return None
         path = loc.split("://", 1)[1].partition("/")[2].lower()
@@ -136,7 +145,7 @@ class SectionsSpider(ArchiverSpider):
         when = parse_date(entry.get("lastmod"))
         if self.too_new(when) or self.too_old(when):
             return None
-        self.seen_ids.add(article_id)
+        self.seen_ids.add(id_key(article_id))
         return self.new_article_request(loc)
 
     def crosscheck_failed(self, failure: Failure) -> None:
@@ -175,7 +184,7 @@ class SectionsSpider(ArchiverSpider):
 
     def listing_request(self, url: str, section: str, page: int) -> scrapy.Request:
         return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
-                              cb_kwargs={"section": section, "page": page}, priority=10)
+                              cb_kwargs={"section": section, "page": page}, priority=LISTING_PRIORITY)
 
     def parse_listing(self, response: Response, section: str, page: int) -> Iterator[Any]:
         page_tree = parse_html(response.body)
@@ -183,9 +192,9 @@ class SectionsSpider(ArchiverSpider):
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value(f"archiver/listing/pages/{section}")
-        new = [e for e in entries if e.url not in self.seen_articles]
-        self.seen_articles.update(e.url for e in new)
-        self.seen_ids.update(filter(None, (article_id_of(e.url) for e in entries)))
+        new = [e for e in entries if url_key(e.url) not in self.seen_articles]
+        self.seen_articles.update(url_key(e.url) for e in new)
+        self.seen_ids.update(id_key(i) for i in filter(None, (article_id_of(e.url) for e in entries)))
         in_range = [e.url for e in new if not (self.too_new(e.published) or self.too_old(e.published))]
         next_url = None if self._last_page(section, page, entries, new) else next_page_url(
             page_tree, response.url)

@@ -75,7 +75,8 @@ def test_duplicate_article_reached_through_another_url_is_dropped() -> None:
     with pytest.raises(ArticleSkipped) as caught:
         pipeline.process_item(valid_item("https://www.defense.gov/News/NewsArticle.aspx?ID=1"))
     assert caught.value.stage == "duplicates"
-    assert first.url in caught.value.reason
+    assert f"article {first.article_id} already kept" in caught.value.reason  # its record has that id
+    assert len(pipeline.kept) == 1
     assert isinstance(caught.value, SkippedItem)  # archiver.report does not count these as failures
     assert not isinstance(caught.value, ArticleRejected)
     assert caught.value.log_level == "INFO"

@@ -32,6 +32,7 @@ from archiver.warc.records import (
     serialize_record,
     warc_date,
 )
+from archiver.warc.revisit import RevisitPolicy
 from tests.warc_helpers import warcio_check
 
 FETCHED = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
@@ -376,3 +377,22 @@ def test_serialize_conversion_gives_warcios_bytes(payload: bytes, content_type: 
     direct = serialize_conversion(payload, **fields, make_id=make_id_factory(), clock=lambda: FETCHED)
     assert direct.data == serialize_record(built)
     assert direct.payload_digest == payload_digest_of(built)
+
+
+def test_revisit_memory_is_bounded_and_forgets_the_least_recently_seen() -> None:
+    policy = RevisitPolicy(memory=2)
+    pages = {name: exchange(url=f"https://x/{name}", response_body=name.encode()) for name in "abc"}
+    digests = {name: payload_digest(ex.response_body) for name, ex in pages.items()}
+    for name in "ab":
+        assert policy.decide(pages[name], digests[name]) is None
+        policy.remember(pages[name], digests[name], f"<urn:uuid:{name}>")
+    again = policy.decide(pages["a"], digests["a"])  # "a" seen again: now the most recent
+    assert again is not None
+    assert again.prior is not None
+    assert again.prior.record_id == "<urn:uuid:a>"
+    policy.remember(pages["c"], digests["c"], "<urn:uuid:c>")  # "b" is forgotten
+    assert policy.decide(pages["b"], digests["b"]) is None
+    assert policy.decide(pages["a"], digests["a"]) is not None
+    assert policy.decide(pages["c"], digests["c"]) is not None
+    with pytest.raises(ValueError, match="WARC_DEDUPE_MEMORY"):
+        RevisitPolicy(memory=0)

@@ -38,6 +38,7 @@ from archiver.warc.records import (
     utc_now,
     warc_date,
 )
+from archiver.warc.revisit import DEFAULT_MEMORY as DEFAULT_DEDUPE_MEMORY
 from archiver.warc.revisit import RevisitPolicy, prior_capture_from
 from archiver.warc.writer import (
     DEFAULT_GZIP_LEVEL,
@@ -254,6 +255,7 @@ class WarcMiddleware:
             "WARC_GZIP_LEVEL_COMPRESSED": settings.getint(
                 "WARC_GZIP_LEVEL_COMPRESSED", DEFAULT_COMPRESSED_GZIP_LEVEL),
             "WARC_DEDUPE": settings.getbool("WARC_DEDUPE", True),
+            "WARC_DEDUPE_MEMORY": settings.getint("WARC_DEDUPE_MEMORY", DEFAULT_DEDUPE_MEMORY),
         }
         indexer = None
         if settings.getbool("WARC_CDXJ", True):
@@ -275,7 +277,7 @@ class WarcMiddleware:
         middleware = cls(
             writer,
             stats=crawler.stats,
-            revisits=RevisitPolicy(dedupe=effective["WARC_DEDUPE"]),
+            revisits=RevisitPolicy(dedupe=effective["WARC_DEDUPE"], memory=effective["WARC_DEDUPE_MEMORY"]),
             indexer=indexer,
             encode_in_thread=settings.getbool("WARC_ENCODE_IN_THREAD", False),
             compressed_gzip_level=effective["WARC_GZIP_LEVEL_COMPRESSED"],

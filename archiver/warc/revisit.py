@@ -6,11 +6,17 @@ Two cases, both from WARC 1.1 section 6.7:
   conditional request was made for (when the caller knows it);
 * a 2xx payload already archived in this crawl -> ``identical-payload-digest`` profile,
   referring to the first capture with that payload digest.
+
+The crawl remembers the last ``memory`` distinct payloads (``WARC_DEDUPE_MEMORY``, default
+:data:`DEFAULT_MEMORY`), not all of them: a full-history crawl must not grow with its captures
+(docs/performance.md). A payload seen again after that many others is written in full once more:
+a few bytes lost, never a record.
 """
 
 from __future__ import annotations
 
 import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 
 from archiver.warc.records import (
@@ -23,6 +29,8 @@ from archiver.warc.records import (
 )
 
 NOT_MODIFIED = 304
+#: distinct payload digests remembered for identical-payload revisits (~0.5 KB each)
+DEFAULT_MEMORY = 10_000
 
 
 def prior_capture_from(value: PriorCapture | Mapping[str, str] | None) -> PriorCapture | None:
@@ -45,10 +53,14 @@ class RevisitPolicy:
     may both be written in full, which is harmless.
     """
 
-    def __init__(self, *, dedupe: bool = True, min_payload_size: int = 1) -> None:
+    def __init__(self, *, dedupe: bool = True, min_payload_size: int = 1,
+                 memory: int = DEFAULT_MEMORY) -> None:
+        if memory < 1:
+            raise ValueError(f"WARC_DEDUPE_MEMORY must be at least 1, got {memory}")
         self.dedupe = dedupe
         self.min_payload_size = min_payload_size
-        self._first_capture: dict[str, PriorCapture] = {}
+        self.memory = memory
+        self._first_capture: OrderedDict[str, PriorCapture] = OrderedDict()
         self._lock = threading.Lock()
 
     def is_dedupe_candidate(self, exchange: HttpExchange) -> bool:
@@ -73,6 +85,8 @@ class RevisitPolicy:
             return RevisitOf(RevisitProfile.IDENTICAL_PAYLOAD_DIGEST, prior)
         with self._lock:
             first = self._first_capture.get(digest)
+            if first is not None:
+                self._first_capture.move_to_end(digest)  # least recently seen leaves first
         if first is None:
             return None
         return RevisitOf(RevisitProfile.IDENTICAL_PAYLOAD_DIGEST, first)
@@ -89,3 +103,5 @@ class RevisitPolicy:
         )
         with self._lock:
             self._first_capture.setdefault(digest, capture)
+            while len(self._first_capture) > self.memory:
+                self._first_capture.popitem(last=False)
