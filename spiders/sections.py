@@ -56,8 +56,8 @@ class SectionsSpider(ArchiverSpider):
         self.max_pages = int(max_pages) if max_pages not in (None, "", 0, "0") else None
         if self.max_pages is not None and self.max_pages < 1:
             raise ValueError("max_pages must be at least 1")
-        # compact keys (archiver/compact.py): a 50k-article crawl must not grow with its URLs
-        self.seen_articles: set[int] = set()
+        # every article this crawl has listed, by id (its URL's key when it has none), as compact
+        # keys (archiver/compact.py): a 50k-article crawl must not grow with its URLs
         self.seen_ids: set[int | str] = set()
         self.max_repeats = 3
         self.repeat_streak: dict[str, int] = {}
@@ -192,9 +192,8 @@ class SectionsSpider(ArchiverSpider):
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value(f"archiver/listing/pages/{section}")
-        new = [e for e in entries if url_key(e.url) not in self.seen_articles]
-        self.seen_articles.update(url_key(e.url) for e in new)
-        self.seen_ids.update(id_key(i) for i in filter(None, (article_id_of(e.url) for e in entries)))
+        new = [e for e in entries if _seen_key(e.url) not in self.seen_ids]
+        self.seen_ids.update(_seen_key(e.url) for e in new)
         in_range = [e.url for e in new if not (self.too_new(e.published) or self.too_old(e.published))]
         next_url = None if self._last_page(section, page, entries, new) else next_page_url(
             page_tree, response.url)
@@ -244,6 +243,12 @@ class SectionsSpider(ArchiverSpider):
         if reason:
             self.logger.info("section %s: stop paging at page %d: %s", section, page, reason)
         return bool(reason)
+
+
+def _seen_key(url: str) -> int | str:
+    """A listed article's key: its id (the same article under another URL is not new)."""
+    article_id = article_id_of(url)
+    return id_key(article_id) if article_id else f"url:{url_key(url):x}"
 
 
 def _has_rows(path: Path) -> bool:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+import archiver.warc.index as index_module
 from archiver.warc.index import (
     BackgroundIndexer,
     WaczPage,
@@ -175,3 +176,13 @@ def test_wacz_drops_pages_without_a_capture(
         lines = archive.read("pages/pages.jsonl").splitlines()
     assert [json.loads(line)["url"] for line in lines[1:]] == [URL.format(1)]
     assert "https://www.defense.gov/none" in caplog.text
+
+
+def test_a_cdxj_sorted_in_runs_on_disk_equals_one_sorted_in_memory(
+    warc_file: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    whole = write_cdxj(warc_file, tmp_path / "whole").read_text()
+    monkeypatch.setattr(index_module, "CDXJ_SORT_BUFFER", 200)  # a run of about one line
+    in_runs = write_cdxj(warc_file, tmp_path / "runs").read_text()
+    assert len(whole.splitlines()) > 3
+    assert in_runs == whole

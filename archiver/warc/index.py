@@ -46,6 +46,12 @@ class WaczPage:
     title: str
 
 
+#: characters of CDXJ lines sorted in memory; past that, cdxj-indexer sorts runs in temporary files
+#: and merges them, so indexing a 1 GB WARC (~30k captures) stays within a few MB
+#: (benchmarks/memory.py; its default, 32 MiB of characters, costs ~15 MB more per such file)
+CDXJ_SORT_BUFFER = 2 * 1024 * 1024
+
+
 def cdxj_path_for(warc_path: Path, index_dir: Path | None = None) -> Path:
     """``<index_dir>/<name>.cdxj``; ``index_dir`` defaults to ``indexes/`` next to the WARC."""
     directory = index_dir if index_dir is not None else warc_path.parent / INDEX_DIR_NAME
@@ -58,7 +64,8 @@ def write_cdxj(warc_path: Path, index_dir: Path | None = None) -> Path:
     out_path = cdxj_path_for(warc_path, index_dir)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = out_path.with_name(out_path.name + ".tmp")
-    indexer = CDXJIndexer(str(tmp_path), [str(warc_path)], sort=True, records=CDXJ_RECORD_TYPES)
+    indexer = CDXJIndexer(str(tmp_path), [str(warc_path)], sort=True, records=CDXJ_RECORD_TYPES,
+                          max_sort_buff_size=CDXJ_SORT_BUFFER)
     indexer.process_all()
     tmp_path.replace(out_path)
     logger.info("Indexed %s into %s", warc_path, out_path)
