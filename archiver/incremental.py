@@ -18,21 +18,20 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 
 from archiver.spiderbase import META_ARTICLE, META_KNOWN
-from archiver.state import CrawlState, now_iso, state_path
+from archiver.state import CrawlState, crawl_state, now_iso
 from archiver.warc.middleware import META_PRIOR_CAPTURE, META_REVISIT
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
-def incremental_state(settings: BaseSettings) -> CrawlState:
+def incremental_state(crawler: Crawler) -> CrawlState:
     """The crawl state incremental components share, or ``NotConfigured`` when there is none."""
-    path = state_path(settings)
-    if path is None or not settings.getbool("ARCHIVER_INCREMENTAL"):
+    state = crawl_state(crawler) if crawler.settings.getbool("ARCHIVER_INCREMENTAL") else None
+    if state is None:
         raise NotConfigured("no crawl state (ARCHIVER_OUT_DIR / ARCHIVER_STATE_PATH) or incremental off")
-    return CrawlState(path)
+    return state
 
 
 class ConditionalRequestMiddleware:
@@ -45,7 +44,7 @@ class ConditionalRequestMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ConditionalRequestMiddleware:
-        state = incremental_state(crawler.settings)
+        state = incremental_state(crawler)
         return cls(crawler, state, crawler.settings.getbool("ARCHIVER_CONDITIONAL_GET"))
 
     def process_request(self, request: Request) -> None:

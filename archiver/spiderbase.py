@@ -22,7 +22,7 @@ from archiver.dates import parse_date
 from archiver.report import fail
 from archiver.resilience import url_problem, without_credentials
 from archiver.site import DEFAULT_SITE, normalise_site
-from archiver.state import CrawlState, state_path
+from archiver.state import CrawlState, crawl_state
 from archiver.warc.middleware import META_REVISIT, DiskFullError
 
 if TYPE_CHECKING:
@@ -73,9 +73,9 @@ class ArchiverSpider(scrapy.Spider):
             spider.images = settings.getbool("ARCHIVER_IMAGES")
         host = urlsplit(spider.site).hostname or ""
         spider.allowed_domains = [host, *settings.getlist("ARCHIVER_SITE_HOSTS")]  # OffsiteMiddleware
-        path = state_path(settings)
-        if path is not None:
-            spider.frontier = CrawlState(path)
+        state = crawl_state(crawler)
+        if state is not None:
+            spider.frontier = state
             spider.resuming = settings.getbool("ARCHIVER_RESUME") and spider.frontier.frontier_size() > 0
             if not spider.resuming:
                 spider.frontier.clear_frontier()

@@ -31,7 +31,7 @@ class ChangeDetectionPipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ChangeDetectionPipeline:
-        return cls(crawler, incremental_state(crawler.settings))
+        return cls(crawler, incremental_state(crawler))
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

@@ -21,7 +21,7 @@ from archiver.listing import listing_entries, next_page_url, on_hosts, parse_htm
 from archiver.paging import IncrementalPaging
 from archiver.site import NOT_NEWS, article_id_of, parse_sections, section_path
 from archiver.spiderbase import ArchiverSpider
-from archiver.state import CrawlState, now_iso, state_path
+from archiver.state import CrawlState, crawl_state, now_iso, state_path
 
 META_PAGE = "archiver_listing_page"  # (section, page, url) of the listing an article came from
 
@@ -161,12 +161,11 @@ class SectionsSpider(ArchiverSpider):
         """Once the listings are done, re-ask known articles no listing showed (404: gone)."""
         if self.sweep_state is None:
             return
-        state = CrawlState(self.sweep_state)
         self.sweep_state = None
-        try:
-            urls = state.not_seen_since(self.run_started)
-        finally:
-            state.close()
+        state = crawl_state(self.crawler)  # the crawl's own connection: it sees this run's writes
+        if state is None:
+            return
+        urls = state.not_seen_since(self.run_started)
         requests = [r for r in map(self.new_article_request, urls) if r is not None]
         if not requests:
             return

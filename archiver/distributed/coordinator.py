@@ -43,7 +43,6 @@ from archiver.distributed.tracker import InflightTracker, engine_busy_requests, 
 if TYPE_CHECKING:
     from scrapy import Spider
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -102,7 +101,7 @@ class Coordinator:
         server.ping()
         keys = CrawlKeys(crawl_prefix(settings.get("ARCHIVER_REDIS_KEY"), crawler.spidercls.name))
         worker = check_worker_name(settings.get("ARCHIVER_REDIS_WORKER") or default_worker_name())
-        import_state(settings)
+        import_state(crawler)
         coordinator = cls(crawler, server, keys, worker,
                           ttl=max(settings.getfloat("ARCHIVER_REDIS_HEARTBEAT_TTL"), 1.0),
                           commit_interval=max(settings.getfloat("ARCHIVER_REDIS_COMMIT_INTERVAL"), 0.05))
@@ -279,8 +278,9 @@ def require_coordinator(crawler: Crawler) -> Coordinator:
     return coordinator
 
 
-def import_state(settings: BaseSettings) -> None:
-    """Merge ``ARCHIVER_REDIS_STATE_FROM`` into this worker's crawl state before anything opens it."""
+def import_state(crawler: Crawler) -> None:
+    """Merge ``ARCHIVER_REDIS_STATE_FROM`` into this worker's crawl state before the crawl starts."""
+    settings = crawler.settings
     source = settings.get("ARCHIVER_REDIS_STATE_FROM")
     if not source:
         return
@@ -291,5 +291,8 @@ def import_state(settings: BaseSettings) -> None:
     if target is None or not settings.getbool("ARCHIVER_INCREMENTAL"):
         logger.warning("ARCHIVER_REDIS_STATE_FROM ignored: this crawl keeps no state")
         return
+    shared = getattr(crawler, "_archiver_state", None)  # archiver.state.crawl_state, maybe open
+    if shared is not None:
+        shared.commit()  # its batch would lock the merge out
     rows = merge_state_files(target, [Path(source)])
     logger.info("crawl state: %d row(s) from %s merged into %s", rows, source, target)

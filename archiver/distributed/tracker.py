@@ -99,6 +99,9 @@ def flush_outputs(crawler: Crawler) -> None:
     warc = crawler.get_downloader_middleware(WarcMiddleware)
     if warc is not None:
         _flush_warc_writer(warc.writer)
+    state = getattr(crawler, "_archiver_state", None)  # archiver.state.crawl_state's batch
+    if state is not None:
+        state.commit()
 
 
 def _flush_warc_writer(writer: Any) -> None:
