@@ -10,7 +10,7 @@ Twisted child processes: the reactor writes and reads their pipes itself, no thr
 reactor often enough to make a crawl slower, not faster: docs/performance.md).
 
 Same code and bytes in, same item out (tests/test_extractpool.py compares them). Setting:
-``ARCHIVER_EXTRACT_WORKERS`` (default 1; 0: extract on the reactor thread, e.g. on one core). A
+``ARCHIVER_EXTRACT_WORKERS`` (default 2; 0: extract on the reactor thread, e.g. on one core). A
 worker that dies (killed, out of memory) is replaced; the pages it held fail with the reason
 (stat ``archiver/extract/worker_lost``) and the crawl goes on; after ``MAX_RESTARTS`` deaths the
 crawl extracts on the reactor thread.
@@ -116,7 +116,7 @@ class ExtractionPool:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPool:
-        pool = cls(crawler.settings.getint("ARCHIVER_EXTRACT_WORKERS", 1), crawler)
+        pool = cls(crawler.settings.getint("ARCHIVER_EXTRACT_WORKERS", 2), crawler)
         crawler.signals.connect(pool.start, signal=signals.engine_started)
         crawler.signals.connect(pool.close, signal=signals.spider_closed)
         return pool

@@ -160,6 +160,6 @@ ARCHIVER_GC_FREEZE = True
 #: gc.set_threshold() while crawling (empty: Python's own 700, 10, 10)
 ARCHIVER_GC_THRESHOLDS = [10000, 20, 20]
 #: processes extracting articles beside the reactor thread (archiver/extractpool.py; 0: none, one core)
-ARCHIVER_EXTRACT_WORKERS = 1
+ARCHIVER_EXTRACT_WORKERS = 2
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False

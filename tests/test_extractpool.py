@@ -113,14 +113,15 @@ def test_a_killed_worker_is_replaced_and_its_pages_are_reported(
     site = fresh_replica("--articles", "600", "--seed", "11", "--crawl-delay", "0", truth=True)
     out = tmp_path / "out"
     proc = subprocess.Popen([sys.executable, "-m", "archiver", "crawl", "--site", site.base, "--out",
-                             str(out), "--no-wacz", *FAST, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2"],
+                             str(out), "--no-wacz", *FAST, "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=2",
+                             "-s", "ARCHIVER_EXTRACT_WORKERS=2"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        first = wait_for(lambda: children(proc.pid), timeout=60)[0]
-        time.sleep(1.0)  # mid-crawl: the worker holds pages
+        workers = set(wait_for(lambda: len(children(proc.pid)) == 2 and children(proc.pid), timeout=60))
+        time.sleep(1.0)  # mid-crawl: the workers hold pages
+        first = min(workers)
         os.kill(first, signal.SIGKILL)
-        second = wait_for(lambda: [c for c in children(proc.pid) if c != first], timeout=30)[0]
-        assert second != first
+        wait_for(lambda: set(children(proc.pid)) - workers, timeout=30)  # a new worker took its place
         _stdout, stderr = proc.communicate(timeout=600)
     finally:
         if proc.poll() is None:
