@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from archiver.extract.dates import iso_date
@@ -126,3 +128,13 @@ def test_collapse_space_keeps_typographic_spaces() -> None:
 
 def test_collapse_space_drops_control_characters() -> None:
     assert collapse_space("Before\x00after\x01\x02\x1b[31m.\x7f") == "Beforeafter[31m."
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "plain words only", "  two  spaces  ", "a\tb", "a\xa0b", "a\u2028b\u2029c", "a \x85 b",
+    "\x00\x1f z", "a \x01 b", "a\u2009b  c", "\x7f\x84\x86\x9f", "line\r\nbreak\x0b\x0c", "ends ",
+])
+def test_collapse_space_equals_its_definition(text: str) -> None:
+    definition = re.sub(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]", "",
+                        re.sub(r"[ \t\n\r\f\v\xa0\u2028\u2029\x85]+", " ", text)).strip()
+    assert collapse_space(text) == definition

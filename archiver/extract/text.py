@@ -12,6 +12,8 @@ import re
 #: whitespace collapsed by the cleaned record: ASCII whitespace, no-break space and line separators;
 #: typographic spaces (thin, narrow no-break) are kept as printed
 _SPACE_RE = re.compile(r"[ \t\n\r\f\v\xa0\u2028\u2029\x85]+")
+#: what _SPACE_RE matches besides a single space
+_ODD_SPACE_RE = re.compile(r"[\t\n\r\f\v\xa0\u2028\u2029\x85]")
 _LINE_SPACE_RE = re.compile(r"[ \t\f\v\xa0\x85]+")
 #: control characters are not text (a NUL, an ANSI colour escape); they are dropped
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
@@ -83,8 +85,15 @@ _RANK_WORDS = re.compile(
 
 def collapse_space(text: str) -> str:
     """Whitespace collapsed to single spaces, no-break space counted as space, control characters
-    dropped, ends stripped."""
-    return _CONTROL_RE.sub("", _SPACE_RE.sub(" ", text)).strip()
+    dropped, ends stripped.
+
+    Most strings hold single spaces only: a search that finds nothing is cheaper than a ``sub``
+    that replaces every space by itself (the crawl's reactor thread runs this on every block)."""
+    if "  " in text or _ODD_SPACE_RE.search(text):
+        text = _SPACE_RE.sub(" ", text)
+    if _CONTROL_RE.search(text):
+        text = _CONTROL_RE.sub("", text)
+    return text.strip()
 
 
 def collapse_lines(text: str) -> str:
