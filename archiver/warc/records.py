@@ -262,10 +262,9 @@ def build_response(exchange: HttpExchange, *, record_id: str, concurrent_to: str
     )
 
 
-def build_revisit(
-    exchange: HttpExchange, revisit: RevisitOf, *, record_id: str, concurrent_to: str | None
-) -> Any:
-    """A ``revisit`` record: the response's status line and headers, no payload."""
+def _revisit_pairs(exchange: HttpExchange, revisit: RevisitOf, record_id: str,
+                   concurrent_to: str | None) -> tuple[list[tuple[str, str | None]], str]:
+    """A revisit's WARC header pairs, and its payload digest (the prior's for a 304)."""
     prior = revisit.prior
     digest = payload_digest(exchange.response_body)
     if revisit.profile is RevisitProfile.SERVER_NOT_MODIFIED:
@@ -278,6 +277,14 @@ def build_revisit(
         ("WARC-Refers-To-Date", prior.warc_date if prior else None),
         ("WARC-Payload-Digest", digest),
     ]
+    return pairs, digest
+
+
+def build_revisit(
+    exchange: HttpExchange, revisit: RevisitOf, *, record_id: str, concurrent_to: str | None
+) -> Any:
+    """A ``revisit`` record: the response's status line and headers, no payload."""
+    pairs, _digest = _revisit_pairs(exchange, revisit, record_id, concurrent_to)
     return _builder().create_warc_record(
         clean_uri(exchange.url),
         "revisit",
@@ -460,18 +467,8 @@ def _response_bytes(exchange: HttpExchange, record_id: str, request_id: str) -> 
 
 def _revisit_bytes(exchange: HttpExchange, revisit: RevisitOf, record_id: str,
                    request_id: str) -> SerializedRecord:
-    head, prior = _response_block(exchange), revisit.prior
-    digest = payload_digest(exchange.response_body)
-    if revisit.profile is RevisitProfile.SERVER_NOT_MODIFIED:
-        digest = prior.payload_digest if prior and prior.payload_digest else ""
-    pairs = _exchange_warc_headers(exchange, "revisit", record_id, request_id)
-    pairs += [
-        ("WARC-Profile", revisit.profile.value),
-        ("WARC-Refers-To", prior.record_id if prior else None),
-        ("WARC-Refers-To-Target-URI", clean_uri(prior.target_uri) if prior else None),
-        ("WARC-Refers-To-Date", prior.warc_date if prior else None),
-        ("WARC-Payload-Digest", digest),
-    ]
+    head = _response_block(exchange)
+    pairs, digest = _revisit_pairs(exchange, revisit, record_id, request_id)
     data = _record_bytes(pairs, [("WARC-Block-Digest", _sha1(head))], _CAPTURE_CONTENT_TYPES["revisit"], head)
     return SerializedRecord(record_id, clean_header_value(digest) or None, data)
 
