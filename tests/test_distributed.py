@@ -305,8 +305,10 @@ def killed_crawl(redis_url: str, worker_env: dict[str, str],
     key, ttl = "test:kill", ["-s", "ARCHIVER_REDIS_HEARTBEAT_TTL=2"]
     with replica("--articles", "120", "--seed", "5", "--crawl-delay", "0", "--page-size", "20",
                  truth_dir=root) as site:
-        victim = start_worker(crawl_command(site.base, root / "a", redis_url, key, "a", *ttl), worker_env,
-                              root / "a.log")
+        # the victim goes slowly enough to be caught mid-crawl however fast the machine is
+        slow = ["-s", "DOWNLOAD_DELAY=0.05"]
+        victim = start_worker(crawl_command(site.base, root / "a", redis_url, key, "a", *ttl, *slow),
+                              worker_env, root / "a.log")
         held = kill_mid_crawl(victim, worker_env, redis_url, key)
         survivor = start_worker(crawl_command(site.base, root / "b", redis_url, key, "b", *ttl), worker_env,
                                 root / "b.log")
