@@ -349,8 +349,10 @@ class WarcMiddleware:
         self, exchange: HttpExchange, prior: PriorCapture | None
     ) -> tuple[list[EncodedRecord], RevisitOf | None]:
         # Pure work (digests, serialization, gzip): safe on a worker thread.
-        revisit = self.revisits.decide(exchange, payload_digest(exchange.response_body), prior)
-        main, request = serialize_capture(exchange, revisit=revisit, make_id=self._make_id)
+        digest = payload_digest(exchange.response_body)
+        revisit = self.revisits.decide(exchange, digest, prior)
+        main, request = serialize_capture(exchange, revisit=revisit, make_id=self._make_id,
+                                          response_digest=digest)
         level = self.writer.gzip_level
         main_level = level
         if revisit is None and self.compressed_gzip_level is not None \

@@ -263,10 +263,11 @@ def build_response(exchange: HttpExchange, *, record_id: str, concurrent_to: str
 
 
 def _revisit_pairs(exchange: HttpExchange, revisit: RevisitOf, record_id: str,
-                   concurrent_to: str | None) -> tuple[list[tuple[str, str | None]], str]:
+                   concurrent_to: str | None,
+                   body_digest: str | None = None) -> tuple[list[tuple[str, str | None]], str]:
     """A revisit's WARC header pairs, and its payload digest (the prior's for a 304)."""
     prior = revisit.prior
-    digest = payload_digest(exchange.response_body)
+    digest = body_digest if body_digest is not None else payload_digest(exchange.response_body)
     if revisit.profile is RevisitProfile.SERVER_NOT_MODIFIED:
         digest = prior.payload_digest if prior and prior.payload_digest else ""
     pairs = _exchange_warc_headers(exchange, "revisit", record_id, concurrent_to)
@@ -349,6 +350,17 @@ def build_warcinfo(
     )
 
 
+def _conversion_pairs(record_id: str, when: datetime, target_uri: str,
+                      refers_to: str) -> list[tuple[str, str | None]]:
+    return [
+        ("WARC-Type", "conversion"),
+        ("WARC-Record-ID", record_id),
+        ("WARC-Date", warc_date(when)),
+        ("WARC-Target-URI", clean_uri(target_uri)),
+        ("WARC-Refers-To", refers_to),
+    ]
+
+
 def build_conversion(
     payload: bytes,
     *,
@@ -359,15 +371,7 @@ def build_conversion(
     clock: Clock = utc_now,
 ) -> Any:
     """A ``conversion`` record (e.g. the cleaned article JSON) derived from ``refers_to``."""
-    warc_headers = _warc_headers(
-        [
-            ("WARC-Type", "conversion"),
-            ("WARC-Record-ID", make_id()),
-            ("WARC-Date", warc_date(clock())),
-            ("WARC-Target-URI", clean_uri(target_uri)),
-            ("WARC-Refers-To", refers_to),
-        ]
-    )
+    warc_headers = _warc_headers(_conversion_pairs(make_id(), clock(), target_uri, refers_to))
     return _builder().create_warc_record(
         clean_uri(target_uri),
         "conversion",
@@ -444,42 +448,42 @@ def serialize_capture(
     *,
     revisit: RevisitOf | None = None,
     make_id: RecordIdFactory = new_record_id,
+    response_digest: str | None = None,
 ) -> tuple[SerializedRecord, SerializedRecord]:
     """``(response-or-revisit, request)`` as bytes: what :func:`build_capture` then
-    :func:`serialize_record` give, built directly."""
+    :func:`serialize_record` give, built directly. ``response_digest``: the response body's
+    :func:`payload_digest` when the caller has it already (the revisit decision needs it)."""
     response_id, request_id = make_id(), make_id()
+    if response_digest is None:
+        response_digest = payload_digest(exchange.response_body)
     if revisit is None:
-        main = _response_bytes(exchange, response_id, request_id)
+        pairs = _exchange_warc_headers(exchange, "response", response_id, request_id)
+        pairs.append(("WARC-Truncated", exchange.truncated))
+        main = _message_bytes("response", response_id, pairs, _response_block(exchange),
+                              exchange.response_body, response_digest)
     else:
-        main = _revisit_bytes(exchange, revisit, response_id, request_id)
-    return main, _request_bytes(exchange, request_id, response_id)
+        main = _revisit_bytes(exchange, revisit, response_id, request_id, response_digest)
+    request = _message_bytes("request", request_id,
+                             _exchange_warc_headers(exchange, "request", request_id, response_id),
+                             _request_block(exchange), exchange.request_body,
+                             payload_digest(exchange.request_body))
+    return main, request
 
 
-def _response_bytes(exchange: HttpExchange, record_id: str, request_id: str) -> SerializedRecord:
-    head, body = _response_block(exchange), exchange.response_body
-    pairs = _exchange_warc_headers(exchange, "response", record_id, request_id)
-    pairs.append(("WARC-Truncated", exchange.truncated))
-    digest = payload_digest(body)
+def _message_bytes(kind: str, record_id: str, pairs: list[tuple[str, str | None]], head: bytes,
+                   body: bytes, digest: str) -> SerializedRecord:
+    """A ``response`` or ``request`` record: HTTP head + body, both digests."""
     digests = [("WARC-Payload-Digest", digest), ("WARC-Block-Digest", _sha1(head, body))]
-    data = _record_bytes(pairs, digests, _CAPTURE_CONTENT_TYPES["response"], head, body)
-    return SerializedRecord(record_id, digest, data)
+    return SerializedRecord(record_id, digest, _record_bytes(pairs, digests, _CAPTURE_CONTENT_TYPES[kind],
+                                                             head, body))
 
 
 def _revisit_bytes(exchange: HttpExchange, revisit: RevisitOf, record_id: str,
-                   request_id: str) -> SerializedRecord:
+                   request_id: str, response_digest: str) -> SerializedRecord:
     head = _response_block(exchange)
-    pairs, digest = _revisit_pairs(exchange, revisit, record_id, request_id)
+    pairs, digest = _revisit_pairs(exchange, revisit, record_id, request_id, response_digest)
     data = _record_bytes(pairs, [("WARC-Block-Digest", _sha1(head))], _CAPTURE_CONTENT_TYPES["revisit"], head)
     return SerializedRecord(record_id, clean_header_value(digest) or None, data)
-
-
-def _request_bytes(exchange: HttpExchange, record_id: str, response_id: str) -> SerializedRecord:
-    head, body = _request_block(exchange), exchange.request_body
-    pairs = _exchange_warc_headers(exchange, "request", record_id, response_id)
-    digest = payload_digest(body)
-    digests = [("WARC-Payload-Digest", digest), ("WARC-Block-Digest", _sha1(head, body))]
-    data = _record_bytes(pairs, digests, _CAPTURE_CONTENT_TYPES["request"], head, body)
-    return SerializedRecord(record_id, digest, data)
 
 
 def serialize_conversion(
@@ -493,13 +497,7 @@ def serialize_conversion(
 ) -> SerializedRecord:
     """What :func:`build_conversion` then :func:`serialize_record` give, built directly."""
     record_id = make_id()
-    pairs = [
-        ("WARC-Type", "conversion"),
-        ("WARC-Record-ID", record_id),
-        ("WARC-Date", warc_date(clock())),
-        ("WARC-Target-URI", clean_uri(target_uri)),
-        ("WARC-Refers-To", refers_to),
-    ]
+    pairs = _conversion_pairs(record_id, clock(), target_uri, refers_to)
     digest = payload_digest(payload)
     digests = [("WARC-Payload-Digest", digest), ("WARC-Block-Digest", digest)]
     return SerializedRecord(record_id, digest, _record_bytes(
