@@ -19,7 +19,7 @@ import pytest
 from archiver.extract import extract_article
 from archiver.extract.worker import encode_frame, read_frame
 from archiver.replica.process import RunningReplica
-from tests.test_crawl import FAST, crawl
+from tests.test_crawl import FAST, crawl, warcio_check
 
 FIXTURES = Path(__file__).parent / "fixtures"
 #: fields that differ between two crawls of the same pages
@@ -137,3 +137,5 @@ def test_a_killed_worker_is_replaced_and_its_pages_are_reported(
     assert stats.get("archiver/extract/worker_lost", 0) == len(lost)
     assert {r["url"] for r in site.truth()} == kept | {f["url"] for f in lost}
     assert proc.returncode == (1 if lost else 0)
+    check = warcio_check(sorted((out / "warc").glob("*.warc.gz")))
+    assert check.returncode == 0, check.stdout + check.stderr
