@@ -19,6 +19,11 @@ def parse_date(text: str | None) -> date | None:
     return _parse(text, want_datetime=False)
 
 
+def in_range(when: date | None, since: date | None, until: date | None) -> bool:
+    """Whether ``when`` is within ``since``..``until`` (a bound or a date that is ``None`` passes)."""
+    return not ((until and when and when > until) or (since and when and when < since))
+
+
 def parse_datetime(text: str | None) -> datetime | None:
     """Like ``parse_date`` but keeps a time of day when the text gives one (naive if no zone)."""
     return _parse(text, want_datetime=True)  # type: ignore[return-value]

@@ -9,11 +9,21 @@ Twisted child processes: the reactor writes and reads their pipes itself, no thr
 (``concurrent.futures.ProcessPoolExecutor``'s feeder and manager threads took the GIL from the
 reactor often enough to make a crawl slower, not faster: docs/performance.md).
 
-Same code and bytes in, same item out (tests/test_extractpool.py compares them). Setting:
-``ARCHIVER_EXTRACT_WORKERS`` (default 2; 0: extract on the reactor thread, e.g. on one core). A
-worker that dies (killed, out of memory) is replaced; the pages it held fail with the reason
-(stat ``archiver/extract/worker_lost``) and the crawl goes on; after ``MAX_RESTARTS`` deaths the
-crawl extracts on the reactor thread.
+The workers also run the crawl's cleaning pipelines (``ARCHIVER_EXTRACT_PIPELINES``, default on):
+by priority, the pipelines of ``ITEM_PIPELINES`` that are pure functions of one item (those
+re-extraction runs in its workers, :func:`archiver.extract.chain.split_order`), up to the first
+other one. The item comes back cleaned with what happened as ``item.prepared``: the stats those
+pipelines counted (added to the crawl's stats here) and the exception of one that dropped it. The
+crawl's own instances of those pipelines pass a prepared item through, except the one that dropped
+it, which raises the same exception, so Scrapy logs, counts and signals the drop (failures.jsonl)
+as before. Change detection, the duplicate filter and the WARC conversion record stay in the
+crawl process: they depend on the items before them or on the crawl's files.
+
+Same code and bytes in, same item out (tests/test_extractpool.py compares them, and a crawl's
+outputs and stats with and without workers). Setting: ``ARCHIVER_EXTRACT_WORKERS`` (default 2; 0:
+extract on the reactor thread, e.g. on one core). A worker that dies (killed, out of memory) is
+replaced; the pages it held fail with the reason (stat ``archiver/extract/worker_lost``) and the
+crawl goes on; after ``MAX_RESTARTS`` deaths the crawl extracts on the reactor thread.
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.utils.conf import build_component_list
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet import protocol
 from twisted.internet.defer import Deferred
@@ -35,10 +46,13 @@ from twisted.python.failure import Failure
 
 import archiver
 from archiver.extract import extract_article
-from archiver.extract.worker import HEADER, encode_frame
+from archiver.extract.chain import PIPELINE_ORDER, load_class, split_order
+from archiver.extract.pipeline_support import ArticlePipeline, class_path
+from archiver.extract.worker import HEADER, PrepareConfig, encode_frame
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
 
     from archiver.items import ArticleItem
 
@@ -47,6 +61,36 @@ logger = logging.getLogger(__name__)
 #: worker deaths after which extraction goes back to the reactor thread for the rest of the crawl
 MAX_RESTARTS = 3
 WORKER_MODULE = "archiver.extract.worker"
+
+
+def worker_pipelines(settings: BaseSettings) -> dict[str, int]:
+    """The crawl's item pipelines a worker runs: in priority order, those that re-extraction also
+    runs in its workers (pure functions of one item), up to the first other one."""
+    movable = split_order(PIPELINE_ORDER)[0]
+    chosen: dict[str, int] = {}
+    for rank, component in enumerate(build_component_list(settings.getwithbase("ITEM_PIPELINES"))):
+        cls = load_class(component) if isinstance(component, str) else component
+        path = class_path(cls)
+        if path not in movable or not (isinstance(cls, type) and issubclass(cls, ArticlePipeline)):
+            break
+        chosen[path] = rank
+    return chosen
+
+
+def prepare_config(crawler: Crawler) -> PrepareConfig | None:
+    """What the workers need to run the crawl's cleaning pipelines (None: extraction only)."""
+    settings = crawler.settings
+    if not settings.getbool("ARCHIVER_EXTRACT_PIPELINES", True):
+        return None
+    pipelines = worker_pipelines(settings)
+    if not pipelines:
+        return None
+    plain = {name: value for name, value in settings.copy_to_dict().items()
+             if value is None or isinstance(value, (str, int, float, bool))}
+    spider = crawler.spider
+    since, until = getattr(spider, "since", None), getattr(spider, "until", None)
+    return PrepareConfig(pipelines, plain, since.isoformat() if since else None,
+                         until.isoformat() if until else None)
 
 
 class ExtractionWorkerLost(RuntimeError):
@@ -113,6 +157,8 @@ class ExtractionPool:
         self._jobs = itertools.count()
         self._closed = False
         self._last_delivered: Deferred[None] | None = None
+        self._config: PrepareConfig | None = None
+        self._configured = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPool:
@@ -128,6 +174,9 @@ class ExtractionPool:
 
     def start(self) -> None:
         """Spawn the workers (they import the extractor while the first pages download)."""
+        if not self._configured and self.crawler is not None and not self.inline:
+            self._config = prepare_config(self.crawler)
+            self._configured = True
         while not self.inline and len(self._procs) < self.workers:
             self._procs.append(self._spawn())
 
@@ -139,19 +188,23 @@ class ExtractionPool:
         # the package's own location first: the worker imports the same code (also from an egg)
         root = str(Path(archiver.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
+        args = [sys.executable, "-m", WORKER_MODULE]
+        if self._config is not None:
+            args += ["--prepare", self._config.to_json()]
         spawn: Any = reactor
-        spawn.spawnProcess(worker, sys.executable, [sys.executable, "-m", WORKER_MODULE], env=env)
+        spawn.spawnProcess(worker, sys.executable, args, env=env)
         return worker
 
     async def extract(self, url: str, body: bytes, headers: Mapping[str, str],
-                      fetched_at: str = "") -> ArticleItem | None:
-        """:func:`archiver.extract.extract_article` of the page, on a worker when there is one."""
+                      fetched_at: str = "", warc: dict[str, Any] | None = None) -> ArticleItem | None:
+        """:func:`archiver.extract.extract_article` of the page, on a worker when there is one
+        (prepared by the cleaning pipelines there, with ``warc`` as its provenance)."""
         self.start()
         if self.inline or not self._procs:
             return extract_article(url, body, headers, fetched_at=fetched_at)
         worker = min(self._procs, key=lambda w: len(w.pending))
         job = next(self._jobs)
-        done = worker.submit(encode_frame((job, url, body, dict(headers), fetched_at)), job)
+        done = worker.submit(encode_frame((job, url, body, dict(headers), fetched_at, warc)), job)
         # items leave in the order their pages arrived (the feed's order is the WARC's: the
         # re-extraction of docs/datasets.md relies on it), whichever worker finishes first
         previous, delivered = self._last_delivered, Deferred[None]()
@@ -162,7 +215,15 @@ class ExtractionPool:
             if previous is not None and not previous.called:
                 await maybe_deferred_to_future(previous)
             delivered.callback(None)
+        if item is not None and item.prepared is not None:
+            self._count(item.prepared.stats)
         return item
+
+    def _count(self, values: Mapping[str, Any]) -> None:
+        stats = self.crawler.stats if self.crawler is not None else None
+        if stats is not None:
+            for key, value in values.items():
+                stats.inc_value(key, value)
 
     def worker_ended(self, worker: _WorkerProtocol, reason: Failure, lost: int) -> None:
         if worker in self._procs:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from archiver.extract.pipeline_support import Prepared
 
 #: the fields of articles.jsonl, in export order (archiver/schema/article.schema.json)
 ARTICLE_FIELDS: tuple[str, ...] = (
@@ -54,6 +57,9 @@ class ArticleItem:
     change: str = "new"
     blocks: list[Block] = field(default_factory=list)
     byline: str = ""
+    #: set by an extraction worker that already ran the cleaning pipelines on the item (the
+    #: crawl's own instances of those pipelines then pass it through): never exported
+    prepared: Prepared | None = field(default=None, repr=False, compare=False)
 
     def record(self) -> dict[str, Any]:
         """The exported record: ``ARTICLE_FIELDS`` only, in schema order."""

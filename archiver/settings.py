@@ -161,5 +161,7 @@ ARCHIVER_GC_FREEZE = True
 ARCHIVER_GC_THRESHOLDS = [10000, 20, 20]
 #: processes extracting articles beside the reactor thread (archiver/extractpool.py; 0: none, one core)
 ARCHIVER_EXTRACT_WORKERS = 2
+#: the workers also run the cleaning pipelines (whitespace ... validation) of each article
+ARCHIVER_EXTRACT_PIPELINES = True
 LOG_LEVEL = "INFO"
 TELNETCONSOLE_ENABLED = False

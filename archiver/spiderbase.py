@@ -18,7 +18,7 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archiver.dates import parse_date
+from archiver.dates import in_range, parse_date
 from archiver.report import fail
 from archiver.resilience import url_problem, without_credentials
 from archiver.site import DEFAULT_SITE, normalise_site
@@ -131,10 +131,10 @@ class ArchiverSpider(scrapy.Spider):
     # -- dates --------------------------------------------------------------------------------------
 
     def too_new(self, when: date | None) -> bool:
-        return bool(self.until and when and when > self.until)
+        return not in_range(when, None, self.until)
 
     def too_old(self, when: date | None) -> bool:
-        return bool(self.since and when and when < self.since)
+        return not in_range(when, self.since, None)
 
     # -- articles -----------------------------------------------------------------------------------
 
@@ -166,7 +166,8 @@ class ArchiverSpider(scrapy.Spider):
         fetched_at = response.meta.get("warc_date") or ""
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         if self.extraction is not None:
-            item = await self.extraction.extract(response.url, response.body, headers, fetched_at=fetched_at)
+            item = await self.extraction.extract(response.url, response.body, headers, fetched_at=fetched_at,
+                                                 warc=response.meta.get("warc"))
         else:
             from archiver.extract import extract_article
 
@@ -176,7 +177,9 @@ class ArchiverSpider(scrapy.Spider):
                  "not an article page (no article container found)", response.status)
             return
         item.warc = response.meta.get("warc")
-        if self.too_new(parse_date(item.published)) or self.too_old(parse_date(item.published)):
+        # a prepared item was in range as extracted (the worker checked; its date may be ISO now)
+        if item.prepared is None and (self.too_new(parse_date(item.published))
+                                      or self.too_old(parse_date(item.published))):
             logger.debug("out of the date range: %s (%s)", response.url, item.published)
             self._count("archiver/articles/out_of_range")
             return

@@ -29,6 +29,10 @@ class ArticleDropped(DropItem):
         self.reason = reason
         self.article_id = article_id
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickles with its data (an extraction worker hands it to the crawl process)."""
+        return type(self), (self.url, self.stage, self.reason, self.article_id, self.log_level)
+
     def failure_record(self) -> dict[str, Any]:
         """One ``failures.jsonl`` line."""
         return {"url": self.url, "article_id": self.article_id, "stage": self.stage, "reason": self.reason}

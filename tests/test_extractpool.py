@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from archiver.extract import extract_article
-from archiver.extract.worker import encode_frame, read_frame
+from archiver.extract.chain import PIPELINE_ORDER, PipelineChain, split_order
+from archiver.extract.worker import PrepareConfig, encode_frame, read_frame
 from archiver.replica.process import RunningReplica
 from tests.test_crawl import FAST, crawl, warcio_check
 
@@ -57,6 +58,68 @@ def test_the_worker_answers_what_the_extractor_gives_in_process() -> None:
     assert sum(value is not None for _job, _ok, value in answers) > 15
 
 
+def run_worker(frames: list[bytes], *args: str) -> list[Any]:
+    proc = subprocess.run([sys.executable, "-m", "archiver.extract.worker", *args], input=b"".join(frames),
+                          capture_output=True, timeout=120, check=True)
+    stream = io.BytesIO(proc.stdout)
+    answers = []
+    while (answer := read_frame(stream)) is not None:
+        answers.append(answer)
+    return answers
+
+
+def test_a_worker_with_the_cleaning_pipelines_answers_what_the_chain_gives() -> None:
+    """With ``--prepare`` the worker runs the pipelines: the record, the stats each page counted and
+    the exception of a drop come back as the chain gives them in process."""
+    pages = fixture_pages()
+    order = split_order(PIPELINE_ORDER)[0]
+    config = PrepareConfig(order, {"ARCHIVER_VALIDATE": "True"})
+    warc = {"filename": "x.warc.gz", "offset": 0, "length": 1, "record_id": "<urn:uuid:1>",
+            "payload_digest": "sha1:X"}
+    answers = run_worker([encode_frame((job, *page, warc)) for job, page in enumerate(pages)],
+                         "--prepare", config.to_json())
+    dropped = 0
+    for (url, body, headers, fetched_at), (_job, ok, item) in zip(pages, answers, strict=True):
+        assert ok, item
+        expected = extract_article(url, body, headers, fetched_at=fetched_at)
+        if expected is None:
+            assert item is None
+            continue
+        expected.warc = warc
+        chain = PipelineChain.build({"ARCHIVER_VALIDATE": "True"}, order=order)
+        assert item.prepared.applied == set(order)
+        outcome = chain_outcome(chain, expected)
+        if isinstance(outcome, Exception):
+            dropped += 1
+            assert type(item.prepared.dropped) is type(outcome), url
+            assert str(item.prepared.dropped) == str(outcome)
+            assert item.prepared.dropped_by == "pipelines.validate.ValidateSchemaPipeline"
+            assert item.prepared.dropped.failure_record() == outcome.failure_record()  # type: ignore[attr-defined]
+        else:
+            assert item.prepared.dropped is None
+            assert item.record() == outcome, url
+        assert item.prepared.stats == chain.stats.get_stats(), url
+    assert dropped == 2  # tests/fixtures/bad-input
+
+
+def chain_outcome(chain: PipelineChain, item: Any) -> dict[str, Any] | Exception:
+    try:
+        return chain.process(item).record()
+    except Exception as exc:  # the drop, as the worker must hand it over
+        return exc
+
+
+def test_a_worker_leaves_an_article_outside_the_date_range_unprepared() -> None:
+    url, body, headers, fetched_at = next(p for p in fixture_pages() if "2460001" not in p[0]
+                                          and extract_article(*p[:3]) is not None)
+    config = PrepareConfig(split_order(PIPELINE_ORDER)[0], {}, since="2999-01-01")
+    [(_job, ok, item)] = run_worker([encode_frame((0, url, body, headers, fetched_at, None))],
+                                    "--prepare", config.to_json())
+    assert ok
+    assert item is not None
+    assert item.prepared is None  # the spider drops it as out of range, no pipeline counted it
+
+
 def test_an_extractor_error_comes_back_as_the_pages_error() -> None:
     frame = encode_frame((7, "http://x/a", None, {}, ""))  # no body: the extractor raises
     proc = subprocess.run([sys.executable, "-m", "archiver.extract.worker"], input=frame,
@@ -86,6 +149,14 @@ def test_a_crawl_extracts_the_same_articles_with_and_without_the_worker(
     got, expected = articles(tmp_path / "worker"), articles(tmp_path / "inline")
     assert len(got) == len(replica300.truth())
     assert got == expected
+    # the cleaning pipelines ran in the workers, and their counts reached the crawl's stats
+    assert pipeline_stats(tmp_path / "worker") == pipeline_stats(tmp_path / "inline")
+    assert pipeline_stats(tmp_path / "worker")["archiver/validate/valid"] == len(got)
+
+
+def pipeline_stats(out: Path) -> dict[str, Any]:
+    stats = json.loads((out / "report.json").read_text())["stats"]
+    return {k: v for k, v in stats.items() if k.startswith("archiver/") and "/extract/" not in k}
 
 
 def children(pid: int) -> list[int]:

@@ -167,6 +167,8 @@ class Runs:
         crawl = [sys.executable, "-m", "archiver", "crawl", "--site", base, "--out", "out", "--progress", "0"]
         if group == "listing":
             return [*crawl, "--sections", "archive", "--max-pages", "1"], {}
+        if group == "listing-inline":  # the same crawl, extraction and pipelines on the reactor thread
+            return [*crawl, "--sections", "archive", "--max-pages", "1"], {"ARCHIVER_EXTRACT_WORKERS": "0"}
         if group in {"rss", "sitemap"}:
             return [*crawl, "--discovery", group], {}
         if group == "urls":
@@ -349,6 +351,29 @@ def _has_log(run: Run, expect: dict[str, Any]) -> None:
 
 EXTRA_CHECKS = {"not_in_outputs": _not_in_outputs, "never_requested": _never_requested,
                 "not_fetched": _not_fetched, "truncated_record": _truncated_record, "log": _has_log}
+
+
+def _same_across_runs(records: list[dict]) -> list[str]:
+    return sorted(json.dumps({k: v for k, v in r.items() if k not in {"fetched_at", "warc", "time"}},
+                             sort_keys=True) for r in records)
+
+
+def test_pipeline_drops_in_extraction_workers_are_reported_as_in_the_crawl_process(runs: Runs) -> None:
+    """The cleaning pipelines run in the extraction workers (archiver/extractpool.py): what they drop
+    there reaches failures.jsonl, Scrapy's drop counts and the pipelines' stats as when they run in
+    the crawl process."""
+    workers, inline = runs.get("listing"), runs.get("listing-inline")
+    assert inline.report["finish_reason"] == "finished", inline.result.stderr[-3000:]
+    assert any(f["reason"].startswith("dropped: validate:") for f in workers.failures)  # in a worker
+    assert _same_across_runs(workers.failures) == _same_across_runs(inline.failures)
+    assert _same_across_runs(workers.articles) == _same_across_runs(inline.articles)
+
+    def counts(run: Run) -> dict[str, Any]:
+        return {k: v for k, v in run.report["stats"].items()
+                if k.startswith(("archiver/", "item_dropped", "item_scraped")) and "/extract/" not in k}
+
+    assert counts(workers) == counts(inline)
+    assert counts(workers)["item_dropped_count"] > 0
 
 
 def test_gzip_bomb_is_small_on_the_wire(site: Site) -> None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from archiver.extract.pipeline_support import DictStats, OfflineCrawler, OfflineSettings
+from archiver.extract.pipeline_support import DictStats, OfflineCrawler, OfflineSettings, Prepared
 from archiver.items import ArticleItem
 
 #: pipeline class path → priority (usable as Scrapy ``ITEM_PIPELINES``: ``dict(PIPELINE_ORDER)``)
@@ -35,6 +35,17 @@ PIPELINE_ORDER: Mapping[str, int] = MappingProxyType({
     "pipelines.duplicates.DropDuplicatesPipeline": 850,
 })
 
+#: pipelines whose outcome depends on the items before them (the duplicate filter): they, and every
+#: pipeline after them, run in one process in page order (re-extraction's parent, the crawl process)
+ORDERED_PIPELINES = frozenset({"pipelines.duplicates.DropDuplicatesPipeline"})
+
+
+def split_order(order: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
+    """(pipelines that may run in any process, pipelines that must run in page order)."""
+    ranked = sorted(order, key=lambda path: order[path])
+    cut = next((i for i, path in enumerate(ranked) if path in ORDERED_PIPELINES), len(ranked))
+    return {p: order[p] for p in ranked[:cut]}, {p: order[p] for p in ranked[cut:]}
+
 
 def load_class(path: str) -> Any:
     """``package.module.Class`` → the class."""
@@ -48,6 +59,8 @@ class PipelineChain:
 
     pipelines: list[Any] = field(default_factory=list)
     stats: DictStats = field(default_factory=DictStats)
+    #: the class path of each pipeline
+    paths: list[str] = field(default_factory=list)
 
     @classmethod
     def build(cls, settings: Mapping[str, Any] | None = None,
@@ -57,13 +70,14 @@ class PipelineChain:
         from scrapy.exceptions import NotConfigured
 
         crawler = OfflineCrawler(OfflineSettings(dict(settings or {})), DictStats())
-        pipelines = []
+        pipelines, paths = [], []
         for path in sorted(order, key=lambda p: order[p]):
             try:
                 pipelines.append(load_class(path).from_crawler(crawler))
             except NotConfigured:
                 continue
-        return cls(pipelines, crawler.stats)
+            paths.append(path)
+        return cls(pipelines, crawler.stats, paths)
 
     def process(self, item: ArticleItem) -> ArticleItem:
         """The cleaned item; raises the pipelines' ``DropItem`` (``ArticleRejected``) to reject it."""
@@ -72,4 +86,23 @@ class PipelineChain:
             result = pipeline.process_item(result)
         if not isinstance(result, ArticleItem):
             raise TypeError(f"a pipeline returned {type(result).__name__}, not ArticleItem")
+        return result
+
+    def prepare(self, item: ArticleItem) -> ArticleItem:
+        """The item after the chain, with what happened on it as ``item.prepared`` (the stats it
+        counted, and the exception of a pipeline that dropped it, as data): an extraction worker
+        hands that to the crawl, whose own instances of these pipelines then skip the item."""
+        self.stats.values.clear()
+        dropped: Exception | None = None
+        dropped_by = ""
+        result: Any = item
+        for path, pipeline in zip(self.paths, self.pipelines, strict=True):
+            try:
+                result = pipeline.process_item(result)
+            except Exception as exc:  # raised again by the crawl's own instance of the pipeline
+                dropped, dropped_by, result = exc, path, item
+                break
+        if not isinstance(result, ArticleItem):
+            raise TypeError(f"a pipeline returned {type(result).__name__}, not ArticleItem")
+        result.prepared = Prepared(frozenset(self.paths), dict(self.stats.values), dropped, dropped_by)
         return result

@@ -83,6 +83,27 @@ class OfflineCrawler:
     stats: DictStats = field(default_factory=DictStats)
 
 
+def class_path(cls: type) -> str:
+    """``package.module.Class``, as ``ITEM_PIPELINES`` names a class."""
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+@dataclass
+class Prepared:
+    """What the cleaning pipelines did to an item in an extraction worker (archiver/extractpool.py).
+
+    The crawl's own instances of the ``applied`` pipelines pass the item through; the one that
+    dropped it (``dropped_by``) raises ``dropped`` again, so that Scrapy logs, counts and signals
+    the drop as if it happened in the crawl process. ``stats`` are what those pipelines counted
+    (the crawl adds them to its own stats when the item arrives).
+    """
+
+    applied: frozenset[str]
+    stats: dict[str, Any] = field(default_factory=dict)
+    dropped: Exception | None = None
+    dropped_by: str = ""
+
+
 class ArticlePipeline:
     """Base of the article pipelines: passes other items through, counts namespaced stats.
 
@@ -91,6 +112,12 @@ class ArticlePipeline:
     """
 
     stat_group: ClassVar[str] = "pipeline"
+    #: the class's path, as ``ITEM_PIPELINES`` and ``Prepared.applied`` name it
+    path: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.path = class_path(cls)
 
     def __init__(self, stats: StatsLike) -> None:
         self.stats = stats
@@ -102,6 +129,11 @@ class ArticlePipeline:
     def process_item(self, item: Any) -> Any:
         """Scrapy ≥ 2.14 signature (no spider argument)."""
         if isinstance(item, ArticleItem):
+            prepared = item.prepared
+            if prepared is not None and self.path in prepared.applied:
+                if prepared.dropped is not None and prepared.dropped_by == self.path:
+                    raise prepared.dropped
+                return item  # this pipeline already ran on it, in an extraction worker
             self.process_article(item)
         return item
 

@@ -1,23 +1,34 @@
-"""An extraction worker process: pages in on stdin, article items out on stdout (no Scrapy here).
+"""An extraction worker process: pages in on stdin, article items out on stdout.
 
-``python -m archiver.extract.worker`` reads frames from stdin, each an 8-byte big-endian length and
-a pickle of ``(job, url, body, headers, fetched_at)``, runs :func:`archiver.extract.extract_article`
-and writes ``(job, ok, item-or-exception)`` the same way to stdout, until stdin closes. The crawl
-starts it (archiver/extractpool.py) so that extraction runs on another core than the reactor;
-both ends are this package, so pickle is the wire format. Anything the extractor might print goes
-to stderr: stdout carries frames only.
+``python -m archiver.extract.worker [--prepare JSON]`` reads frames from stdin, each an 8-byte
+big-endian length and a pickle of ``(job, url, body, headers, fetched_at[, warc])``, runs
+:func:`archiver.extract.extract_article` and writes ``(job, ok, item-or-exception)`` the same way
+to stdout, until stdin closes. The crawl starts it (archiver/extractpool.py) so that extraction
+runs on another core than the reactor; both ends are this package, so pickle is the wire format.
+Anything the extractor might print goes to stderr: stdout carries frames only.
+
+With ``--prepare`` (:class:`PrepareConfig` as JSON: the crawl's cleaning pipelines, its settings and
+date range), an article within the date range also goes through those pipelines here
+(:meth:`archiver.extract.chain.PipelineChain.prepare`): the item comes back cleaned, with the stats
+the pipelines counted and the exception of one that dropped it (``item.prepared``).
 """
 
 from __future__ import annotations
 
+import argparse
+import json
 import os
 import pickle
 import struct
 import sys
 from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from typing import IO, Any
 
+from archiver.dates import in_range, parse_date
 from archiver.extract import extract_article
+from archiver.extract.chain import PipelineChain
 
 HEADER = struct.Struct("!Q")
 #: pickle protocol of the frames (5: large bytes without an extra copy)
@@ -42,34 +53,88 @@ def read_frame(stream: IO[bytes]) -> Any:
     return pickle.loads(data)  # frames come from the crawl process that started this one
 
 
+@dataclass(frozen=True)
+class PrepareConfig:
+    """What a worker needs to run the crawl's cleaning pipelines as the crawl would."""
+
+    #: class path → priority: the pipelines to run (the crawl's, up to its first order-dependent one)
+    pipelines: dict[str, int] = field(default_factory=dict)
+    #: the crawl's settings with plain values (what the pipelines' ``from_crawler`` read)
+    settings: dict[str, Any] = field(default_factory=dict)
+    #: the spider's date range (ISO dates): an article outside it is dropped by the spider, unprepared
+    since: str | None = None
+    until: str | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> PrepareConfig:
+        return cls(**json.loads(text))
+
+
+class Worker:
+    """Extraction (and, configured, the cleaning pipelines) of one page at a time."""
+
+    def __init__(self, config: PrepareConfig | None = None) -> None:
+        self.chain = PipelineChain.build(config.settings, order=config.pipelines) if config else None
+        self.since = _date(config.since) if config else None
+        self.until = _date(config.until) if config else None
+
+    def run_job(self, job: int, url: str, body: bytes, headers: Mapping[str, str], fetched_at: str,
+                warc: dict[str, Any] | None = None) -> tuple[int, bool, Any]:
+        """``(job, True, item)`` or ``(job, False, exception)``: the extractor's own result either way."""
+        try:
+            item = extract_article(url, body, headers, fetched_at=fetched_at)
+        except Exception as exc:  # handed back to the crawl, which reports it as the page's failure
+            return job, False, exc
+        if item is not None and self.chain is not None:
+            item.warc = warc
+            if in_range(parse_date(item.published), self.since, self.until):
+                self.chain.prepare(item)
+        return job, True, item
+
+    def answer(self, request: tuple[Any, ...]) -> bytes:
+        """The frame answering one request frame's value."""
+        job, ok, value = self.run_job(*request)
+        try:
+            return encode_frame((job, ok, value))
+        except Exception as exc:  # what does not pickle (an exception) still reports type and message
+            prepared = getattr(value, "prepared", None) if ok else None
+            reason = value if not ok else (prepared.dropped if prepared and prepared.dropped else exc)
+            return encode_frame((job, False, RuntimeError(f"{type(reason).__name__}: {reason}")))
+
+
+def _date(text: str | None) -> date | None:
+    return date.fromisoformat(text) if text else None
+
+
 def run_job(job: int, url: str, body: bytes, headers: Mapping[str, str],
             fetched_at: str) -> tuple[int, bool, Any]:
-    """``(job, True, item)`` or ``(job, False, exception)``: the extractor's own result either way."""
-    try:
-        return job, True, extract_article(url, body, headers, fetched_at=fetched_at)
-    except Exception as exc:  # handed back to the crawl, which reports it as the page's failure
-        try:
-            pickle.dumps(exc, protocol=PROTOCOL)
-        except Exception:  # an exception that does not pickle still reports its type and message
-            exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-        return job, False, exc
+    """Extraction only (no pipelines): ``(job, True, item)`` or ``(job, False, exception)``."""
+    return Worker().run_job(job, url, body, headers, fetched_at)
 
 
-def serve(source: IO[bytes], sink: IO[bytes]) -> None:
+def serve(source: IO[bytes], sink: IO[bytes], config: PrepareConfig | None = None) -> None:
     """Answer every frame of ``source`` on ``sink`` until ``source`` ends."""
+    worker = Worker(config)
     while True:
         request = read_frame(source)
         if request is None:
             return
-        sink.write(encode_frame(run_job(*request)))
+        sink.write(worker.answer(request))
         sink.flush()
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m archiver.extract.worker", description=__doc__)
+    parser.add_argument("--prepare", metavar="JSON", help="also run these cleaning pipelines (PrepareConfig)")
+    args = parser.parse_args(argv)
+    config = PrepareConfig.from_json(args.prepare) if args.prepare else None
     sink = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print() must not corrupt the frames
     sys.stdout = sys.stderr
-    serve(sys.stdin.buffer, sink)
+    serve(sys.stdin.buffer, sink, config)
 
 
 if __name__ == "__main__":

@@ -7,8 +7,8 @@ How it stays byte-identical to the crawl (same code version):
   body, headers and WARC-Date the spider used; pages that are not articles (listings) give None.
 - **Same pipelines.** :data:`archiver.extract.chain.PIPELINE_ORDER`, built by each pipeline's own
   ``from_crawler``. Pipelines whose outcome depends on the items before them
-  (:data:`ORDERED_PIPELINES`, the duplicate filter) and every pipeline after them run in the parent
-  process, in archive order; the others run in the worker processes.
+  (:data:`archiver.extract.chain.ORDERED_PIPELINES`, the duplicate filter) and every pipeline
+  after them run in the parent process, in archive order; the others run in the worker processes.
 - **Same bytes.** Scrapy's ``JsonLinesItemExporter`` with the crawl feed's options (fields
   :data:`archiver.items.ARTICLE_FIELDS`, UTF-8).
 - **Same order.** The crawl's feed writes items in the order their responses were processed, which
@@ -33,7 +33,7 @@ import sys
 import threading
 import time
 from collections import Counter, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
@@ -44,7 +44,7 @@ from scrapy.exceptions import DropItem
 
 from archiver.dates import parse_date
 from archiver.extract import EXTRACTOR_VERSION, extract_article
-from archiver.extract.chain import PIPELINE_ORDER, PipelineChain
+from archiver.extract.chain import PIPELINE_ORDER, PipelineChain, split_order
 from archiver.items import ARTICLE_FIELDS, ArticleItem
 from archiver.offline.members import Member, MemberError, MemberReader, MemberWalk, WarcSource
 from archiver.offline.pages import (
@@ -60,8 +60,6 @@ from archiver.skips import SkippedItem
 
 logger = logging.getLogger(__name__)
 
-#: pipelines whose outcome depends on the items before them: they run in the parent, in archive order
-ORDERED_PIPELINES = frozenset({"pipelines.duplicates.DropDuplicatesPipeline"})
 #: record types that may hold a page a crawl extracted an article from
 PAGE_RECORD_TYPES = frozenset({"response", "revisit"})
 #: the parent holds up to 2 x jobs ranges' results (~0.7 MB per 4 MiB range): a cap keeps memory flat
@@ -77,13 +75,6 @@ WARC_DIR = "warc"
 WARC_PREFIX = "reextract"
 #: what ``--overwrite`` removes from the output folder (exactly what a re-extraction writes)
 OUTPUTS = (ARTICLES_FILE, FAILURES_FILE, REPORT_FILE, WARC_DIR)
-
-
-def split_order(order: Mapping[str, int]) -> tuple[dict[str, int], dict[str, int]]:
-    """(pipelines that may run in any process, pipelines that must run in archive order)."""
-    ranked = sorted(order, key=lambda path: order[path])
-    cut = next((i for i, path in enumerate(ranked) if path in ORDERED_PIPELINES), len(ranked))
-    return {p: order[p] for p in ranked[:cut]}, {p: order[p] for p in ranked[cut:]}
 
 
 @dataclass(frozen=True)
