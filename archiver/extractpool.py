@@ -33,7 +33,7 @@ import logging
 import os
 import pickle
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +49,7 @@ from archiver.extract import extract_article
 from archiver.extract.chain import PIPELINE_ORDER, load_class, split_order
 from archiver.extract.pipeline_support import ArticlePipeline, class_path
 from archiver.extract.worker import HEADER, PrepareConfig, encode_frame
+from archiver.listing import ListingPage, read_listing
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -85,8 +86,8 @@ def prepare_config(crawler: Crawler) -> PrepareConfig | None:
     pipelines = worker_pipelines(settings)
     if not pipelines:
         return None
-    plain = {name: value for name, value in settings.copy_to_dict().items()
-             if value is None or isinstance(value, (str, int, float, bool))}
+    plain = {name: value for name, value in settings.copy_to_dict().items()  # what our pipelines read
+             if name.startswith("ARCHIVER_") and isinstance(value, (str, int, float, bool, type(None)))}
     spider = crawler.spider
     since, until = getattr(spider, "since", None), getattr(spider, "until", None)
     return PrepareConfig(pipelines, plain, since.isoformat() if since else None,
@@ -188,23 +189,21 @@ class ExtractionPool:
         # the package's own location first: the worker imports the same code (also from an egg)
         root = str(Path(archiver.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
-        args = [sys.executable, "-m", WORKER_MODULE]
-        if self._config is not None:
-            args += ["--prepare", self._config.to_json()]
+        args = [sys.executable, "-m", WORKER_MODULE, *(["--prepare"] if self._config is not None else [])]
         spawn: Any = reactor
         spawn.spawnProcess(worker, sys.executable, args, env=env)
+        if self._config is not None:
+            transport: Any = worker.transport
+            transport.write(self._config.frame())
         return worker
 
     async def extract(self, url: str, body: bytes, headers: Mapping[str, str],
                       fetched_at: str = "", warc: dict[str, Any] | None = None) -> ArticleItem | None:
         """:func:`archiver.extract.extract_article` of the page, on a worker when there is one
         (prepared by the cleaning pipelines there, with ``warc`` as its provenance)."""
-        self.start()
-        if self.inline or not self._procs:
+        done = self._submit("article", url, body, dict(headers), fetched_at, warc)
+        if done is None:
             return extract_article(url, body, headers, fetched_at=fetched_at)
-        worker = min(self._procs, key=lambda w: len(w.pending))
-        job = next(self._jobs)
-        done = worker.submit(encode_frame((job, url, body, dict(headers), fetched_at, warc)), job)
         # items leave in the order their pages arrived (the feed's order is the WARC's: the
         # re-extraction of docs/datasets.md relies on it), whichever worker finishes first
         previous, delivered = self._last_delivered, Deferred[None]()
@@ -218,6 +217,32 @@ class ExtractionPool:
         if item is not None and item.prepared is not None:
             self._count(item.prepared.stats)
         return item
+
+    async def listing(self, url: str, body: bytes, hosts: Iterable[str]) -> ListingPage:
+        """:func:`archiver.listing.read_listing` of a listing page, on a worker when there is
+        one. A listing lost with a dead worker is read again (on the next worker, or inline once
+        the pool gave up on workers): its articles would otherwise never be found."""
+        for attempt in range(2):
+            done = self._submit("listing", url, body, tuple(hosts))
+            if done is None:
+                break
+            try:
+                page: ListingPage = await maybe_deferred_to_future(done)
+                return page
+            except ExtractionWorkerLost:
+                if attempt:
+                    raise
+                logger.warning("listing page %s lost with an extraction worker: reading it again", url)
+        return read_listing(body, url, hosts)
+
+    def _submit(self, task: str, *args: Any) -> Deferred[Any] | None:
+        """The task sent to the least busy worker (None: no worker, run it inline)."""
+        self.start()
+        if self.inline or not self._procs:
+            return None
+        worker = min(self._procs, key=lambda w: len(w.pending))
+        job = next(self._jobs)
+        return worker.submit(encode_frame((job, task, *args)), job)
 
     def _count(self, values: Mapping[str, Any]) -> None:
         stats = self.crawler.stats if self.crawler is not None else None

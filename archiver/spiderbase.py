@@ -19,6 +19,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archiver.dates import in_range, parse_date
+from archiver.listing import ListingPage, read_listing
 from archiver.report import fail
 from archiver.resilience import url_problem, without_credentials
 from archiver.site import DEFAULT_SITE, normalise_site
@@ -189,6 +190,13 @@ class ArchiverSpider(scrapy.Spider):
                 if image.get("src"):
                     yield scrapy.Request(image["src"], callback=self.parse_image, errback=self.on_error,
                                          priority=-1)
+
+    async def read_listing(self, response: Response) -> ListingPage:
+        """A listing page's article links on the site's hosts and its next page (on an extraction
+        worker when there is one: parsing is most of a listing page's cost)."""
+        if self.extraction is not None:
+            return await self.extraction.listing(response.url, response.body, self.allowed_domains)
+        return read_listing(response.body, response.url, self.allowed_domains)
 
     def parse_image(self, response: Response) -> None:
         """Photos are archived (WARC) only: nothing to extract."""

@@ -83,7 +83,7 @@ def _keyword_check(keyword: str, value: Any) -> Check | None:
         return lambda v: any(test(v) for test in tests)
     if keyword == "required":
         keys = tuple(value)
-        return lambda v: isinstance(v, dict) and all(key in v for key in keys)
+        return lambda v: not isinstance(v, dict) or all(key in v for key in keys)
     if keyword == "properties":
         compiled: list[tuple[str, Check]] = []
         for name, subschema in value.items():
@@ -91,10 +91,10 @@ def _keyword_check(keyword: str, value: Any) -> Check | None:
             if check is None:
                 return None
             compiled.append((name, check))
-        return lambda v: isinstance(v, dict) and all(check(v[name]) for name, check in compiled if name in v)
+        return lambda v: not isinstance(v, dict) or all(check(v[n]) for n, check in compiled if n in v)
     if keyword == "items" and isinstance(value, dict):
         item = compile_check(value)
-        return None if item is None else (lambda v: isinstance(v, list) and all(map(item, v)))
+        return None if item is None else (lambda v: not isinstance(v, list) or all(map(item, v)))
     if keyword == "enum" and all(isinstance(option, str) for option in value):
         options = frozenset(value)
         return lambda v: isinstance(v, str) and v in options

@@ -17,7 +17,7 @@ from twisted.python.failure import Failure
 
 from archiver.compact import id_key, url_key
 from archiver.dates import parse_date
-from archiver.listing import listing_entries, next_page_url, on_hosts, parse_html
+from archiver.listing import on_hosts
 from archiver.paging import IncrementalPaging
 from archiver.site import NOT_NEWS, article_id_of, parse_sections, section_path
 from archiver.spiderbase import ArchiverSpider
@@ -185,20 +185,21 @@ class SectionsSpider(ArchiverSpider):
         return scrapy.Request(url, callback=self.parse_listing, errback=self.on_error,
                               cb_kwargs={"section": section, "page": page}, priority=LISTING_PRIORITY)
 
-    def parse_listing(self, response: Response, section: str, page: int) -> Iterator[Any]:
-        page_tree = parse_html(response.body)
-        entries = listing_entries(page_tree, response.url, self.allowed_domains)
+    async def parse_listing(self, response: Response, section: str, page: int) -> AsyncIterator[Any]:
+        listing = await self.read_listing(response)
+        entries = listing.entries
         stats = self.crawler.stats
         assert stats is not None
         stats.inc_value(f"archiver/listing/pages/{section}")
         new = [e for e in entries if _seen_key(e.url) not in self.seen_ids]
         self.seen_ids.update(_seen_key(e.url) for e in new)
         in_range = [e.url for e in new if not (self.too_new(e.published) or self.too_old(e.published))]
-        next_url = None if self._last_page(section, page, entries, new) else next_page_url(
-            page_tree, response.url)
+        next_url = None if self._last_page(section, page, entries, new) else listing.next_url
         next_request = self.listing_request(next_url, section, page + 1) if next_url else None
         if self.paging is None:
-            yield from (r for r in map(self.new_article_request, in_range) if r is not None)
+            for request in map(self.new_article_request, in_range):
+                if request is not None:
+                    yield request
             if next_request is not None:
                 yield next_request
             return

@@ -19,6 +19,7 @@ import pytest
 from archiver.extract import extract_article
 from archiver.extract.chain import PIPELINE_ORDER, PipelineChain, split_order
 from archiver.extract.worker import PrepareConfig, encode_frame, read_frame
+from archiver.listing import read_listing
 from archiver.replica.process import RunningReplica
 from tests.test_crawl import FAST, crawl, warcio_check
 
@@ -41,7 +42,7 @@ def fixture_pages() -> list[tuple[str, bytes, dict[str, str], str]]:
 def test_the_worker_answers_what_the_extractor_gives_in_process() -> None:
     pages = fixture_pages()
     assert len(pages) > 20
-    frames = b"".join(encode_frame((job, *page)) for job, page in enumerate(pages))
+    frames = b"".join(encode_frame((job, "article", *page)) for job, page in enumerate(pages))
     proc = subprocess.run([sys.executable, "-m", "archiver.extract.worker"], input=frames,
                           capture_output=True, timeout=120, check=True)
     stream = io.BytesIO(proc.stdout)
@@ -76,8 +77,8 @@ def test_a_worker_with_the_cleaning_pipelines_answers_what_the_chain_gives() -> 
     config = PrepareConfig(order, {"ARCHIVER_VALIDATE": "True"})
     warc = {"filename": "x.warc.gz", "offset": 0, "length": 1, "record_id": "<urn:uuid:1>",
             "payload_digest": "sha1:X"}
-    answers = run_worker([encode_frame((job, *page, warc)) for job, page in enumerate(pages)],
-                         "--prepare", config.to_json())
+    answers = run_worker([config.frame(), *(encode_frame((job, "article", *page, warc))
+                                            for job, page in enumerate(pages))], "--prepare")
     dropped = 0
     for (url, body, headers, fetched_at), (_job, ok, item) in zip(pages, answers, strict=True):
         assert ok, item
@@ -113,15 +114,32 @@ def test_a_worker_leaves_an_article_outside_the_date_range_unprepared() -> None:
     url, body, headers, fetched_at = next(p for p in fixture_pages() if "2460001" not in p[0]
                                           and extract_article(*p[:3]) is not None)
     config = PrepareConfig(split_order(PIPELINE_ORDER)[0], {}, since="2999-01-01")
-    [(_job, ok, item)] = run_worker([encode_frame((0, url, body, headers, fetched_at, None))],
-                                    "--prepare", config.to_json())
+    [(_job, ok, item)] = run_worker([config.frame(), encode_frame((0, "article", url, body, headers,
+                                                                   fetched_at, None))], "--prepare")
     assert ok
     assert item is not None
     assert item.prepared is None  # the spider drops it as out of range, no pipeline counted it
 
 
+def test_a_worker_reads_listing_pages_as_the_crawl_process_does() -> None:
+    listings = [(path, path.read_bytes()) for path in sorted(FIXTURES.glob("*/*/body.html"))]
+    hosts = ("www.defense.gov",)
+    answers = run_worker([encode_frame((job, "listing", "https://www.defense.gov/News/", body, hosts))
+                          for job, (_path, body) in enumerate(listings)])
+    found = 0
+    for (path, body), (_job, ok, page) in zip(listings, answers, strict=True):
+        if not body.strip():  # lxml's "Document is empty", as the crawl process gets it
+            assert not ok
+            assert "Document is empty" in str(page)
+            continue
+        assert ok, page
+        assert page == read_listing(body, "https://www.defense.gov/News/", hosts), path
+        found += len(page.entries)
+    assert found > 10  # the listing fixtures hold article links
+
+
 def test_an_extractor_error_comes_back_as_the_pages_error() -> None:
-    frame = encode_frame((7, "http://x/a", None, {}, ""))  # no body: the extractor raises
+    frame = encode_frame((7, "article", "http://x/a", None, {}, ""))  # no body: the extractor raises
     proc = subprocess.run([sys.executable, "-m", "archiver.extract.worker"], input=frame,
                           capture_output=True, timeout=60, check=True)
     job, ok, value = read_frame(io.BytesIO(proc.stdout))

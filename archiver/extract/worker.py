@@ -1,14 +1,16 @@
 """An extraction worker process: pages in on stdin, article items out on stdout.
 
-``python -m archiver.extract.worker [--prepare JSON]`` reads frames from stdin, each an 8-byte
-big-endian length and a pickle of ``(job, url, body, headers, fetched_at[, warc])``, runs
-:func:`archiver.extract.extract_article` and writes ``(job, ok, item-or-exception)`` the same way
-to stdout, until stdin closes. The crawl starts it (archiver/extractpool.py) so that extraction
+``python -m archiver.extract.worker [--prepare]`` reads frames from stdin, each an 8-byte
+big-endian length and a pickle of ``(job, task, *args)``: ``("article", url, body, headers,
+fetched_at[, warc])`` runs :func:`archiver.extract.extract_article`, ``("listing", url, body,
+hosts)`` :func:`archiver.listing.read_listing`; it writes ``(job, ok, result-or-exception)`` the
+same way to stdout, until stdin closes. The crawl starts it (archiver/extractpool.py) so that extraction
 runs on another core than the reactor; both ends are this package, so pickle is the wire format.
 Anything the extractor might print goes to stderr: stdout carries frames only.
 
-With ``--prepare`` (:class:`PrepareConfig` as JSON: the crawl's cleaning pipelines, its settings and
-date range), an article within the date range also goes through those pipelines here
+With ``--prepare``, the first frame is a :class:`PrepareConfig` (the crawl's cleaning pipelines,
+its ``ARCHIVER_*`` settings and date range: on stdin, not the command line, which any local user
+can read), and an article within the date range also goes through those pipelines here
 (:meth:`archiver.extract.chain.PipelineChain.prepare`): the item comes back cleaned, with the stats
 the pipelines counted and the exception of one that dropped it (``item.prepared``).
 """
@@ -16,12 +18,11 @@ the pipelines counted and the exception of one that dropped it (``item.prepared`
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import pickle
 import struct
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import IO, Any
@@ -29,6 +30,8 @@ from typing import IO, Any
 from archiver.dates import in_range, parse_date
 from archiver.extract import extract_article
 from archiver.extract.chain import PipelineChain
+from archiver.items import ArticleItem
+from archiver.listing import ListingPage, read_listing
 
 HEADER = struct.Struct("!Q")
 #: pickle protocol of the frames (5: large bytes without an extra copy)
@@ -65,34 +68,40 @@ class PrepareConfig:
     since: str | None = None
     until: str | None = None
 
-    def to_json(self) -> str:
-        return json.dumps(asdict(self))
-
-    @classmethod
-    def from_json(cls, text: str) -> PrepareConfig:
-        return cls(**json.loads(text))
+    def frame(self) -> bytes:
+        """The first frame of a ``--prepare`` worker."""
+        return encode_frame(asdict(self))
 
 
 class Worker:
-    """Extraction (and, configured, the cleaning pipelines) of one page at a time."""
+    """The tasks a worker runs, one page at a time: ``article`` (extraction and, configured, the
+    cleaning pipelines) and ``listing`` (a listing page's article links and next page)."""
 
     def __init__(self, config: PrepareConfig | None = None) -> None:
         self.chain = PipelineChain.build(config.settings, order=config.pipelines) if config else None
         self.since = _date(config.since) if config else None
         self.until = _date(config.until) if config else None
+        self.tasks: dict[str, Callable[..., Any]] = {"article": self.article, "listing": self.listing}
 
-    def run_job(self, job: int, url: str, body: bytes, headers: Mapping[str, str], fetched_at: str,
-                warc: dict[str, Any] | None = None) -> tuple[int, bool, Any]:
-        """``(job, True, item)`` or ``(job, False, exception)``: the extractor's own result either way."""
-        try:
-            item = extract_article(url, body, headers, fetched_at=fetched_at)
-        except Exception as exc:  # handed back to the crawl, which reports it as the page's failure
-            return job, False, exc
+    def article(self, url: str, body: bytes, headers: Mapping[str, str], fetched_at: str,
+                warc: dict[str, Any] | None = None) -> ArticleItem | None:
+        item = extract_article(url, body, headers, fetched_at=fetched_at)
         if item is not None and self.chain is not None:
             item.warc = warc
             if in_range(parse_date(item.published), self.since, self.until):
                 self.chain.prepare(item)
-        return job, True, item
+        return item
+
+    @staticmethod
+    def listing(url: str, body: bytes, hosts: tuple[str, ...]) -> ListingPage:
+        return read_listing(body, url, hosts)
+
+    def run_job(self, job: int, task: str, *args: Any) -> tuple[int, bool, Any]:
+        """``(job, True, result)`` or ``(job, False, exception)``: the task's own outcome either way."""
+        try:
+            return job, True, self.tasks[task](*args)
+        except Exception as exc:  # handed back to the crawl, which reports it as the page's failure
+            return job, False, exc
 
     def answer(self, request: tuple[Any, ...]) -> bytes:
         """The frame answering one request frame's value."""
@@ -109,12 +118,6 @@ def _date(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def run_job(job: int, url: str, body: bytes, headers: Mapping[str, str],
-            fetched_at: str) -> tuple[int, bool, Any]:
-    """Extraction only (no pipelines): ``(job, True, item)`` or ``(job, False, exception)``."""
-    return Worker().run_job(job, url, body, headers, fetched_at)
-
-
 def serve(source: IO[bytes], sink: IO[bytes], config: PrepareConfig | None = None) -> None:
     """Answer every frame of ``source`` on ``sink`` until ``source`` ends."""
     worker = Worker(config)
@@ -128,9 +131,15 @@ def serve(source: IO[bytes], sink: IO[bytes], config: PrepareConfig | None = Non
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m archiver.extract.worker", description=__doc__)
-    parser.add_argument("--prepare", metavar="JSON", help="also run these cleaning pipelines (PrepareConfig)")
+    parser.add_argument("--prepare", action="store_true",
+                        help="the first frame is a PrepareConfig: also run those cleaning pipelines")
     args = parser.parse_args(argv)
-    config = PrepareConfig.from_json(args.prepare) if args.prepare else None
+    config = None
+    if args.prepare:
+        values = read_frame(sys.stdin.buffer)
+        if not isinstance(values, dict):
+            parser.error("--prepare: the first frame must be a PrepareConfig")
+        config = PrepareConfig(**values)
     sink = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print() must not corrupt the frames
     sys.stdout = sys.stderr
