@@ -95,3 +95,22 @@ def test_xml_declaration_with_encoding_is_fine() -> None:
     body = b'<?xml version="1.0" encoding="utf-8"?>\n' + page()
     assert TEXT in decode_html(body).text
     assert extract_article("https://www.defense.gov/x", body) is None  # parses; just not an article
+
+
+@pytest.mark.parametrize(("body", "headers"), [
+    (page(), None),
+    (codecs.BOM_UTF8 + page(), None),
+    (page() + b"\xff\xfe broken", None),
+    (page(encoding="cp1252"), {"Content-Type": "text/html; charset=windows-1252"}),
+    (page(), {"Content-Type": "text/html; charset=iso-8859-1"}),
+    (codecs.BOM_UTF16_LE + PAGE.format(meta="").encode("utf-16-le"), None),
+])
+def test_the_utf8_bytes_handed_to_the_parser_are_the_decoded_text(body: bytes, headers: dict | None) -> None:
+    """The parser gets the body itself when it is valid UTF-8 (no second encoding), else the text
+    encoded: the same bytes either way."""
+    decoded = decode_html(body, headers)
+    assert decoded.as_utf8() == decoded.text.encode("utf-8", errors="replace")
+    if decoded.utf8 is not None:
+        assert decoded.utf8 in {body, body[len(codecs.BOM_UTF8):]}
+    valid_utf8 = decoded.encoding == "utf-8" and b"\xff" not in body
+    assert (decoded.utf8 is not None) == valid_utf8

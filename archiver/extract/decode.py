@@ -34,20 +34,35 @@ class Decoded:
     text: str
     encoding: str  # Python codec name actually used
     source: str  # "bom" | "http" | "meta" | "default" | "utf-8-sniffed"
+    #: ``text`` as UTF-8 when the body held exactly that (valid UTF-8): no need to encode it again
+    utf8: bytes | None = None
+
+    def as_utf8(self) -> bytes:
+        """``text`` encoded as UTF-8 (the body's own bytes when they are that already)."""
+        return self.utf8 if self.utf8 is not None else self.text.encode("utf-8", errors="replace")
 
 
 def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> Decoded:
     """Decode an HTML response body; undecodable bytes are replaced, never an exception."""
     for bom, encoding in _BOMS:
         if body.startswith(bom):
-            return Decoded(body[len(bom):].decode(encoding, errors="replace"), encoding, "bom")
+            return _decoded(body[len(bom):], encoding, "bom")
     declared, source = _declared(body, headers)
     encoding = declared or "utf-8"
     if encoding in _WESTERN and _is_utf8_with_non_ascii(body):
-        return Decoded(body.decode("utf-8"), "utf-8", "utf-8-sniffed")
+        return Decoded(body.decode("utf-8"), "utf-8", "utf-8-sniffed", body)
     if encoding in _WESTERN:
         encoding = "cp1252"
-    return Decoded(body.decode(encoding, errors="replace"), encoding, source if declared else "default")
+    return _decoded(body, encoding, source if declared else "default")
+
+
+def _decoded(body: bytes, encoding: str, source: str) -> Decoded:
+    if encoding == "utf-8":
+        try:
+            return Decoded(body.decode("utf-8"), encoding, source, body)  # valid: text is the body
+        except UnicodeDecodeError:
+            pass
+    return Decoded(body.decode(encoding, errors="replace"), encoding, source)
 
 
 def _declared(body: bytes, headers: Mapping[str, str] | None) -> tuple[str | None, str]:

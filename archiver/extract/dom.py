@@ -27,12 +27,14 @@ _LOOKUP = etree.ElementDefaultClassLookup(element=HtmlElement, comment=lxml.html
                                           pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity)
 
 
-def parse_html(text: str) -> HtmlElement:
-    """An lxml tree of ``text`` (re-encoded so encoding declarations cannot confuse lxml)."""
+def parse_html(text: str | bytes) -> HtmlElement:
+    """An lxml tree of ``text``, or of ``text`` as UTF-8 bytes (UTF-8 is imposed, so encoding
+    declarations cannot confuse lxml)."""
     parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True)
     parser.set_element_class_lookup(_LOOKUP)
+    data = text if isinstance(text, bytes) else text.encode("utf-8", errors="replace")
     try:
-        root = etree.fromstring(text.encode("utf-8", errors="replace"), parser=parser)
+        root = etree.fromstring(data, parser=parser)
     except (etree.ParserError, ValueError) as exc:
         raise NotHtmlError(str(exc)) from exc
     if root is None:

@@ -85,7 +85,7 @@ class ArticlePage:
         """The page object, or ``None`` when the bytes are not an article page."""
         decoded = decode_html(body, headers)
         try:
-            root = parse_html(decoded.text)
+            root = parse_html(decoded.as_utf8())
         except NotHtmlError as exc:
             logger.debug("not HTML: %s (%s)", url, exc)
             return None
