@@ -190,7 +190,10 @@ def shared_crawl(redis_url: str, worker_env: dict[str, str], replica500: Running
     root = tmp_path_factory.mktemp("shared")
     key = "test:two"
     workers = {name: root / name for name in ("w1", "w2")}
-    procs = {name: start_worker(crawl_command(replica500.base, out, redis_url, key, name), worker_env,
+    # at most 50 pages/s a worker: an idle worker polls the queue on Scrapy's 5 s heartbeat, and one
+    # unthrottled worker may otherwise crawl all 500 articles before the other's first poll
+    paced = ["-s", "DOWNLOAD_DELAY=0.02", "-s", "RANDOMIZE_DOWNLOAD_DELAY=False"]
+    procs = {name: start_worker(crawl_command(replica500.base, out, redis_url, key, name, *paced), worker_env,
                                 root / f"{name}.log")
              for name, out in workers.items()}
     results = {name: finish(proc, root / f"{name}.log") for name, proc in procs.items()}
