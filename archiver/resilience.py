@@ -25,10 +25,8 @@ from __future__ import annotations
 
 import logging
 import zlib
-from collections.abc import Iterable
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from io import BytesIO
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -51,7 +49,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-_CHUNK = 65536
 
 
 # -- Retry-After ------------------------------------------------------------------------------------
@@ -177,30 +174,25 @@ def strict_gunzip(data: bytes, max_size: int = 0) -> bytes:
 
     Raises UndecodableBodyError on a corrupt or cut stream, and Scrapy's
     ``_DecompressionMaxSizeExceeded`` past ``max_size`` bytes (as Scrapy's own decoders do).
+    Each member is inflated in one call whose output zlib caps at what is left of ``max_size``
+    (plus one byte, to see it exceeded): no chunk loop, and a bomb stops there.
     """
-    out = BytesIO()
+    parts: list[bytes] = []
+    size = 0
     rest = data
     while rest.strip(b"\0"):  # trailing zero padding is tolerated, as gzip(1) does
         decoder = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-        for chunk in _inflate_chunks(decoder, rest):
-            out.write(chunk)
-            _check_max_size(out.tell(), max_size)
+        try:
+            part = decoder.decompress(rest, max_size - size + 1 if max_size else 0)
+        except zlib.error as exc:
+            raise UndecodableBodyError(f"corrupt gzip stream: {exc}") from exc
+        size += len(part)
+        _check_max_size(size, max_size)
+        parts.append(part)
         if not decoder.eof:
-            raise UndecodableBodyError(f"gzip stream cut short after {out.tell()} decoded bytes")
+            raise UndecodableBodyError(f"gzip stream cut short after {size} decoded bytes")
         rest = decoder.unused_data
-    return out.getvalue()
-
-
-def _inflate_chunks(decoder: Any, data: bytes) -> Iterable[bytes]:
-    try:
-        chunk = decoder.decompress(data, _CHUNK)
-        yield chunk
-        while decoder.unconsumed_tail and not decoder.eof:
-            yield decoder.decompress(decoder.unconsumed_tail, _CHUNK)
-        if not decoder.eof:
-            yield decoder.flush()
-    except zlib.error as exc:
-        raise UndecodableBodyError(f"corrupt gzip stream: {exc}") from exc
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):

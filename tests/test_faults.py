@@ -386,3 +386,15 @@ def test_only_permanent_faults_end_in_failures(crawl: Crawl) -> None:
         fault = _article_fault(truth)
         assert fault is not None, (failure, truth["faults"])
         assert fault["permanent"], (failure, truth["faults"])
+
+
+def test_strict_gunzip_stops_a_bomb_at_max_size_and_keeps_every_member() -> None:
+    members = [gzip.compress(bytes([65 + n]) * 70_000) for n in range(3)]
+    data = b"".join(members) + b"\0" * 8  # zero padding after the last member, as gzip(1) allows
+    assert strict_gunzip(data) == b"".join(gzip.decompress(m) for m in members)
+    assert strict_gunzip(data, max_size=210_000) == b"A" * 70_000 + b"B" * 70_000 + b"C" * 70_000
+    with pytest.raises(ValueError, match="exceeded") as caught:  # the budget spans the members
+        strict_gunzip(data, max_size=209_999)
+    assert "210000" in str(caught.value)  # it stopped one byte past the limit, not at the end
+    with pytest.raises(UndecodableBodyError, match="cut short after 140000 decoded bytes"):
+        strict_gunzip(members[0] + members[1][:-9])
