@@ -110,6 +110,26 @@ def chain_outcome(chain: PipelineChain, item: Any) -> dict[str, Any] | Exception
         return exc
 
 
+def test_a_preparing_worker_loads_scrapys_exceptions_not_all_of_scrapy() -> None:
+    """The pipelines raise Scrapy's exceptions; importing the whole package would cost each worker
+    ~37 MB (the memory target of docs/performance.md)."""
+    code = (
+        "import sys\n"
+        "from archiver.extract.worker import Worker, PrepareConfig, import_scrapy_exceptions_alone\n"
+        "from archiver.extract.chain import PIPELINE_ORDER, split_order\n"
+        "import_scrapy_exceptions_alone()\n"
+        "worker = Worker(PrepareConfig(split_order(PIPELINE_ORDER)[0], {}))\n"
+        "assert len(worker.chain.pipelines) == 9, worker.chain.paths\n"
+        "from scrapy.exceptions import DropItem\n"
+        "from pipelines.rejections import ArticleRejected\n"
+        "assert issubclass(ArticleRejected, DropItem)\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'scrapy', 'twisted'}))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['scrapy', 'scrapy.exceptions']"
+
+
 def test_a_worker_leaves_an_article_outside_the_date_range_unprepared() -> None:
     url, body, headers, fetched_at = next(p for p in fixture_pages() if "2460001" not in p[0]
                                           and extract_article(*p[:3]) is not None)

@@ -18,6 +18,8 @@ the pipelines counted and the exception of one that dropped it (``item.prepared`
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
 import os
 import pickle
 import struct
@@ -129,6 +131,25 @@ def serve(source: IO[bytes], sink: IO[bytes], config: PrepareConfig | None = Non
         sink.flush()
 
 
+def import_scrapy_exceptions_alone() -> None:
+    """Import ``scrapy.exceptions`` without running the ``scrapy`` package's ``__init__``.
+
+    The cleaning pipelines only raise Scrapy's exceptions (``DropItem``, ``NotConfigured``); those
+    reach the crawl process by name (pickle), where they are Scrapy's own classes. The package's
+    ``__init__`` imports all of Scrapy (Twisted, the HTTP stack, spiders: ~400 modules, ~37 MB a
+    worker) for nothing here: with two workers that alone broke the crawl's 250 MB memory target
+    (docs/performance.md). Other ``scrapy.*`` submodules still import; ``from scrapy import X``
+    does not (nothing the workers run does that: tests/test_extractpool.py runs them).
+    """
+    if "scrapy" in sys.modules:
+        return
+    spec = importlib.util.find_spec("scrapy")
+    if spec is None or spec.submodule_search_locations is None:
+        return  # not installed: importing a pipeline will say so
+    sys.modules["scrapy"] = importlib.util.module_from_spec(spec)  # the package, its __init__ not run
+    importlib.import_module("scrapy.exceptions")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m archiver.extract.worker", description=__doc__)
     parser.add_argument("--prepare", action="store_true",
@@ -136,6 +157,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     config = None
     if args.prepare:
+        import_scrapy_exceptions_alone()
         values = read_frame(sys.stdin.buffer)
         if not isinstance(values, dict):
             parser.error("--prepare: the first frame must be a PrepareConfig")
