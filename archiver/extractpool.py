@@ -13,11 +13,12 @@ The workers also run the crawl's cleaning pipelines (``ARCHIVER_EXTRACT_PIPELINE
 by priority, the pipelines of ``ITEM_PIPELINES`` that are pure functions of one item (those
 re-extraction runs in its workers, :func:`archiver.extract.chain.split_order`), up to the first
 other one. The item comes back cleaned with what happened as ``item.prepared``: the stats those
-pipelines counted (added to the crawl's stats here) and the exception of one that dropped it. The
-crawl's own instances of those pipelines pass a prepared item through, except the one that dropped
-it, which raises the same exception, so Scrapy logs, counts and signals the drop (failures.jsonl)
-as before. Change detection, the duplicate filter and the WARC conversion record stay in the
-crawl process: they depend on the items before them or on the crawl's files.
+pipelines counted and the exception of one that dropped it. The crawl's own instances of those
+pipelines pass a prepared item through (the first adds the stats to the crawl's, as the item
+reaches it), except the one that dropped it, which raises the same exception, so Scrapy logs,
+counts and signals the drop (failures.jsonl) as before. Change detection, the duplicate filter and
+the WARC conversion record stay in the crawl process: they depend on the items before them or on
+the crawl's files.
 
 Same code and bytes in, same item out (tests/test_extractpool.py compares them, and a crawl's
 outputs and stats with and without workers). Setting: ``ARCHIVER_EXTRACT_WORKERS`` (default 2; 0:
@@ -103,13 +104,14 @@ class _WorkerProtocol(protocol.ProcessProtocol):
 
     def __init__(self, pool: ExtractionPool) -> None:
         self.pool = pool
-        self.pending: dict[int, Deferred[Any]] = {}
+        #: job → (task, its result)
+        self.pending: dict[int, tuple[str, Deferred[Any]]] = {}
         self._buffer = bytearray()
         self.ended = False
 
-    def submit(self, frame: bytes, job: int) -> Deferred[Any]:
+    def submit(self, frame: bytes, job: int, task: str) -> Deferred[Any]:
         done: Deferred[Any] = Deferred()
-        self.pending[job] = done
+        self.pending[job] = (task, done)
         transport: Any = self.transport  # zope interfaces do not type-check as classes
         transport.write(frame)
         return done
@@ -123,7 +125,7 @@ class _WorkerProtocol(protocol.ProcessProtocol):
                 return
             job, ok, value = pickle.loads(self._buffer[HEADER.size:end])  # our own worker's frames
             del self._buffer[:end]
-            done = self.pending.pop(job, None)
+            _task, done = self.pending.pop(job, (None, None))
             if done is None:
                 continue
             if ok:
@@ -138,8 +140,9 @@ class _WorkerProtocol(protocol.ProcessProtocol):
     def processEnded(self, reason: Failure) -> None:
         self.ended = True
         pending, self.pending = self.pending, {}
-        self.pool.worker_ended(self, reason, len(pending))
-        for url_job, done in pending.items():
+        tasks = [task for task, _done in pending.values()]
+        self.pool.worker_ended(self, reason, tasks.count("article"), tasks.count("listing"))
+        for url_job, (_task, done) in pending.items():
             done.errback(Failure(ExtractionWorkerLost(
                 f"the extraction worker died while extracting this page (job {url_job}): "
                 f"{reason.getErrorMessage()}")))
@@ -214,8 +217,6 @@ class ExtractionPool:
             if previous is not None and not previous.called:
                 await maybe_deferred_to_future(previous)
             delivered.callback(None)
-        if item is not None and item.prepared is not None:
-            self._count(item.prepared.stats)
         return item
 
     async def listing(self, url: str, body: bytes, hosts: Iterable[str]) -> ListingPage:
@@ -233,6 +234,7 @@ class ExtractionPool:
                 if attempt:
                     raise
                 logger.warning("listing page %s lost with an extraction worker: reading it again", url)
+                self._count("archiver/extract/listings_read_again")
         return read_listing(body, url, hosts)
 
     def _submit(self, task: str, *args: Any) -> Deferred[Any] | None:
@@ -242,27 +244,24 @@ class ExtractionPool:
             return None
         worker = min(self._procs, key=lambda w: len(w.pending))
         job = next(self._jobs)
-        return worker.submit(encode_frame((job, task, *args)), job)
+        return worker.submit(encode_frame((job, task, *args)), job, task)
 
-    def _count(self, values: Mapping[str, Any]) -> None:
+    def _count(self, key: str, count: int = 1) -> None:
         stats = self.crawler.stats if self.crawler is not None else None
-        if stats is not None:
-            for key, value in values.items():
-                stats.inc_value(key, value)
+        if stats is not None and count:
+            stats.inc_value(key, count)
 
-    def worker_ended(self, worker: _WorkerProtocol, reason: Failure, lost: int) -> None:
+    def worker_ended(self, worker: _WorkerProtocol, reason: Failure, lost: int, listings: int = 0) -> None:
+        """``lost`` article pages fail with the reason; ``listings`` listing pages are read again."""
         if worker in self._procs:
             self._procs.remove(worker)
         if self._closed:
             return
         self.restarts += 1
-        if lost and self.crawler is not None:
-            stats = self.crawler.stats
-            if stats is not None:
-                stats.inc_value("archiver/extract/worker_lost", lost)
+        self._count("archiver/extract/worker_lost", lost)
         then = "extracting on the reactor thread from now on" if self.inline else "starting a new one"
-        logger.error("extraction worker died (%s) holding %d page(s); %s", reason.getErrorMessage(),
-                     lost, then)
+        logger.error("extraction worker died (%s) holding %d article page(s) and %d listing page(s); %s",
+                     reason.getErrorMessage(), lost, listings, then)
 
     def close(self) -> None:
         """Close the workers' stdin: each finishes what it holds and exits."""

@@ -17,6 +17,7 @@ import lxml.etree
 import lxml.html
 
 from archiver.dates import parse_date
+from archiver.extract.dom import NotHtmlError
 from archiver.site import ARTICLE_URL, NOT_NEWS
 
 #: ancestors that make a link page chrome: nav, footer, a header outside ``main``, these ids
@@ -43,8 +44,13 @@ class ListingPage:
 
 def read_listing(html: bytes | str, base_url: str, hosts: Iterable[str] = ()) -> ListingPage:
     """The page's article links (:func:`listing_entries`) and next page (:func:`next_page_url`),
-    parsed once."""
-    doc = parse_html(html)
+    parsed once. Raises :class:`~archiver.extract.dom.NotHtmlError` for bytes lxml cannot build a
+    tree from (an empty body), the same in the crawl process and on a worker (lxml's own error
+    does not pickle)."""
+    try:
+        doc = parse_html(html)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        raise NotHtmlError(f"listing page: {exc}") from exc
     return ListingPage(listing_entries(doc, base_url, hosts), next_page_url(doc, base_url))
 
 

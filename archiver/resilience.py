@@ -49,6 +49,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: gzip members a body may hold (servers send one; a hostile body of millions costs minutes)
+MAX_GZIP_MEMBERS = 100
 
 
 # -- Retry-After ------------------------------------------------------------------------------------
@@ -181,6 +183,8 @@ def strict_gunzip(data: bytes, max_size: int = 0) -> bytes:
     size = 0
     rest = data
     while rest.strip(b"\0"):  # trailing zero padding is tolerated, as gzip(1) does
+        if len(parts) >= MAX_GZIP_MEMBERS:  # each member copies the rest: many tiny ones cost O(n²)
+            raise UndecodableBodyError(f"more than {MAX_GZIP_MEMBERS} gzip members")
         decoder = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
         try:
             part = decoder.decompress(rest, max_size - size + 1 if max_size else 0)

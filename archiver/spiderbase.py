@@ -19,6 +19,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archiver.dates import in_range, parse_date
+from archiver.extract.pipeline_support import image_sources
 from archiver.listing import ListingPage, read_listing
 from archiver.report import fail
 from archiver.resilience import url_problem, without_credentials
@@ -184,12 +185,13 @@ class ArchiverSpider(scrapy.Spider):
             logger.debug("out of the date range: %s (%s)", response.url, item.published)
             self._count("archiver/articles/out_of_range")
             return
+        # the photos the page links, as extracted (before the pipelines merge duplicates), whether
+        # the pipelines already ran on a worker or run after this item is yielded
+        sources = item.prepared.image_sources if item.prepared is not None else image_sources(item)
         yield item
         if self.images:
-            for image in item.images:
-                if image.get("src"):
-                    yield scrapy.Request(image["src"], callback=self.parse_image, errback=self.on_error,
-                                         priority=-1)
+            for src in sources:
+                yield scrapy.Request(src, callback=self.parse_image, errback=self.on_error, priority=-1)
 
     async def read_listing(self, response: Response) -> ListingPage:
         """A listing page's article links on the site's hosts and its next page (on an extraction

@@ -35,6 +35,7 @@ from archiver.replica.faults import (
 )
 from archiver.replica.process import RunningReplica, replica
 from archiver.resilience import (
+    MAX_GZIP_MEMBERS,
     UndecodableBodyError,
     redirect_problem,
     retry_after_seconds,
@@ -398,3 +399,10 @@ def test_strict_gunzip_stops_a_bomb_at_max_size_and_keeps_every_member() -> None
     assert "210000" in str(caught.value)  # it stopped one byte past the limit, not at the end
     with pytest.raises(UndecodableBodyError, match="cut short after 140000 decoded bytes"):
         strict_gunzip(members[0] + members[1][:-9])
+
+
+def test_strict_gunzip_refuses_a_body_of_many_tiny_members() -> None:
+    tiny = gzip.compress(b"")
+    assert strict_gunzip(tiny * MAX_GZIP_MEMBERS) == b""
+    with pytest.raises(UndecodableBodyError, match=f"more than {MAX_GZIP_MEMBERS} gzip members"):
+        strict_gunzip(tiny * (MAX_GZIP_MEMBERS + 1))

@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from archiver.extract.pipeline_support import DictStats, OfflineCrawler, OfflineSettings, Prepared
+from archiver.extract.pipeline_support import (
+    DictStats,
+    OfflineCrawler,
+    OfflineSettings,
+    Prepared,
+    image_sources,
+)
 from archiver.items import ArticleItem
 
 #: pipeline class path → priority (usable as Scrapy ``ITEM_PIPELINES``: ``dict(PIPELINE_ORDER)``)
@@ -93,6 +99,7 @@ class PipelineChain:
         counted, and the exception of a pipeline that dropped it, as data): an extraction worker
         hands that to the crawl, whose own instances of these pipelines then skip the item."""
         self.stats.values.clear()
+        sources = image_sources(item)
         dropped: Exception | None = None
         dropped_by = ""
         result: Any = item
@@ -104,5 +111,6 @@ class PipelineChain:
                 break
         if not isinstance(result, ArticleItem):
             raise TypeError(f"a pipeline returned {type(result).__name__}, not ArticleItem")
-        result.prepared = Prepared(frozenset(self.paths), dict(self.stats.values), dropped, dropped_by)
+        result.prepared = Prepared(frozenset(self.paths), dict(self.stats.values), dropped, dropped_by,
+                                   sources)
         return result

@@ -102,6 +102,15 @@ class Prepared:
     stats: dict[str, Any] = field(default_factory=dict)
     dropped: Exception | None = None
     dropped_by: str = ""
+    #: the photos' ``src`` as extracted, before the pipelines (a crawl with images fetches these)
+    image_sources: tuple[str, ...] = ()
+    #: whether the crawl process has added ``stats`` to its own
+    counted: bool = False
+
+
+def image_sources(item: ArticleItem) -> tuple[str, ...]:
+    """The ``src`` of each photo of the item that has one, in page order."""
+    return tuple(image["src"] for image in item.images if image.get("src"))
 
 
 class ArticlePipeline:
@@ -131,6 +140,10 @@ class ArticlePipeline:
         if isinstance(item, ArticleItem):
             prepared = item.prepared
             if prepared is not None and self.path in prepared.applied:
+                if not prepared.counted:  # the first of them: the stats count once the item is here
+                    prepared.counted = True
+                    for key, value in prepared.stats.items():
+                        self.stats.inc_value(key, value)
                 if prepared.dropped is not None and prepared.dropped_by == self.path:
                     raise prepared.dropped
                 return item  # this pipeline already ran on it, in an extraction worker
