@@ -63,7 +63,7 @@ def on_hosts(url: str, hosts: Iterable[str]) -> bool:
 def _parser() -> lxml.html.HTMLParser:
     """lxml.html's parser with every element an ``HtmlElement`` chosen in C (its own lookup calls
     into Python for each element proxy: ~3x slower walks, archiver/extract/dom.py)."""
-    parser = lxml.html.HTMLParser()
+    parser = lxml.html.HTMLParser(collect_ids=False)  # nothing here looks elements up by id
     parser.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
         element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
         pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity))
