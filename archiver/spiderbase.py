@@ -193,7 +193,7 @@ class ArchiverSpider(scrapy.Spider):
             for src in sources:
                 yield scrapy.Request(src, callback=self.parse_image, errback=self.on_error, priority=-1)
 
-    async def read_listing(self, response: Response) -> ListingPage:
+    async def listing_page(self, response: Response) -> ListingPage:
         """A listing page's article links on the site's hosts and its next page (on an extraction
         worker when there is one: parsing is most of a listing page's cost)."""
         if self.extraction is not None:

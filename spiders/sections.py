@@ -186,7 +186,7 @@ class SectionsSpider(ArchiverSpider):
                               cb_kwargs={"section": section, "page": page}, priority=LISTING_PRIORITY)
 
     async def parse_listing(self, response: Response, section: str, page: int) -> AsyncIterator[Any]:
-        listing = await self.read_listing(response)
+        listing = await self.listing_page(response)
         entries = listing.entries
         stats = self.crawler.stats
         assert stats is not None
