@@ -3,6 +3,7 @@ no page silently."""
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import os
@@ -20,6 +21,7 @@ from archiver.extract import extract_article
 from archiver.extract.chain import PIPELINE_ORDER, PipelineChain, split_order
 from archiver.extract.pipeline_support import image_sources
 from archiver.extract.worker import PrepareConfig, encode_frame, read_frame
+from archiver.extractpool import PIPE_BYTES
 from archiver.listing import read_listing
 from archiver.replica.process import RunningReplica
 from tests.test_crawl import FAST, crawl, warcio_check
@@ -203,6 +205,20 @@ def pipeline_stats(out: Path) -> dict[str, Any]:
     return {k: v for k, v in stats.items() if k.startswith("archiver/") and "/extract/" not in k}
 
 
+def pipe_size(pid: int, fd: int) -> int:
+    """The capacity of the pipe on ``fd`` of process ``pid`` (opened through /proc, never read)."""
+    handle = os.open(f"/proc/{pid}/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        return fcntl.fcntl(handle, fcntl.F_GETPIPE_SZ)
+    finally:
+        os.close(handle)
+
+
+def expected_pipe_size() -> int:
+    limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
+    return PIPE_BYTES if limit >= PIPE_BYTES else 65536
+
+
 def children(pid: int) -> list[int]:
     found = []
     for task in Path(f"/proc/{pid}/task").iterdir():
@@ -233,6 +249,8 @@ def test_a_killed_worker_is_replaced_and_its_pages_are_reported(
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         workers = set(wait_for(lambda: len(children(proc.pid)) == 2 and children(proc.pid), timeout=60))
+        # the pipes to and from each worker hold several page frames (ExtractionPool._widen_pipes)
+        assert {pipe_size(pid, fd) for pid in workers for fd in (0, 1)} == {expected_pipe_size()}
         time.sleep(1.0)  # mid-crawl: the workers hold pages
         first = min(workers)
         os.kill(first, signal.SIGKILL)
