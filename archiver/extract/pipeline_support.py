@@ -95,7 +95,7 @@ class Prepared:
     The crawl's own instances of the ``applied`` pipelines pass the item through; the one that
     dropped it (``dropped_by``) raises ``dropped`` again, so that Scrapy logs, counts and signals
     the drop as if it happened in the crawl process. ``stats`` are what those pipelines counted
-    (the crawl adds them to its own stats when the item arrives).
+    (the first of them in the crawl adds them to the crawl's stats as the item reaches it).
     """
 
     applied: frozenset[str]
