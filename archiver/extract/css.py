@@ -137,6 +137,8 @@ class Index:
             for token in tokens:
                 self.by_class.setdefault(token, []).append(i)
         self.end = self._subtree_ends()
+        #: attribute name → positions of the elements that have it (built on the first question)
+        self.by_attr: dict[str, list[int]] = {}
 
     def _subtree_ends(self) -> list[int]:
         """Position of each element's last descendant (itself when it has none)."""
@@ -172,9 +174,17 @@ class Index:
             positions = min((self.by_class.get(c, []) for c in compound.classes), key=len)
         elif compound.tag:
             positions = self.by_tag.get(compound.tag, [])
+        elif compound.attrs:  # ``[itemprop=x]``: the ladders ask several of one attribute
+            positions = self._with_attr(compound.attrs[0][0])
         else:
             return list(range(first, last + 1))
         return positions[bisect_left(positions, first):bisect_right(positions, last)]
+
+    def _with_attr(self, name: str) -> list[int]:
+        found = self.by_attr.get(name)
+        if found is None:
+            found = self.by_attr[name] = [i for i, e in enumerate(self.elements) if e.get(name) is not None]
+        return found
 
     def _chain_matches(self, chain: Chain, element: HtmlElement, scope: HtmlElement) -> bool:
         if not chain.compounds[-1].matches(element, self.tokens.get(element)):
