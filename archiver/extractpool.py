@@ -105,10 +105,10 @@ def _widen_pipes(transport: Any) -> None:
     reactor thread next got round to writing the rest, idle while pages queue for it. With 1 MB the
     reactor hands over several whole frames in one write (docs/performance.md).
     """
-    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)
+    set_size = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
+    if set_size is None:
+        return
     for pipe in getattr(transport, "pipes", {}).values():
-        if set_size is None:
-            return
         try:
             fcntl.fcntl(pipe.fileno(), set_size, PIPE_BYTES)
         except OSError:  # over /proc/sys/fs/pipe-max-size, or not a pipe: keep the default
