@@ -17,7 +17,7 @@ import lxml.etree
 import lxml.html
 
 from archiver.dates import parse_date
-from archiver.extract.dom import NotHtmlError
+from archiver.extract.dom import ELEMENT_LOOKUP, NotHtmlError
 from archiver.site import ARTICLE_URL, NOT_NEWS
 
 #: ancestors that make a link page chrome: nav, footer, a header outside ``main``, these ids
@@ -61,12 +61,10 @@ def on_hosts(url: str, hosts: Iterable[str]) -> bool:
 
 
 def _parser() -> lxml.html.HTMLParser:
-    """lxml.html's parser with every element an ``HtmlElement`` chosen in C (its own lookup calls
-    into Python for each element proxy: ~3x slower walks, archiver/extract/dom.py)."""
+    """lxml.html's parser with the extractor's element lookup (every element an ``HtmlElement``,
+    chosen in C: lxml.html's own calls into Python for each element proxy, ~3x slower walks)."""
     parser = lxml.html.HTMLParser(collect_ids=False)  # nothing here looks elements up by id
-    parser.set_element_class_lookup(lxml.etree.ElementDefaultClassLookup(
-        element=lxml.html.HtmlElement, comment=lxml.html.HtmlComment,
-        pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity))
+    parser.set_element_class_lookup(ELEMENT_LOOKUP)
     return parser
 
 

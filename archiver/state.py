@@ -117,6 +117,14 @@ def crawl_state(crawler: Any) -> CrawlState | None:
     return state
 
 
+def commit_crawl_state(crawler: Any) -> None:
+    """Commit the batch of the crawl's shared state connection, if :func:`crawl_state` opened one
+    (before another process or connection reads or merges the file)."""
+    state: CrawlState | None = getattr(crawler, "_archiver_state", None)
+    if state is not None:
+        state.commit()
+
+
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="microseconds")
 

@@ -285,14 +285,12 @@ def import_state(crawler: Crawler) -> None:
     if not source:
         return
     from archiver.distributed.statemerge import merge_state_files
-    from archiver.state import state_path
+    from archiver.state import commit_crawl_state, state_path
 
     target = state_path(settings)
     if target is None or not settings.getbool("ARCHIVER_INCREMENTAL"):
         logger.warning("ARCHIVER_REDIS_STATE_FROM ignored: this crawl keeps no state")
         return
-    shared = getattr(crawler, "_archiver_state", None)  # archiver.state.crawl_state, maybe open
-    if shared is not None:
-        shared.commit()  # its batch would lock the merge out
+    commit_crawl_state(crawler)  # an open batch would lock the merge out
     rows = merge_state_files(target, [Path(source)])
     logger.info("crawl state: %d row(s) from %s merged into %s", rows, source, target)

@@ -90,6 +90,7 @@ def flush_outputs(crawler: Crawler) -> None:
     """Push the feed files and the open WARC file to the OS (a SIGKILL then loses nothing)."""
     from scrapy.extensions.feedexport import FeedExporter
 
+    from archiver.state import commit_crawl_state
     from archiver.warc.middleware import WarcMiddleware
 
     feeds = crawler.get_extension(FeedExporter)
@@ -99,9 +100,7 @@ def flush_outputs(crawler: Crawler) -> None:
     warc = crawler.get_downloader_middleware(WarcMiddleware)
     if warc is not None:
         _flush_warc_writer(warc.writer)
-    state = getattr(crawler, "_archiver_state", None)  # archiver.state.crawl_state's batch
-    if state is not None:
-        state.commit()
+    commit_crawl_state(crawler)
 
 
 def _flush_warc_writer(writer: Any) -> None:

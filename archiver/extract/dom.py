@@ -23,8 +23,9 @@ class NotHtmlError(ValueError):
 #: every element an ``HtmlElement``, chosen in C. lxml.html's own lookup calls back into Python for
 #: each element proxy to pick a per-tag class (forms, inputs, labels) the extractor never uses,
 #: which made every walk over the tree ~3x slower (docs/performance.md).
-_LOOKUP = etree.ElementDefaultClassLookup(element=HtmlElement, comment=lxml.html.HtmlComment,
-                                          pi=lxml.html.HtmlProcessingInstruction, entity=lxml.html.HtmlEntity)
+ELEMENT_LOOKUP = etree.ElementDefaultClassLookup(element=HtmlElement, comment=lxml.html.HtmlComment,
+                                                 pi=lxml.html.HtmlProcessingInstruction,
+                                                 entity=lxml.html.HtmlEntity)
 
 
 def parse_html(text: str | bytes) -> HtmlElement:
@@ -33,7 +34,7 @@ def parse_html(text: str | bytes) -> HtmlElement:
     # collect_ids=False: no hash table of id attributes (nothing here looks elements up by id: CSS
     # ``#x`` compares the attribute); ~10 % of the parse
     parser = etree.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True, collect_ids=False)
-    parser.set_element_class_lookup(_LOOKUP)
+    parser.set_element_class_lookup(ELEMENT_LOOKUP)
     data = text if isinstance(text, bytes) else text.encode("utf-8", errors="replace")
     try:
         root = etree.fromstring(data, parser=parser)
