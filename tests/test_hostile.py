@@ -364,6 +364,7 @@ def test_pipeline_drops_in_extraction_workers_are_reported_as_in_the_crawl_proce
     the crawl process."""
     workers, inline = runs.get("listing"), runs.get("listing-inline")
     assert inline.report["finish_reason"] == "finished", inline.result.stderr[-3000:]
+    test_warcs_are_valid_and_headers_clean(runs, "listing-inline")
     assert any(f["reason"].startswith("dropped: validate:") for f in workers.failures)  # in a worker
     assert _same_across_runs(workers.failures) == _same_across_runs(inline.failures)
     assert _same_across_runs(workers.articles) == _same_across_runs(inline.articles)
