@@ -217,6 +217,17 @@ def pipe_size(pid: int, fd: int) -> int:
         os.close(handle)
 
 
+def widened(pid: int, size: int) -> bool:
+    """Whether stdin and another pipe of the worker (its frame sink) have ``size`` (False while
+    the worker is still moving its descriptors about at start-up)."""
+    try:
+        others = [pipe_size(pid, int(fd.name)) for fd in Path(f"/proc/{pid}/fd").iterdir()
+                  if fd.name != "0" and str(fd.readlink()).startswith("pipe:")]
+        return pipe_size(pid, 0) == size and size in others
+    except OSError:
+        return False
+
+
 def expected_pipe_size() -> int:
     limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
     return PIPE_BYTES if limit >= PIPE_BYTES else 65536
@@ -252,8 +263,11 @@ def test_a_killed_worker_is_replaced_and_its_pages_are_reported(
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         workers = set(wait_for(lambda: len(children(proc.pid)) == 2 and children(proc.pid), timeout=60))
-        # the pipes to and from each worker hold several page frames (ExtractionPool._widen_pipes)
-        assert {pipe_size(pid, fd) for pid in workers for fd in (0, 1)} == {expected_pipe_size()}
+        # the pipes to and from each worker hold several page frames (extractpool._widen_pipes, just
+        # after the fork): stdin, and the frame sink the worker dups from fd 1 before fd 1 becomes
+        # stderr (worker.main)
+        wide = expected_pipe_size()
+        wait_for(lambda: all(widened(pid, wide) for pid in workers), timeout=10)
         time.sleep(1.0)  # mid-crawl: the workers hold pages
         first = min(workers)
         os.kill(first, signal.SIGKILL)
