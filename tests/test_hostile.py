@@ -216,7 +216,7 @@ def test_corpus_has_at_least_thirty_cases_in_known_groups() -> None:
         case = info(name)
         assert case["group"] in GROUPS, name
         assert case["description"], name
-        assert case["expect"]["outcome"] in {"article", "failure", "settled", "ignored", "logged", "inside"}
+        assert case["expect"]["outcome"] in OUTCOMES
 
 
 # -- every group: the crawl goes on, the archive stays valid and inside its folder ----------------
@@ -319,8 +319,25 @@ def _is_inside(run: Run, expect: dict[str, Any]) -> None:
         assert any(expect["warc_name_contains"] in n for n in names), names
 
 
+def _is_kept(run: Run, expect: dict[str, Any]) -> None:
+    """The record of the page at ``url`` is in articles.jsonl, with the id the page gives."""
+    found = [a for a in run.articles if a["url"] == expect["url"]]
+    assert len(found) == 1, (expect, [f for f in run.failures if f["url"] == expect["url"]])
+    assert found[0]["article_id"] == expect["article_id"]
+    assert len([a for a in run.articles if a["article_id"] == expect["article_id"]]) == expect["records_with_id"]
+
+
+def _is_duplicate(run: Run, expect: dict[str, Any]) -> None:
+    """One page of ``urls`` is in articles.jsonl, the other a reported duplicate, neither a failure."""
+    kept = [a["url"] for a in run.articles if a["article_id"] == expect["article_id"]]
+    assert len(kept) == 1 and kept[0] in expect["urls"], kept
+    assert not [f for f in run.failures if f["url"] in expect["urls"]]
+    assert run.report["counts"]["duplicates"] >= 1
+
+
 OUTCOMES = {"article": _is_article, "failure": _is_failure, "settled": _is_settled,
-            "ignored": _is_ignored, "logged": _is_logged, "inside": _is_inside}
+            "ignored": _is_ignored, "logged": _is_logged, "inside": _is_inside,
+            "kept": _is_kept, "duplicate": _is_duplicate}
 
 
 def _not_in_outputs(run: Run, expect: dict[str, Any]) -> None:
@@ -340,9 +357,18 @@ def _not_fetched(run: Run, expect: dict[str, Any]) -> None:
 
 
 def _truncated_record(run: Run, expect: dict[str, Any]) -> None:
+    """A response record of ``url`` marked ``WARC-Truncated`` (``disconnect``, or the reason given)."""
+    reason = expect["truncated_record"] if isinstance(expect["truncated_record"], str) else "disconnect"
     marked = [r for r in run.records if r["type"] == "response" and r["uri"] == expect["url"]
-              and dict(r["headers"]).get("WARC-Truncated") == "disconnect"]
-    assert marked
+              and dict(r["headers"]).get("WARC-Truncated") == reason]
+    assert marked, [(r["type"], dict(r["headers"]).get("WARC-Truncated")) for r in run.records
+                    if r["uri"] == expect["url"]]
+
+
+def _no_revisit(run: Run, expect: dict[str, Any]) -> None:
+    """Every capture of ``url`` is a response record (a revisit would refer to nothing)."""
+    kinds = [r["type"] for r in run.records if r["uri"] == expect["url"] and r["type"] != "request"]
+    assert kinds and set(kinds) == {"response"}, kinds
 
 
 def _has_log(run: Run, expect: dict[str, Any]) -> None:
@@ -350,7 +376,8 @@ def _has_log(run: Run, expect: dict[str, Any]) -> None:
 
 
 EXTRA_CHECKS = {"not_in_outputs": _not_in_outputs, "never_requested": _never_requested,
-                "not_fetched": _not_fetched, "truncated_record": _truncated_record, "log": _has_log}
+                "not_fetched": _not_fetched, "truncated_record": _truncated_record, "log": _has_log,
+                "no_revisit": _no_revisit}
 
 
 def _same_across_runs(records: list[dict]) -> list[str]:
