@@ -103,13 +103,15 @@ class DownloadMaxSizeMiddleware:
         if received is None:
             return response
         expected = response.headers.get(b"Content-Length")
-        of = f"of {expected.decode('latin-1')} " if expected else ""
-        detail = (f"exceeded DOWNLOAD_MAXSIZE ({limit} bytes): download stopped after {received} bytes "
-                  f"{of}({'Content-Length' if expected else 'chunked, no Content-Length'}); "
+        body = (f"a body of {expected.decode('latin-1')} bytes (Content-Length)" if expected
+                else "a chunked body (no Content-Length)")
+        # the same words for the same page on every run (how far past the limit the last network
+        # read went varies): the byte count is in the log line and the WARC record
+        detail = (f"exceeded DOWNLOAD_MAXSIZE ({limit} bytes): {body}, stopped at the limit; "
                   "the part received is archived (WARC-Truncated: length)")
         assert self.crawler.stats is not None
         self.crawler.stats.inc_value("archiver/maxsize/exceeded")
-        logger.warning("%s: %s", request.url, detail)
+        logger.warning("%s: %s (%d bytes received)", request.url, detail, received)
         raise IgnoreRequest(detail)
 
     def process_exception(self, request: Request, exception: Exception) -> None:
