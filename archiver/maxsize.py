@@ -124,6 +124,7 @@ class DownloadMaxSizeMiddleware:
         """Put back the ``download_maxsize`` meta lifted for the body (retries and redirects copy
         meta; the decompression middleware reads it)."""
         request.meta.pop(META_LIMIT, None)
+        request.meta.pop(META_RECEIVED, None)
         saved = request.meta.pop(META_SAVED, None)
         if saved is None:
             return
