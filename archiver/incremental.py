@@ -4,7 +4,8 @@
 ``If-None-Match`` / ``If-Modified-Since`` from the crawl state, hands the WARC middleware the
 earlier capture (so a ``304`` or an identical payload is archived as a ``revisit`` pointing at
 it), lets ``304`` reach the spider, and stores what each article response said (validators,
-payload digest, WARC location) in the state. ``pipelines/changes.py`` decides new / updated /
+payload digest, WARC location) in the state. ``UnsolicitedNotModifiedMiddleware`` retries, then
+fails, a ``304`` no validator asked for. ``pipelines/changes.py`` decides new / updated /
 unchanged from the cleaned record.
 """
 
@@ -14,9 +15,10 @@ import logging
 from typing import TYPE_CHECKING
 
 from scrapy import Request
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
+from archiver.resilience import _retry_or_give_up as retry_or_give_up
 from archiver.spiderbase import META_ARTICLE, META_KNOWN
 from archiver.state import CrawlState, crawl_state, now_iso
 from archiver.warc.middleware import META_PRIOR_CAPTURE, META_REVISIT
@@ -97,6 +99,36 @@ class ConditionalRequestMiddleware:
                 warc_date=request.meta.get("warc_date"),
             )
         self.state.save(request.url, seen, **values)
+
+
+class UnsolicitedNotModifiedMiddleware:
+    """A ``304 Not Modified`` to a request without ``If-None-Match`` / ``If-Modified-Since`` is not
+    an answer: there is no page behind it. The WARC middleware (950) has archived it as a plain
+    response record (``archiver/warc/revisit.py``); here (946) it is retried (a retry carries no
+    validators, see ``ConditionalRequestMiddleware``), then fails with the reason. Always on, also
+    without a crawl state. Stat ``archiver/not_modified/unsolicited``.
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> UnsolicitedNotModifiedMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        if response.status != 304 or any(name in request.headers for name in _VALIDATORS):
+            return response
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("archiver/not_modified/unsolicited")
+        detail = "unsolicited 304 Not Modified: the request had neither If-None-Match nor If-Modified-Since"
+        logger.info("%s: %s", request.url, detail)
+        if request.meta.get("dont_retry"):
+            raise IgnoreRequest(detail)
+        return retry_or_give_up(self.crawler, request, "unsolicited 304", detail)
+
+
+_VALIDATORS = (b"If-None-Match", b"If-Modified-Since")
 
 
 def _header(response: Response, name: bytes) -> str | None:

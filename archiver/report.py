@@ -159,6 +159,8 @@ class CrawlReport:
                 "responses_by_status": by_status,
                 "articles": stats.get("item_scraped_count", 0),
                 "dropped": stats.get("item_dropped_count", 0),
+                # pages that were an article already in articles.jsonl (same id, title and text)
+                "duplicates": stats.get("archiver/duplicates/dropped", 0),
                 "retries": stats.get("retry/count", 0),
                 "failures": self.failures,
                 "changes": {kind: stats.get(f"archiver/changes/{kind}", 0)

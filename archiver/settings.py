@@ -104,6 +104,10 @@ DOWNLOADER_MIDDLEWARES = {
     # 940: adds conditional-GET headers before the WARC request record is written, and reads the
     # WARC location of each response after the WARC middleware has written it
     "archiver.incremental.ConditionalRequestMiddleware": 940,
+    # 946: a 304 no If-None-Match / If-Modified-Since asked for, after the WARC has it: retried, then failed
+    "archiver.incremental.UnsolicitedNotModifiedMiddleware": 946,
+    # 948: a body past DOWNLOAD_MAXSIZE is stopped there (signals), archived as received, then failed
+    "archiver.maxsize.DownloadMaxSizeMiddleware": 948,
     "archiver.warc.middleware.WarcMiddleware": 950,
     # Scrapy's retry, redirect and decompression with the gaps found by fault injection closed
     # (archiver/resilience.py, docs/reliability.md); 945: after the WARC has the response as received

@@ -86,6 +86,27 @@ def test_meta_utf16_label_on_ascii_bytes_means_utf8() -> None:
     assert TEXT in decoded.text
 
 
+@pytest.mark.parametrize("label", ["utf-16", "UTF-16LE", "utf-16be", "utf-32"])
+def test_http_wide_label_on_utf8_bytes_means_utf8(label: str) -> None:
+    decoded = decode_html(page(), {"Content-Type": f"text/html; charset={label}"})
+    assert TEXT in decoded.text
+    assert (decoded.encoding, decoded.source) == ("utf-8", "utf-8-sniffed")
+
+
+def test_http_wide_label_on_ascii_bytes_with_bad_bytes_means_utf8() -> None:
+    body = page().replace("naïve".encode(), b"na\xffve")
+    decoded = decode_html(body, {"Content-Type": "text/html; charset=utf-16"})
+    assert "Café “quoted” — na\ufffdve" in decoded.text
+
+
+@pytest.mark.parametrize(("label", "codec"), [("utf-16le", "utf-16-le"), ("utf-16be", "utf-16-be"),
+                                              ("utf-16", "utf-16-le"), ("utf-32", "utf-32-le")])
+def test_real_wide_text_without_bom_still_decodes_as_declared(label: str, codec: str) -> None:
+    decoded = decode_html(page(encoding=codec), {"Content-Type": f"text/html; charset={label}"})
+    assert TEXT in decoded.text
+    assert decoded.source == "http"
+
+
 @pytest.mark.parametrize("body", [b"", b"\x00\x00\x00", b"\xff\xfe", b"<", b"not html at all \x80\x81"])
 def test_garbage_is_not_an_article_and_never_raises(body: bytes) -> None:
     assert extract_article("https://www.defense.gov/x", body, {"Content-Type": "text/html"}) is None

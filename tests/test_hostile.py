@@ -216,7 +216,7 @@ def test_corpus_has_at_least_thirty_cases_in_known_groups() -> None:
         case = info(name)
         assert case["group"] in GROUPS, name
         assert case["description"], name
-        assert case["expect"]["outcome"] in {"article", "failure", "settled", "ignored", "logged", "inside"}
+        assert case["expect"]["outcome"] in OUTCOMES
 
 
 # -- every group: the crawl goes on, the archive stays valid and inside its folder ----------------
@@ -319,8 +319,27 @@ def _is_inside(run: Run, expect: dict[str, Any]) -> None:
         assert any(expect["warc_name_contains"] in n for n in names), names
 
 
+def _is_kept(run: Run, expect: dict[str, Any]) -> None:
+    """The record of the page at ``url`` is in articles.jsonl, with the id the page gives."""
+    found = [a for a in run.articles if a["url"] == expect["url"]]
+    assert len(found) == 1, (expect, [f for f in run.failures if f["url"] == expect["url"]])
+    assert found[0]["article_id"] == expect["article_id"]
+    same_id = [a for a in run.articles if a["article_id"] == expect["article_id"]]
+    assert len(same_id) == expect["records_with_id"]
+
+
+def _is_duplicate(run: Run, expect: dict[str, Any]) -> None:
+    """One page of ``urls`` is in articles.jsonl, the other a reported duplicate, neither a failure."""
+    kept = [a["url"] for a in run.articles if a["article_id"] == expect["article_id"]]
+    assert len(kept) == 1, kept
+    assert kept[0] in expect["urls"]
+    assert not [f for f in run.failures if f["url"] in expect["urls"]]
+    assert run.report["counts"]["duplicates"] >= 1
+
+
 OUTCOMES = {"article": _is_article, "failure": _is_failure, "settled": _is_settled,
-            "ignored": _is_ignored, "logged": _is_logged, "inside": _is_inside}
+            "ignored": _is_ignored, "logged": _is_logged, "inside": _is_inside,
+            "kept": _is_kept, "duplicate": _is_duplicate}
 
 
 def _not_in_outputs(run: Run, expect: dict[str, Any]) -> None:
@@ -340,9 +359,19 @@ def _not_fetched(run: Run, expect: dict[str, Any]) -> None:
 
 
 def _truncated_record(run: Run, expect: dict[str, Any]) -> None:
+    """A response record of ``url`` marked ``WARC-Truncated`` (``disconnect``, or the reason given)."""
+    reason = expect["truncated_record"] if isinstance(expect["truncated_record"], str) else "disconnect"
     marked = [r for r in run.records if r["type"] == "response" and r["uri"] == expect["url"]
-              and dict(r["headers"]).get("WARC-Truncated") == "disconnect"]
-    assert marked
+              and dict(r["headers"]).get("WARC-Truncated") == reason]
+    assert marked, [(r["type"], dict(r["headers"]).get("WARC-Truncated")) for r in run.records
+                    if r["uri"] == expect["url"]]
+
+
+def _no_revisit(run: Run, expect: dict[str, Any]) -> None:
+    """Every capture of ``url`` is a response record (a revisit would refer to nothing)."""
+    kinds = [r["type"] for r in run.records if r["uri"] == expect["url"] and r["type"] != "request"]
+    assert kinds, expect["url"]
+    assert set(kinds) == {"response"}, kinds
 
 
 def _has_log(run: Run, expect: dict[str, Any]) -> None:
@@ -350,7 +379,8 @@ def _has_log(run: Run, expect: dict[str, Any]) -> None:
 
 
 EXTRA_CHECKS = {"not_in_outputs": _not_in_outputs, "never_requested": _never_requested,
-                "not_fetched": _not_fetched, "truncated_record": _truncated_record, "log": _has_log}
+                "not_fetched": _not_fetched, "truncated_record": _truncated_record, "log": _has_log,
+                "no_revisit": _no_revisit}
 
 
 def _same_across_runs(records: list[dict]) -> list[str]:
@@ -375,6 +405,28 @@ def test_pipeline_drops_in_extraction_workers_are_reported_as_in_the_crawl_proce
 
     assert counts(workers) == counts(inline)
     assert counts(workers)["item_dropped_count"] > 0
+
+
+#: listing cases whose archived bytes re-extraction must meet as the crawl did (issue 15)
+REEXTRACTED = ("article-charset-utf16-label", "article-other-id", "article-same-id-alias",
+               "article-same-id-alias-copy", "article-maxsize-length", "article-maxsize-chunked")
+
+
+def test_reextract_meets_these_pages_as_the_crawl_did(runs: Runs, site: Site, tmp_path: Path) -> None:
+    """``archiver reextract`` over the listing crawl's WARC: the charset decision, the duplicate
+    filter and truncated bodies (never extracted) give the crawl's records for these cases."""
+    from archiver.offline.reextract import reextract
+    from archiver.offline.sources import resolve_inputs
+
+    run = runs.get("listing")
+    reextract(resolve_inputs([run.out]), tmp_path)
+    again = {a["url"]: a for a in _jsonl(tmp_path / "articles.jsonl")}
+    for name in REEXTRACTED:
+        url = site.running.base + info(name)["serve"]["path"]
+        crawled = [a for a in run.articles if a["url"] == url]
+        assert ([again[url]] if url in again else []) == crawled, name
+    utf16 = site.running.base + info("article-charset-utf16-label")["serve"]["path"]
+    assert "Café talks — déjà vu" in again[utf16]["body"]
 
 
 def test_gzip_bomb_is_small_on_the_wire(site: Site) -> None:

@@ -75,7 +75,7 @@ def test_duplicate_article_reached_through_another_url_is_dropped() -> None:
     with pytest.raises(ArticleSkipped) as caught:
         pipeline.process_item(valid_item("https://www.defense.gov/News/NewsArticle.aspx?ID=1"))
     assert caught.value.stage == "duplicates"
-    assert f"article {first.article_id} already kept" in caught.value.reason  # its record has that id
+    assert caught.value.reason.startswith(f"duplicate of {first.article_id} (")  # its record has that id
     assert len(pipeline.kept) == 1
     assert isinstance(caught.value, SkippedItem)  # archiver.report does not count these as failures
     assert not isinstance(caught.value, ArticleRejected)
@@ -85,6 +85,26 @@ def test_duplicate_article_reached_through_another_url_is_dropped() -> None:
     assert pipeline.process_item(other) is other
     assert stats.get_value("archiver/duplicates/unique") == 2
     assert stats.get_value("archiver/duplicates/dropped") == 1
+
+
+def test_another_article_giving_a_kept_id_is_kept_too() -> None:
+    """A page naming the id of an article already kept (canonical link, og:url) but with another
+    title or text is not that article: it is kept, with the id the page gives; a later copy of
+    either is a duplicate."""
+    stats = DictStats()
+    pipeline = DropDuplicatesPipeline(stats)
+    genuine = valid_item()
+    pipeline.process_item(genuine)
+    other = valid_item("https://www.defense.gov/News/Article/Article/1000123/")
+    other.title = "Another Article"
+    assert pipeline.process_item(other) is other
+    assert other.article_id == genuine.article_id
+    for copy in (valid_item("https://www.defense.gov/News/Article/Article/1/x/"), other):
+        with pytest.raises(ArticleSkipped):
+            pipeline.process_item(copy)
+    assert stats.get_value("archiver/duplicates/unique") == 1
+    assert stats.get_value("archiver/duplicates/same_id_other_text") == 1
+    assert stats.get_value("archiver/duplicates/dropped") == 2
 
 
 def test_pipeline_order_is_priority_order_with_room_for_provenance() -> None:

@@ -378,7 +378,8 @@ def unit(tmp_path: Path) -> Iterator[Callable[..., tuple[WarcMiddleware, FakeSta
 def request_and_response(
     url: str, status: int = 200, body: bytes = b"<p>x</p>", **kw: Any
 ) -> tuple[Request, HtmlResponse]:
-    request = Request(url, meta=kw.pop("meta", {}), headers={"User-Agent": "ua"})
+    headers = {"User-Agent": "ua", **kw.pop("request_headers", {})}
+    request = Request(url, meta=kw.pop("meta", {}), headers=headers)
     response = HtmlResponse(
         url,
         status=status,
@@ -410,7 +411,8 @@ def test_not_modified_becomes_server_not_modified_revisit(tmp_path: Path, unit: 
     middleware, stats = unit()
     prior = {"target_uri": "https://x.mil/a", "warc_date": "2024-01-01T00:00:00Z"}
     meta = {"warc_prior_capture": prior}
-    request = fetch(middleware, "https://x.mil/a", status=304, body=b"", meta=meta)
+    request = fetch(middleware, "https://x.mil/a", status=304, body=b"", meta=meta,
+                    request_headers={"If-None-Match": '"1"'})
     middleware.spider_closed()
     location = request.meta["warc"]
     record, _ = read_location(tmp_path, location)
@@ -418,6 +420,27 @@ def test_not_modified_becomes_server_not_modified_revisit(tmp_path: Path, unit: 
     assert record.rec_headers.get_header("WARC-Profile").endswith("/server-not-modified")
     assert record.rec_headers.get_header("WARC-Refers-To-Date") == "2024-01-01T00:00:00Z"
     assert stats.values["warc/records/revisit"] == 1
+
+
+@pytest.mark.parametrize(("validators", "prior"), [
+    ({}, {"target_uri": "https://x.mil/a", "warc_date": "2024-01-01T00:00:00Z", "record_id": "<urn:uuid:1>"}),
+    ({"If-Modified-Since": "Mon, 01 Jan 2024 00:00:00 GMT"}, None),
+    ({"If-None-Match": '"1"'}, {"target_uri": "https://x.mil/a"}),
+], ids=["unsolicited", "no-prior-capture", "prior-without-date-or-id"])
+def test_not_modified_referring_to_nothing_is_a_response_record(
+        tmp_path: Path, unit: Any, validators: dict[str, str], prior: dict[str, str] | None) -> None:
+    """A 304 that no validator asked for, or whose earlier capture is unknown: a revisit would
+    refer to nothing, so it is archived as the response it is."""
+    middleware, stats = unit()
+    meta = {"warc_prior_capture": prior} if prior else {}
+    request = fetch(middleware, "https://x.mil/a", status=304, body=b"", meta=meta,
+                    request_headers=validators)
+    middleware.spider_closed()
+    record, _ = read_location(tmp_path, request.meta["warc"])
+    assert record.rec_type == "response"
+    assert record.http_headers.statusline == "304 Not Modified"
+    assert "warc_revisit" not in request.meta
+    assert stats.values["warc/records/response"] == 1
 
 
 def test_dedupe_can_be_switched_off(unit: Any) -> None:

@@ -6,7 +6,10 @@ a byte order mark wins over everything (it cannot be there by accident), then th
 else UTF-8. One deliberate addition: when the declared charset is a single-byte Western one
 (``iso-8859-1``, ``windows-1252``, ``ascii``) but the bytes are valid UTF-8 with non-ASCII
 sequences, the bytes are UTF-8 — a mislabelled page (a classic CMS/CDN fault), since Latin-1 text
-practically never forms valid multi-byte UTF-8. Undecodable bytes become U+FFFD.
+practically never forms valid multi-byte UTF-8. Another: a declared UTF-16 or UTF-32 (no BOM) on
+bytes with almost no NUL byte is UTF-8 — such text encodes every ASCII character of the markup with
+NUL bytes, so bytes without them cannot be it (a wrong label, seen on the real web). Undecodable
+bytes become U+FFFD.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ _HEADER_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?\s*([A-Za-z0-9._:\-]+)"""
 #: labels WHATWG maps to windows-1252 (a superset used by every browser for them)
 _WESTERN = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii"})
 _PRESCAN_BYTES = 4096
+#: codecs whose text of an HTML page is full of NUL bytes (each ASCII character takes 2 or 4 bytes)
+_WIDE = ("utf-16", "utf-32")
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,8 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
         return Decoded(body.decode("utf-8"), "utf-8", "utf-8-sniffed", body)
     if encoding in _WESTERN:
         encoding = "cp1252"
+    if encoding.startswith(_WIDE) and not _has_wide_nuls(body):
+        return _decoded(body, "utf-8", "utf-8-sniffed")
     return _decoded(body, encoding, source if declared else "default")
 
 
@@ -105,6 +112,13 @@ def _codec(label: str | None, *, from_meta: bool) -> str | None:
     if from_meta and name.startswith(("utf-16", "utf-32")):
         return "utf-8"
     return "latin-1" if name == "iso8859-1" else name
+
+
+def _has_wide_nuls(body: bytes) -> bool:
+    """Whether the head of ``body`` has the NUL bytes UTF-16/32 markup has (about 1 byte in 2, or
+    3 in 4); 1 in 10 is the threshold: UTF-8 or ASCII bytes have none, or a stray few."""
+    head = body[:_PRESCAN_BYTES]
+    return head.count(b"\0") * 10 >= len(head) > 0
 
 
 def _is_utf8_with_non_ascii(body: bytes) -> bool:

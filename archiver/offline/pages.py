@@ -62,7 +62,11 @@ def is_html(record: ArcWarcRecord) -> bool:
 
 
 def is_page_candidate(record: ArcWarcRecord) -> bool:
-    """A 2xx HTML response or identical-payload revisit: what a crawl may have extracted."""
+    """A 2xx HTML response or identical-payload revisit: what a crawl may have extracted. Not a
+    response marked ``WARC-Truncated``: the crawl never extracts a body cut short (it retries it,
+    then fails it: archiver/resilience.py, archiver/maxsize.py)."""
+    if header(record, "WARC-Truncated"):
+        return False
     if record.rec_type == "revisit":
         if header(record, "WARC-Profile") != RevisitProfile.IDENTICAL_PAYLOAD_DIGEST.value:
             return False

@@ -440,7 +440,8 @@ def _listing_truth(found: TruthFaults, fault: Fault | None, ks: list[int], secti
 # ``/sitemap.xml`` or an RSS feed): ``body`` (a file), ``raw`` (a file holding the whole HTTP
 # response, sent byte for byte, then the connection is closed) or ``generate`` (``gzip-bomb``).
 # ``template: true`` fills ``{{base}}``, ``{{host}}``, ``{{article:N}}`` (URL of the N-th newest
-# article), ``{{id:N}}`` and ``{{repeat:TEXT:N}}``; ``gzip: true`` sends the body gzip-encoded.
+# article), ``{{id:N}}`` and ``{{repeat:TEXT:N}}``; ``gzip: true`` sends the body gzip-encoded;
+# ``chunked: true`` sends it chunked (no Content-Length).
 # Cases of group ``listing`` are linked from ``/News/Archive/`` (their ``link``, else their path).
 # ``/hostile/requests.json`` tells which URIs were asked for (canary checks).
 
@@ -512,7 +513,11 @@ class HostileCases:
         if "raw" in case.serve:
             return _send_raw(request, self._raw(case, base))
         headers = [(str(n), self.fill(str(v), base)) for n, v in case.serve.get("headers", [])]
-        return self._send(request, int(case.serve.get("status", 200)), headers, self._body(case, base))
+        body = self._body(case, base)
+        if case.serve.get("chunked"):
+            self._send(request, int(case.serve.get("status", 200)), headers, b"")
+            return _send_chunked(request, body)
+        return self._send(request, int(case.serve.get("status", 200)), headers, body)
 
     @staticmethod
     def _send(request: Request, status: int, headers: list[tuple[str, str]], body: bytes) -> bytes:
@@ -588,6 +593,16 @@ def _send_raw(request: Request, data: bytes) -> int:
     if transport is not None:
         transport.write(data)
         transport.loseConnection()
+    return NOT_DONE_YET
+
+
+def _send_chunked(request: Request, data: bytes, piece: int = 1 << 16) -> int:
+    """Write ``data`` in pieces without a Content-Length: Twisted sends it chunked (HTTP/1.1)."""
+    from twisted.web.server import NOT_DONE_YET
+
+    for start in range(0, len(data), piece):
+        request.write(data[start:start + piece])
+    request.finish()
     return NOT_DONE_YET
 
 

@@ -63,6 +63,8 @@ META_LOCATION = "warc"
 META_DATE = "warc_date"
 META_PRIOR_CAPTURE = "warc_prior_capture"
 META_REVISIT = "warc_revisit"
+#: request.meta: a WARC-Truncated reason (``length``...) set by whatever cut this download short
+META_TRUNCATED = "warc_truncated"
 
 
 class DiskFullError(IgnoreRequest):
@@ -205,7 +207,7 @@ def exchange_from_scrapy(
         response_body=response.body,
         ip_address=str(response.ip_address) if response.ip_address is not None else None,
         fetched_at=fetched_at,
-        truncated=truncation_reason(response.flags),
+        truncated=request.meta.get(META_TRUNCATED) or truncation_reason(response.flags),
     )
 
 

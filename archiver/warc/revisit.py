@@ -2,8 +2,10 @@
 
 Two cases, both from WARC 1.1 section 6.7:
 
-* ``304 Not Modified`` -> ``server-not-modified`` profile, referring to the capture the
-  conditional request was made for (when the caller knows it);
+* ``304 Not Modified`` answering a conditional request (``If-None-Match`` / ``If-Modified-Since``)
+  -> ``server-not-modified`` profile, referring to the capture the request was made for. A 304
+  the request did not ask for, or whose earlier capture is not known (no record id or date), refers
+  to nothing: it is written as the plain ``response`` record it is;
 * a 2xx payload already archived in this crawl -> ``identical-payload-digest`` profile,
   referring to the first capture with that payload digest.
 
@@ -45,6 +47,15 @@ def prior_capture_from(value: PriorCapture | Mapping[str, str] | None) -> PriorC
     )
 
 
+_VALIDATORS = frozenset({b"if-none-match", b"if-modified-since"})
+
+
+def is_conditional(exchange: HttpExchange) -> bool:
+    """Whether the request carried a validator a ``304 Not Modified`` answers (RFC 9110 15.4.5)."""
+    return any((name.encode("latin-1") if isinstance(name, str) else name).lower() in _VALIDATORS
+               for name, _value in exchange.request_headers)
+
+
 class RevisitPolicy:
     """Decide revisits and remember first captures by payload digest (in memory, per crawl).
 
@@ -76,8 +87,9 @@ class RevisitPolicy:
     ) -> RevisitOf | None:
         """The revisit to write for this exchange, or None to write a full response."""
         if exchange.status == NOT_MODIFIED:
-            fallback = PriorCapture(target_uri=clean_uri(exchange.url), warc_date=None)
-            return RevisitOf(RevisitProfile.SERVER_NOT_MODIFIED, prior or fallback)
+            if prior is None or not (prior.record_id or prior.warc_date) or not is_conditional(exchange):
+                return None  # nothing to refer to: the 304 is archived as a response record
+            return RevisitOf(RevisitProfile.SERVER_NOT_MODIFIED, prior)
         if not self.is_dedupe_candidate(exchange):
             return None
         if prior is not None and prior.payload_digest == digest:
