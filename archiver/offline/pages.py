@@ -83,14 +83,12 @@ def record_type(data: bytes) -> str:
 
 
 def decode_body(body: bytes, encodings: list[str]) -> tuple[bytes, list[str]]:
-    """Undo Content-Encoding as Scrapy's HttpCompressionMiddleware does before the spider sees the
-    body (same code: its encoding split and decoders); returns the body and the encodings it kept."""
-    from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware as Compression
+    """Undo Content-Encoding as the crawl's StrictHttpCompressionMiddleware does before the spider
+    sees the body (same decoders, :mod:`archiver.compression`); returns the body and the encodings
+    it kept (none: a body it cannot decode raises ``UndecodableBodyError``, as the crawl failed it)."""
+    from archiver.compression import decode_content
 
-    to_decode, to_keep = Compression._split_encodings([e.encode("latin-1") for e in encodings])
-    for encoding in to_decode:
-        body = Compression._decode(body, encoding, 0)
-    return body, [e.decode("latin-1") for e in to_keep]
+    return decode_content(body, [e.encode("latin-1") for e in encodings]).body, []
 
 
 def spider_view(record: ArcWarcRecord, payload: ArcWarcRecord) -> tuple[bytes, dict[str, str]]:

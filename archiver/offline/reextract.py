@@ -42,6 +42,7 @@ from typing import IO, Any
 
 from scrapy.exceptions import DropItem
 
+from archiver.compression import UndecodableBodyError, UnsupportedEncodingError
 from archiver.dates import parse_date
 from archiver.extract import EXTRACTOR_VERSION, extract_article
 from archiver.extract.chain import PIPELINE_ORDER, PipelineChain, split_order
@@ -52,6 +53,7 @@ from archiver.offline.pages import (
     RecordLocator,
     RevisitTarget,
     archived_page,
+    header,
     is_page_candidate,
     parse_record,
     record_type,
@@ -203,7 +205,26 @@ def _examine(
             )
         counts["revisits/resolved"] += 1
     counts["pages"] += 1
-    return _extract(archived_page(source, member, record, payload), options, chain, counts)
+    try:
+        page = archived_page(source, member, record, payload)
+    except UndecodableBodyError as exc:
+        return _undecodable(f"{source.label}:{member.offset}", header(record, "WARC-Target-URI"), exc, counts)
+    return _extract(page, options, chain, counts)
+
+
+def _undecodable(where: str, url: str, exc: UndecodableBodyError, counts: Counter[str]) -> Problem | None:
+    """A body the crawl could not decode either: it never reached extraction there, so it is skipped.
+
+    A corrupt or cut stream is a fetch the crawl retried or failed (counted ``undecodable``); a
+    coding this process cannot decode (unknown, or its decoder missing) may hide an article the
+    crawl extracted, so it is a problem (exit code 1).
+    """
+    if isinstance(exc, UnsupportedEncodingError):
+        counts["undecodable/unsupported"] += 1
+        return Problem(where, f"{url}: {exc}; record skipped")
+    counts["undecodable"] += 1
+    logger.info("%s (%s): %s; record skipped, as the crawl did", where, url, exc)
+    return None
 
 
 def _extract(
