@@ -22,7 +22,7 @@ from typing import Any
 
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 
-from archiver.offline.members import Member, MemberError, MemberReader, MemberWalk, WarcSource
+from archiver.offline.members import Member, MemberError, MemberWalk, WarcSource, reader_for
 from archiver.offline.sources import WACZ_INDEX, index_files_for
 from archiver.warc.records import RevisitProfile
 
@@ -216,7 +216,7 @@ class RecordLocator:
             return None
         with source.open() as stream:
             try:
-                member = MemberReader(stream, source).member_at(offset)
+                member = reader_for(stream, source).member_at(offset)
             except MemberError:
                 return None
         record = parse_record(member.data)
@@ -226,7 +226,7 @@ class RecordLocator:
         needle = _RECORD_ID_HEADER + record_id.encode("ascii", "replace")
         for source in self.sources:
             with source.open() as stream:
-                reader = MemberReader(stream, source)
+                reader = reader_for(stream, source)
                 for member in MemberWalk(reader, 0, source.size, exact=True):
                     if isinstance(member, Member) and needle in member.data[:4096]:
                         return parse_record(member.data)

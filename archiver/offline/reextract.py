@@ -47,7 +47,7 @@ from archiver.dates import parse_date
 from archiver.extract import EXTRACTOR_VERSION, extract_article
 from archiver.extract.chain import PIPELINE_ORDER, PipelineChain, split_order
 from archiver.items import ARTICLE_FIELDS, ArticleItem
-from archiver.offline.members import Member, MemberError, MemberReader, MemberWalk, WarcSource
+from archiver.offline.members import Member, MemberError, MemberWalk, WarcSource, reader_for
 from archiver.offline.pages import (
     ArchivedPage,
     RecordLocator,
@@ -162,7 +162,7 @@ def process_chunk(task: ChunkTask, options: ReextractOptions) -> ChunkResult:
     chain = _parallel_chain(options.settings)
     locator = RecordLocator(options.sources or (task.source,))
     with task.source.open() as stream:
-        walk = MemberWalk(MemberReader(stream, task.source), task.start, task.end, task.exact)
+        walk = MemberWalk(reader_for(stream, task.source), task.start, task.end, task.exact)
         result = ChunkResult(task, began=-1, stopped=-1)
         for member in walk:
             entry = _examine(member, task.source, options, chain, locator, result.counts)
