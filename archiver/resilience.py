@@ -12,6 +12,8 @@ Each replaces or completes a Scrapy 2.19 component where fault injection (``arch
 - ``StrictHttpCompressionMiddleware`` (replaces ``HttpCompressionMiddleware``, 590): Scrapy's
   ``gunzip`` returns whatever decoded before a corrupt byte or a missing end, so a broken gzip
   stream became a silently truncated page; here it is retried, then fails with its reason.
+  ``Accept-Encoding`` names only the codings whose decoder works in this process, and a body in
+  any other coding fails at once with the reason (:mod:`archiver.compression`).
 - ``GuardedRedirectMiddleware`` / ``GuardedMetaRefreshMiddleware`` (replace Scrapy's, 600 / 580):
   a redirect off the site, to a non-HTTP(S) URL, or back into its own chain fails the request
   with that reason. Scrapy drops such redirects silently (its offsite filter and dupefilter run
@@ -24,7 +26,6 @@ A request given up on raises ``IgnoreRequest``: the spider's errback records it 
 from __future__ import annotations
 
 import logging
-import zlib
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
@@ -35,8 +36,17 @@ from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddlewa
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest
-from scrapy.utils._compression import _check_max_size  # the check (and exception) Scrapy's own decoders use
 
+from archiver.compression import (  # noqa: F401  (MAX_GZIP_MEMBERS, strict_gunzip: re-exported)
+    ADVERTISABLE,
+    MAX_GZIP_MEMBERS,
+    UndecodableBodyError,
+    UnsupportedEncodingError,
+    decode_content,
+    decoder_problem,
+    strict_gunzip,
+    working_encodings,
+)
 from archiver.listing import on_hosts
 
 if TYPE_CHECKING:
@@ -49,8 +59,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
-#: gzip members a body may hold (servers send one; a hostile body of millions costs minutes)
-MAX_GZIP_MEMBERS = 100
 
 
 # -- Retry-After ------------------------------------------------------------------------------------
@@ -167,68 +175,76 @@ def incomplete(request: Request, response: Response) -> tuple[str, str] | None:
 # -- strict decompression ---------------------------------------------------------------------------
 
 
-class UndecodableBodyError(ValueError):
-    """A Content-Encoding body that does not decode whole."""
-
-
-def strict_gunzip(data: bytes, max_size: int = 0) -> bytes:
-    """Every gzip member of ``data``, decoded with CRC and length checked (RFC 1952).
-
-    Raises UndecodableBodyError on a corrupt or cut stream, and Scrapy's
-    ``_DecompressionMaxSizeExceeded`` past ``max_size`` bytes (as Scrapy's own decoders do).
-    Each member is inflated in one call whose output zlib caps at what is left of ``max_size``
-    (plus one byte, to see it exceeded): no chunk loop, and a bomb stops there.
-    """
-    parts: list[bytes] = []
-    size = 0
-    rest = data
-    while rest.strip(b"\0"):  # trailing zero padding is tolerated, as gzip(1) does
-        if len(parts) >= MAX_GZIP_MEMBERS:  # each member copies the rest: many tiny ones cost O(n²)
-            raise UndecodableBodyError(f"more than {MAX_GZIP_MEMBERS} gzip members")
-        decoder = zlib.decompressobj(wbits=zlib.MAX_WBITS | 16)
-        try:
-            part = decoder.decompress(rest, max_size - size + 1 if max_size else 0)
-        except zlib.error as exc:
-            raise UndecodableBodyError(f"corrupt gzip stream: {exc}") from exc
-        size += len(part)
-        _check_max_size(size, max_size)
-        parts.append(part)
-        if not decoder.eof:
-            raise UndecodableBodyError(f"gzip stream cut short after {size} decoded bytes")
-        rest = decoder.unused_data
-    return parts[0] if len(parts) == 1 else b"".join(parts)
-
-
 class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
-    """Scrapy's HttpCompressionMiddleware with strict gzip decoding: a corrupt or cut stream is
-    retried, then fails with its reason (stat ``archiver/undecodable``). ``DOWNLOAD_MAXSIZE``
-    still caps the decoded size (gzip bombs), as in Scrapy."""
+    """Scrapy's HttpCompressionMiddleware with the decoders of :mod:`archiver.compression`.
+
+    - ``Accept-Encoding`` lists the codings whose decoder works here (probed once per process; a
+      coding left out is logged and counted ``archiver/encoding/disabled/<coding>``).
+    - A corrupt or cut stream is retried, then fails with its reason (``archiver/undecodable``).
+    - A coding unknown here or without a working decoder fails at once with the reason
+      (``archiver/encoding/unsupported``): asking again would bring the same bytes.
+    - Bytes after a complete gzip member are ignored (``archiver/gzip/trailing_garbage``).
+
+    ``DOWNLOAD_MAXSIZE`` still caps the decoded size (gzip bombs), as in Scrapy.
+    """
 
     def __init__(self, stats: StatsCollector | None = None, *, crawler: Crawler | None = None) -> None:
         super().__init__(stats, crawler=crawler)
         self.crawler = crawler
+        self.accepted = working_encodings()
+        self.accept_encoding = b", ".join(self.accepted)
+        self._trailing: dict[str, int] = {}
+        self._report_disabled()
 
-    @staticmethod
-    def _decode(body: bytes, encoding: bytes, max_size: int) -> bytes:
-        if encoding in {b"gzip", b"x-gzip"}:
-            return strict_gunzip(body, max_size=max_size)
-        return HttpCompressionMiddleware._decode(body, encoding, max_size)
+    def _report_disabled(self) -> None:
+        for coding in ADVERTISABLE:
+            if coding not in self.accepted:
+                logger.warning("Accept-Encoding leaves out %s: its decoder does not work in this Python (%s)",
+                               coding.decode(), decoder_problem(coding))
+                if self.stats:
+                    self.stats.set_value(f"archiver/encoding/disabled/{coding.decode()}", 1)
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> Request | Response | None:
+        request.headers.setdefault("Accept-Encoding", self.accept_encoding)
+        return None
+
+    def _handle_encoding(self, body: bytes, content_encoding: list[bytes], max_size: int
+                         ) -> tuple[bytes, list[bytes]]:
+        decoded = decode_content(body, content_encoding, max_size)
+        self._trailing = decoded.trailing  # read back by process_response, which knows the URL
+        return decoded.body, []
 
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
+        self._trailing = {}
         try:
-            return super().process_response(request, response)
-        except (UndecodableBodyError, zlib.error) as exc:
-            encoding = b",".join(response.headers.getlist("Content-Encoding")).decode("latin-1")
+            decoded = super().process_response(request, response)
+        except UndecodableBodyError as exc:
+            return self._undecodable(request, response, exc)
+        for coding, count in self._trailing.items():
             if self.stats:
-                self.stats.inc_value("archiver/undecodable")
-            crawler = self.crawler
-            detail = f"undecodable {encoding} body ({len(response.body)} bytes): {exc}"
+                self.stats.inc_value(f"archiver/{coding}/trailing_garbage")
+            logger.info("%s: %d bytes after the end of the %s stream ignored", request.url, count, coding)
+        return decoded
+
+    def _undecodable(self, request: Request, response: Response, exc: UndecodableBodyError) -> Request:
+        encoding = b",".join(response.headers.getlist("Content-Encoding")).decode("latin-1")
+        size = len(response.body)
+        crawler = self.crawler
+        if isinstance(exc, UnsupportedEncodingError):
+            if self.stats:
+                self.stats.inc_value("archiver/encoding/unsupported")
+            detail = f"{exc} ({size} bytes, archived as received)"
             logger.info("%s: %s", request.url, detail)
-            if crawler is None or request.meta.get("dont_retry"):
-                raise IgnoreRequest(detail) from exc
-            return _retry_or_give_up(crawler, request, "undecodable body", detail)
+            raise IgnoreRequest(detail) from exc
+        if self.stats:
+            self.stats.inc_value("archiver/undecodable")
+        detail = f"undecodable {encoding} body ({size} bytes): {exc}"
+        logger.info("%s: %s", request.url, detail)
+        if crawler is None or request.meta.get("dont_retry"):
+            raise IgnoreRequest(detail) from exc
+        return _retry_or_give_up(crawler, request, "undecodable body", detail)
 
 
 # -- URLs -------------------------------------------------------------------------------------------

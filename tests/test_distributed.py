@@ -2,9 +2,8 @@
 
 Every test here runs ``archiver crawl --redis`` in subprocesses against a ``redis-server`` this
 module starts on a free port (no mocks). The tests are skipped only when no redis-server binary
-can be found (``.ci/services.sh`` installs one). The workers need scrapy-redis and redis-py >= 4.2:
-from this environment, or from ``ARCHIVER_DISTRIBUTED_PYTHONPATH`` / ``.venv/distributed-overlay``
-(pywb pins redis-py 2.10.6 in the test venv; see docs/distributed.md).
+can be found (``.ci/services.sh`` installs one). The workers need scrapy-redis and redis-py >= 4.2,
+which the ``test`` extra installs into the test venv.
 """
 
 from __future__ import annotations
@@ -90,17 +89,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def worker_env() -> dict[str, str]:
-    """The environment of worker processes: scrapy-redis and redis-py >= 4.2 importable."""
+    """The environment of worker processes: this venv, which has scrapy-redis and redis-py >= 4.2."""
     env = dict(os.environ)
-    overlay = os.environ.get("ARCHIVER_DISTRIBUTED_PYTHONPATH") or str(ROOT / ".venv" / "distributed-overlay")
-    for candidate in ("", overlay):
-        if candidate:
-            env["PYTHONPATH"] = os.pathsep.join(p for p in (candidate, os.environ.get("PYTHONPATH")) if p)
-        check = subprocess.run([sys.executable, "-c", CHECK_DEPENDENCIES], env=env, capture_output=True,
-                               text=True, timeout=60, cwd=ROOT)
-        if check.returncode == 0:
-            return env
-    pytest.fail(f"workers cannot run: {check.stdout.strip()} (run .ci/services.sh)")
+    check = subprocess.run([sys.executable, "-c", CHECK_DEPENDENCIES], env=env, capture_output=True,
+                           text=True, timeout=60, cwd=ROOT)
+    if check.returncode != 0:
+        pytest.fail(f"workers cannot run: {check.stdout.strip()} {check.stderr[-500:]} (run make setup)")
+    return env
 
 
 # -- workers -------------------------------------------------------------------------------------------

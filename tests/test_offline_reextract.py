@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from archiver.offline.members import MemberReader, WarcSource
+from archiver.offline.members import Member, MemberReader, MemberWalk, WarcSource, reader_for
 from archiver.offline.pages import RecordLocator, parse_record
 from archiver.offline.reextract import ReextractOptions, reextract, split_order
 from archiver.offline.sources import resolve_inputs
@@ -221,3 +222,71 @@ def test_reextract_rejects_what_is_not_an_archive(tmp_path: Path, capsys: pytest
     (tmp_path / "notes.txt").write_text("x", "utf-8")
     assert run_cli("reextract", str(tmp_path / "notes.txt"), "--out", str(tmp_path / "out")) == 2
     assert capsys.readouterr().err.startswith("archiver reextract: error: ")
+
+
+# -- uncompressed .warc inputs ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def plain_warcs(crawled: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The crawl's WARC files uncompressed (``X.warc.gz`` -> ``X.warc``): the same records in a row."""
+    folder = tmp_path_factory.mktemp("plain")
+    for path in sorted((crawled / "warc").glob("*.warc.gz")):
+        (folder / path.name.removesuffix(".gz")).write_bytes(gzip.decompress(path.read_bytes()))
+    return folder
+
+
+def test_plain_warc_records_are_where_warcio_finds_them(plain_warcs: Path) -> None:
+    from warcio.archiveiterator import ArchiveIterator
+
+    for path in sorted(plain_warcs.glob("*.warc")):
+        with path.open("rb") as stream:
+            iterator = ArchiveIterator(stream)
+            expected = []
+            for record in iterator:
+                offset = iterator.get_record_offset()
+                iterator.read_to_end(record)
+                expected.append((offset, iterator.get_record_length()))
+        source = WarcSource.file(path)
+        with source.open() as stream:
+            walk = MemberWalk(reader_for(stream, source), 0, source.size, exact=True)
+            walked = [(m.offset, m.length) for m in walk if isinstance(m, Member)]
+        assert not source.compressed
+        assert walked == expected
+
+
+def test_reextract_reads_uncompressed_warcs(crawled: Path, plain_warcs: Path, tmp_path: Path) -> None:
+    """Ranges of 256 KiB: most of them synchronise on a record start inside a file."""
+    inputs = sorted(plain_warcs.glob("*.warc"))
+    summary = reextract(resolve_inputs(inputs), _mkdir(tmp_path / "out"), jobs=2, chunk_bytes=256 * 1024)
+    assert summary.ok, summary.problems
+    crawl, again = articles(crawled), articles(tmp_path / "out")
+    assert [dict(a, warc=None) for a in again] == [dict(a, warc=None) for a in crawl]
+    for before, after in zip(crawl, again, strict=True):
+        assert after["warc"]["filename"] == before["warc"]["filename"].removesuffix(".gz")
+        assert after["warc"]["record_id"] == before["warc"]["record_id"]
+        with (plain_warcs / after["warc"]["filename"]).open("rb") as stream:
+            stream.seek(after["warc"]["offset"])
+            record = parse_record(stream.read(after["warc"]["length"]))
+        assert record.rec_headers.get_header("WARC-Record-ID") == after["warc"]["record_id"]
+
+
+def test_reextract_takes_a_warc_file_through_the_cli(plain_warcs: Path, tmp_path: Path) -> None:
+    first = sorted(plain_warcs.glob("*.warc"))[0]
+    assert run_cli("reextract", str(first), "--out", str(tmp_path / "out")) == 0
+
+
+NOT_A_WARC = "not a WARC file (neither gzip nor WARC/ at its start)"
+
+
+@pytest.mark.parametrize(("name", "content", "message"), [
+    ("notes.txt", b"x", "not a .warc, .warc.gz or .wacz file, nor a crawl folder"),
+    ("fake.warc", b"<html>not a WARC</html>", NOT_A_WARC),
+    ("fake.warc.gz", b"PK\x03\x04", NOT_A_WARC),
+])
+def test_reextract_refuses_other_files_in_one_line(tmp_path: Path, name: str, content: bytes, message: str
+                                                   ) -> None:
+    (tmp_path / name).write_bytes(content)
+    result = run_cli_process("reextract", str(tmp_path / name), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert result.stderr == f"archiver reextract: error: {tmp_path / name}: {message}\n"

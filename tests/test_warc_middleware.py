@@ -30,8 +30,8 @@ from tests.warc_helpers import (
     CHUNKED_PAGE,
     GZIP_PAGE,
     ROOT,
-    VENV_BIN,
     assert_warcs_pass_check,
+    pywb_tool,
     read_record_at,
     read_records,
     running_server,
@@ -291,6 +291,7 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def pywb(crawl: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """pywb serving the crawl's WARCs through our own CDXJ files; yields the collection URL."""
+    wayback = pywb_tool("wayback")
     root = tmp_path_factory.mktemp("pywb")
     archive = root / "collections" / "coll" / "archive"
     indexes = root / "collections" / "coll" / "indexes"
@@ -302,7 +303,7 @@ def pywb(crawl: Crawl, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
         (indexes / path.name).write_bytes(path.read_bytes())
     port = free_port()
     proc = subprocess.Popen(
-        [str(VENV_BIN / "wayback"), "-p", str(port), "-b", "127.0.0.1"],
+        [str(wayback), "-p", str(port), "-b", "127.0.0.1"],
         cwd=root,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import subprocess
 import sys
 import time
@@ -30,7 +31,23 @@ from warcio.archiveiterator import ArchiveIterator
 
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
+#: pywb's own venv (``make setup``; pyproject.toml ``[tool.archiver.tools]``): kept out of the product's
+PYWB_BIN = VENV_BIN.parent / "tools" / "pywb" / "bin"
 HERE = Path(__file__).resolve()
+
+
+def pywb_tool(name: str) -> Path:
+    """``wayback`` or ``wb-manager`` from pywb's venv; skips the test when it is not installed
+    (fails it under CI, where ``make setup`` must have installed it)."""
+    import pytest
+
+    path = PYWB_BIN / name
+    if not (path.is_file() and os.access(path, os.X_OK)):
+        message = f"pywb is not installed: no {path} (run make setup)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
 
 
 def article_html(title: str, links: str, paragraphs: int = 200) -> bytes:

@@ -23,7 +23,7 @@ def dependency_problem() -> str | None:
     version = tuple(int(part) for part in re.findall(r"\d+", redis.__version__)[:2])
     if version < MIN_REDIS_PY:
         return (f"distributed crawls need redis-py >= 4.2 (scrapy-redis 0.9.1), this environment has "
-                f"{redis.__version__} (pywb pins 2.10.6); install {REQUIREMENTS} in the crawl's "
+                f"{redis.__version__}; install {REQUIREMENTS} in the crawl's "
                 f"environment, see docs/distributed.md")
     return None
 

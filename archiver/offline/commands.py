@@ -75,7 +75,7 @@ def add_reextract_command(sub: argparse._SubParsersAction[Any]) -> None:
         nargs="+",
         type=Path,
         metavar="INPUT",
-        help="a .warc.gz file, a .wacz file, or a crawl folder (its warc/*.warc.gz)",
+        help="a .warc.gz or .warc file, a .wacz file, or a crawl folder (its warc/*.warc.gz)",
     )
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     p.add_argument(

@@ -8,6 +8,10 @@ record) and lets a reader step over a damaged record instead of giving up on the
 
 A WARC may also sit *stored* (not re-compressed) inside a WACZ zip: :class:`WarcSource` then points
 at that slice of the zip file.
+
+An uncompressed ``.warc`` is read the same way by :class:`PlainRecordReader`: a record there is its
+header block, ``Content-Length`` bytes of block and the two CRLFs after it, and a record start is
+a line beginning ``WARC/``. :func:`reader_for` picks the reader a source needs.
 """
 
 from __future__ import annotations
@@ -37,10 +41,14 @@ class WarcSource:
     size: int
     base: int = 0
     container: str = ""  # "wacz" when the WARC is inside a WACZ
+    compressed: bool = True  # gzip per record (.warc.gz); False: records one after the other (.warc)
 
     @classmethod
     def file(cls, path: Path) -> WarcSource:
-        return cls(path.name, str(path), path.stat().st_size)
+        """The WARC file at ``path``: compressed or not as its first bytes say (not its name)."""
+        with path.open("rb") as stream:
+            plain = stream.read(len(WARC_MAGIC)) == WARC_MAGIC
+        return cls(path.name, str(path), path.stat().st_size, compressed=not plain)
 
     @property
     def label(self) -> str:
@@ -62,19 +70,28 @@ class MemberError(Exception):
 
 @dataclass(frozen=True)
 class Member:
-    """One gzip member: its offset and compressed length in the WARC, and the record bytes."""
+    """One gzip member: its offset and compressed length in the WARC, and the record bytes.
+
+    In an uncompressed WARC, one record; ``length`` leaves out the CRLFs after its block (as
+    warcio and CDXJ indexes count it), ``gap`` is how many there were.
+    """
 
     offset: int
     length: int
     data: bytes = field(repr=False)
+    gap: int = 0
 
     @property
     def end(self) -> int:
-        return self.offset + self.length
+        """Where the next member may start."""
+        return self.offset + self.length + self.gap
 
 
 class MemberReader:
     """Random and sequential access to the gzip members of one :class:`WarcSource`."""
+
+    #: what every member starts with
+    MAGIC = GZIP_MAGIC
 
     def __init__(self, stream: BinaryIO, source: WarcSource) -> None:
         self._stream = stream
@@ -110,16 +127,22 @@ class MemberReader:
         position = offset
         while position < self.size:
             block = self._read(position, _BLOCK)
-            found = bytes(block).find(GZIP_MAGIC)
+            found = bytes(block).find(self.MAGIC)
             if found < 0:
-                position += max(len(block) - len(GZIP_MAGIC) + 1, 1)
+                position += max(len(block) - len(self.MAGIC) + 1, 1)
                 continue
             candidate = position + found
-            try:
-                return self.member_at(candidate)
-            except MemberError:
-                position = candidate + 1
+            if self._may_start(candidate):
+                try:
+                    return self.member_at(candidate)
+                except MemberError:
+                    pass
+            position = candidate + 1
         return None
+
+    def _may_start(self, position: int) -> bool:
+        """Whether a member may start at ``position`` (where :attr:`MAGIC` was found)."""
+        return True
 
     def _read(self, position: int, count: int) -> memoryview:
         count = min(count, self.size - position)
@@ -132,6 +155,49 @@ class MemberReader:
             self._buf_pos = position
             start = 0
         return memoryview(self._buf)[start : start + count]
+
+
+class PlainRecordReader(MemberReader):
+    """The records of an uncompressed WARC, with the interface of :class:`MemberReader`."""
+
+    MAGIC = WARC_MAGIC
+    #: a header block longer than this is not one
+    HEAD_LIMIT = 256 * 1024
+
+    def member_at(self, offset: int) -> Member:
+        """The record starting at ``offset`` (the CRLFs after its block are its ``gap``)."""
+        head = bytes(self._read(offset, self.HEAD_LIMIT))
+        if not head.startswith(WARC_MAGIC):
+            raise MemberError(offset, "no WARC record starts here")
+        end = head.find(b"\r\n\r\n")
+        if end < 0:
+            raise MemberError(offset, "WARC header block without its end (the file ends inside it)")
+        block_length = _content_length(head[:end])
+        if block_length is None:
+            raise MemberError(offset, "WARC record without a valid Content-Length")
+        block_end = offset + end + 4 + block_length
+        if block_end > self.size:
+            raise MemberError(offset, "truncated WARC record (the file ends inside it)")
+        separator = bytes(self._read(block_end, 4))
+        gap = len(separator) - len(separator.lstrip(b"\r\n"))
+        return Member(offset, block_end - offset, bytes(self._read(offset, block_end - offset)), gap)
+
+    def _may_start(self, position: int) -> bool:
+        return position == 0 or self._read(position - 1, 1) == b"\n"
+
+
+def _content_length(head: bytes) -> int | None:
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            value = value.strip()
+            return int(value) if value.isdigit() else None
+    return None
+
+
+def reader_for(stream: BinaryIO, source: WarcSource) -> MemberReader:
+    """The reader of ``source``'s records: gzip members, or an uncompressed WARC's records."""
+    return MemberReader(stream, source) if source.compressed else PlainRecordReader(stream, source)
 
 
 @dataclass

@@ -22,7 +22,7 @@ from typing import Any
 
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 
-from archiver.offline.members import Member, MemberError, MemberReader, MemberWalk, WarcSource
+from archiver.offline.members import Member, MemberError, MemberWalk, WarcSource, reader_for
 from archiver.offline.sources import WACZ_INDEX, index_files_for
 from archiver.warc.records import RevisitProfile
 
@@ -87,14 +87,12 @@ def record_type(data: bytes) -> str:
 
 
 def decode_body(body: bytes, encodings: list[str]) -> tuple[bytes, list[str]]:
-    """Undo Content-Encoding as Scrapy's HttpCompressionMiddleware does before the spider sees the
-    body (same code: its encoding split and decoders); returns the body and the encodings it kept."""
-    from scrapy.downloadermiddlewares.httpcompression import HttpCompressionMiddleware as Compression
+    """Undo Content-Encoding as the crawl's StrictHttpCompressionMiddleware does before the spider
+    sees the body (same decoders, :mod:`archiver.compression`); returns the body and the encodings
+    it kept (none: a body it cannot decode raises ``UndecodableBodyError``, as the crawl failed it)."""
+    from archiver.compression import decode_content
 
-    to_decode, to_keep = Compression._split_encodings([e.encode("latin-1") for e in encodings])
-    for encoding in to_decode:
-        body = Compression._decode(body, encoding, 0)
-    return body, [e.decode("latin-1") for e in to_keep]
+    return decode_content(body, [e.encode("latin-1") for e in encodings]).body, []
 
 
 def spider_view(record: ArcWarcRecord, payload: ArcWarcRecord) -> tuple[bytes, dict[str, str]]:
@@ -222,7 +220,7 @@ class RecordLocator:
             return None
         with source.open() as stream:
             try:
-                member = MemberReader(stream, source).member_at(offset)
+                member = reader_for(stream, source).member_at(offset)
             except MemberError:
                 return None
         record = parse_record(member.data)
@@ -232,7 +230,7 @@ class RecordLocator:
         needle = _RECORD_ID_HEADER + record_id.encode("ascii", "replace")
         for source in self.sources:
             with source.open() as stream:
-                reader = MemberReader(stream, source)
+                reader = reader_for(stream, source)
                 for member in MemberWalk(reader, 0, source.size, exact=True):
                     if isinstance(member, Member) and needle in member.data[:4096]:
                         return parse_record(member.data)

@@ -42,16 +42,18 @@ from typing import IO, Any
 
 from scrapy.exceptions import DropItem
 
+from archiver.compression import UndecodableBodyError, UnsupportedEncodingError
 from archiver.dates import parse_date
 from archiver.extract import EXTRACTOR_VERSION, extract_article
 from archiver.extract.chain import PIPELINE_ORDER, PipelineChain, split_order
 from archiver.items import ARTICLE_FIELDS, ArticleItem
-from archiver.offline.members import Member, MemberError, MemberReader, MemberWalk, WarcSource
+from archiver.offline.members import Member, MemberError, MemberWalk, WarcSource, reader_for
 from archiver.offline.pages import (
     ArchivedPage,
     RecordLocator,
     RevisitTarget,
     archived_page,
+    header,
     is_page_candidate,
     parse_record,
     record_type,
@@ -160,7 +162,7 @@ def process_chunk(task: ChunkTask, options: ReextractOptions) -> ChunkResult:
     chain = _parallel_chain(options.settings)
     locator = RecordLocator(options.sources or (task.source,))
     with task.source.open() as stream:
-        walk = MemberWalk(MemberReader(stream, task.source), task.start, task.end, task.exact)
+        walk = MemberWalk(reader_for(stream, task.source), task.start, task.end, task.exact)
         result = ChunkResult(task, began=-1, stopped=-1)
         for member in walk:
             entry = _examine(member, task.source, options, chain, locator, result.counts)
@@ -203,7 +205,26 @@ def _examine(
             )
         counts["revisits/resolved"] += 1
     counts["pages"] += 1
-    return _extract(archived_page(source, member, record, payload), options, chain, counts)
+    try:
+        page = archived_page(source, member, record, payload)
+    except UndecodableBodyError as exc:
+        return _undecodable(f"{source.label}:{member.offset}", header(record, "WARC-Target-URI"), exc, counts)
+    return _extract(page, options, chain, counts)
+
+
+def _undecodable(where: str, url: str, exc: UndecodableBodyError, counts: Counter[str]) -> Problem | None:
+    """A body the crawl could not decode either: it never reached extraction there, so it is skipped.
+
+    A corrupt or cut stream is a fetch the crawl retried or failed (counted ``undecodable``); a
+    coding this process cannot decode (unknown, or its decoder missing) may hide an article the
+    crawl extracted, so it is a problem (exit code 1).
+    """
+    if isinstance(exc, UnsupportedEncodingError):
+        counts["undecodable/unsupported"] += 1
+        return Problem(where, f"{url}: {exc}; record skipped")
+    counts["undecodable"] += 1
+    logger.info("%s (%s): %s; record skipped, as the crawl did", where, url, exc)
+    return None
 
 
 def _extract(

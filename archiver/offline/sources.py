@@ -15,11 +15,13 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from archiver.offline.members import WarcSource
+from archiver.offline.members import GZIP_MAGIC, WARC_MAGIC, WarcSource
 
 logger = logging.getLogger(__name__)
 
 WARC_GLOB = "*.warc.gz"
+#: what a WARC file's name ends with: gzip per record, or uncompressed
+WARC_SUFFIXES = (".warc.gz", ".warc")
 WACZ_WARC_PREFIX = "archive/"
 WACZ_INDEX = "indexes/index.cdx.gz"
 _LOCAL_HEADER = struct.Struct("<4s22xHH")  # signature .. file name length, extra field length
@@ -51,18 +53,37 @@ def resolve_inputs(paths: Iterable[Path]) -> list[WarcSource]:
 
 def _sources_of(path: Path) -> Iterator[WarcSource]:
     if path.is_dir():
-        warcs = sorted((path / "warc").glob(WARC_GLOB)) or sorted(path.glob(WARC_GLOB))
+        warcs = _warcs_in(path / "warc") or _warcs_in(path)
         if not warcs:
-            raise InputError(f"{path}: no warc/{WARC_GLOB} (nor {WARC_GLOB}) in this folder")
-        yield from (WarcSource.file(warc) for warc in warcs)
+            raise InputError(f"{path}: no warc/{WARC_GLOB} (nor {WARC_GLOB}, *.warc) in this folder")
+        yield from (_warc_file(warc) for warc in warcs)
     elif not path.exists():
         raise InputError(f"{path}: no such file or folder")
     elif path.name.endswith(".wacz"):
         yield from wacz_sources(path)
-    elif path.name.endswith(".warc.gz"):
-        yield WarcSource.file(path)
+    elif path.name.endswith(WARC_SUFFIXES):
+        yield _warc_file(path)
     else:
-        raise InputError(f"{path}: not a .warc.gz file, a .wacz file or a crawl folder")
+        raise InputError(f"{path}: not a .warc, .warc.gz or .wacz file, nor a crawl folder")
+
+
+def _warcs_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.warc*") if p.is_file() and p.name.endswith(WARC_SUFFIXES))
+
+
+def _warc_file(path: Path) -> WarcSource:
+    try:
+        source = WarcSource.file(path)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read: {exc.strerror or exc}") from None
+    if source.compressed and source.size and not _starts_with_gzip(path):
+        raise InputError(f"{path}: not a WARC file (neither gzip nor WARC/ at its start)")
+    return source
+
+
+def _starts_with_gzip(path: Path) -> bool:
+    with path.open("rb") as stream:
+        return stream.read(len(GZIP_MAGIC)) == GZIP_MAGIC
 
 
 def wacz_sources(path: Path) -> list[WarcSource]:
@@ -72,7 +93,7 @@ def wacz_sources(path: Path) -> list[WarcSource]:
             entries = [
                 info
                 for info in archive.infolist()
-                if info.filename.startswith(WACZ_WARC_PREFIX) and info.filename.endswith(".warc.gz")
+                if info.filename.startswith(WACZ_WARC_PREFIX) and info.filename.endswith(WARC_SUFFIXES)
             ]
             return [_stored_entry(path, raw, info) for info in entries]
     except zipfile.BadZipFile as exc:
@@ -88,7 +109,9 @@ def _stored_entry(path: Path, raw: BinaryIO, info: zipfile.ZipInfo) -> WarcSourc
         raise InputError(f"{path}: damaged zip entry {info.filename}")
     base = info.header_offset + _LOCAL_HEADER.size + name_length + extra_length
     name = info.filename.removeprefix(WACZ_WARC_PREFIX)
-    return WarcSource(name, str(path), info.file_size, base=base, container="wacz")
+    raw.seek(base)
+    plain = raw.read(len(WARC_MAGIC)) == WARC_MAGIC
+    return WarcSource(name, str(path), info.file_size, base=base, container="wacz", compressed=not plain)
 
 
 def index_files_for(source: WarcSource) -> list[Path]:

@@ -31,7 +31,7 @@ from typing import IO, Any
 
 from warcio.recordloader import ArcWarcRecord
 
-from archiver.offline.members import Member, MemberError, MemberReader, MemberWalk, WarcSource
+from archiver.offline.members import Member, MemberError, MemberReader, MemberWalk, WarcSource, reader_for
 from archiver.offline.pages import header, parse_record, status_of
 from archiver.offline.sources import InputError, resolve_inputs
 from archiver.warc.index import cdxj_path_for
@@ -182,7 +182,7 @@ def check_warc(root: Path, path: Path, index: CdxjIndex | None, report: VerifyRe
     where = _rel(root, path)
     with source.open() as stream:
         for position, member in enumerate(
-            MemberWalk(MemberReader(stream, source), 0, source.size, exact=True)
+            MemberWalk(reader_for(stream, source), 0, source.size, exact=True)
         ):
             if isinstance(member, MemberError):
                 report.counts["records/damaged"] += 1
@@ -344,7 +344,7 @@ class PointerResolver:
             stream.close()
         source = self.sources[name]
         stream = source.open()
-        self._open[name] = (stream, MemberReader(stream, source))
+        self._open[name] = (stream, reader_for(stream, source))
         return self._open[name][1]
 
 
