@@ -165,12 +165,12 @@ class _Walk:
     def row(self, element: HtmlElement) -> None:
         """A data row is one block (cells joined by `` | ``); a layout row (a cell holding
         paragraphs or tables, as table-layout pages of the 1990s-2000s have) is walked cell by cell."""
-        cells_elements = [c for c in element if tag(c) in {"td", "th"}]
-        if self.layout_tables and any(_holds_blocks(c) or _holds_skipped(c, self.skip) for c in cells_elements):
-            for cell in cells_elements:
+        cells_in = [c for c in element if tag(c) in {"td", "th"}]
+        if self.layout_tables and any(_holds_blocks(c) or _holds_skipped(c, self.skip) for c in cells_in):
+            for cell in cells_in:
                 self.block(cell, "td", bold=False)
             return
-        cells = [" ".join(text_of(c).split()) for c in cells_elements]
+        cells = [" ".join(text_of(c).split()) for c in cells_in]
         text = " | ".join(c for c in cells if c)
         if text:
             self.blocks.append(Block("p", text))

@@ -279,8 +279,9 @@ class ArticlePage:
         """From the section label, the ``content-type-N`` class, the label's link, the ``<title>``,
         and last the URL; a DefenseLink page from its ``<title>`` label ("News Release"), its URL
         form, then its letterhead."""
-        finders: tuple[Callable[[], str], ...] = (self._type_from_label, self._type_from_class, self._type_from_link,
-                   self._type_from_title, self._type_from_urls)
+        finders: tuple[Callable[[], str], ...] = (
+            self._type_from_label, self._type_from_class, self._type_from_link, self._type_from_title,
+            self._type_from_urls)
         if self.layout is not None:
             finders = (self._legacy_type_from_title, self._type_from_item_urls, self._legacy_type_from_header)
         for finder in finders:
