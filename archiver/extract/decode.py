@@ -3,7 +3,8 @@
 The order follows the WHATWG encoding sniffing algorithm (https://html.spec.whatwg.org/#encoding-sniffing-algorithm):
 a byte order mark wins over everything (it cannot be there by accident), then the HTTP
 ``Content-Type`` charset, then a ``<meta charset>`` / ``http-equiv`` declaration in the first 4 KB,
-else UTF-8. One deliberate addition: when the declared charset is a single-byte Western one
+else UTF-8 when the bytes are UTF-8 and windows-1252 when they are not (an undeclared page of the
+DefenseLink era: a browser's default for an English page). One deliberate addition: when the declared charset is a single-byte Western one
 (``iso-8859-1``, ``windows-1252``, ``ascii``) but the bytes are valid UTF-8 with non-ASCII
 sequences, the bytes are UTF-8 — a mislabelled page (a classic CMS/CDN fault), since Latin-1 text
 practically never forms valid multi-byte UTF-8. Undecodable bytes become U+FFFD.
@@ -33,7 +34,7 @@ _PRESCAN_BYTES = 4096
 class Decoded:
     text: str
     encoding: str  # Python codec name actually used
-    source: str  # "bom" | "http" | "meta" | "default" | "utf-8-sniffed"
+    source: str  # "bom" | "http" | "meta" | "default" | "utf-8-sniffed" | "default-cp1252"
     #: ``text`` as UTF-8 when the body held exactly that (valid UTF-8): no need to encode it again
     utf8: bytes | None = None
 
@@ -53,6 +54,10 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
         return Decoded(body.decode("utf-8"), "utf-8", "utf-8-sniffed", body)
     if encoding in _WESTERN:
         encoding = "cp1252"
+    if not declared and not _is_utf8(body):
+        # no declaration and not UTF-8: a page of the 1990s-2000s Western web, windows-1252 (what
+        # browsers assume for an undeclared English page; every byte decodes)
+        return _decoded(body, "cp1252", "default-cp1252")
     return _decoded(body, encoding, source if declared else "default")
 
 
@@ -108,8 +113,10 @@ def _codec(label: str | None, *, from_meta: bool) -> str | None:
 
 
 def _is_utf8_with_non_ascii(body: bytes) -> bool:
-    if body.isascii():
-        return False
+    return not body.isascii() and _is_utf8(body)
+
+
+def _is_utf8(body: bytes) -> bool:
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:

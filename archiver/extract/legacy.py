@@ -28,6 +28,7 @@ from archiver.extract.dates import iso_date
 from archiver.extract.dom import HtmlElement, classes, select, tag, text_of
 from archiver.extract.media import full_size, is_pixel
 from archiver.extract.text import collapse_space, is_legacy_furniture, virin_in
+from archiver.items import Block
 from archiver.site import item_ref
 
 #: the eras this module reads
@@ -65,6 +66,8 @@ class LegacyLayout:
     byline: HtmlElement | None = None
     label: str = ""
     skip: dict[HtmlElement, str] = field(default_factory=dict)
+    #: links of the "Related Articles:" box (not its "Related Sites:" links)
+    related: list[HtmlElement] = field(default_factory=list)
     #: (image, its caption element) of each photo
     photos: list[tuple[HtmlElement, HtmlElement | None]] = field(default_factory=list)
 
@@ -164,6 +167,8 @@ def read_layout(root: HtmlElement, container: HtmlElement, base_url: str) -> Leg
     label, from_head = split_title(head_title(root))
     headline = find_headline(container, from_head)
     headline_text = collapse_space(text_of(headline)) if headline is not None else from_head
+    if headline_text.isupper() and headline_text.casefold() == from_head.casefold():
+        headline_text = from_head  # an upper-case heading (the 1990s pages): the <title>'s casing
     layout = LegacyLayout(headline, headline_text, label=label)
     if headline is not None:
         layout.header = preceding(headline, container)
@@ -173,6 +178,9 @@ def read_layout(root: HtmlElement, container: HtmlElement, base_url: str) -> Leg
         layout.byline = _byline_after(headline, container)
         if layout.byline is not None:
             layout.skip[layout.byline] = "chrome"
+    for block, links in _related_boxes(container):
+        layout.skip.setdefault(block, "chrome")
+        layout.related.extend(links)
     for photo, caption in _photos(container, layout):
         layout.photos.append((photo, caption))
         if caption is not None:
@@ -305,6 +313,41 @@ def form_action_ref(root: HtmlElement, base_url: str) -> str:
     return ""
 
 
+# -- related boxes ----------------------------------------------------------------------------------------
+
+_RELATED_LABEL_RE = re.compile(r"^Related\s+(Articles|Stories|News|Sites|Links|Web\s?Sites)\s*:?", re.I)
+_BLOCK_TAGS = frozenset({"p", "div", "td", "table", "ul", "ol", "dl", "center", "blockquote"})
+
+
+def _related_boxes(container: HtmlElement) -> list[tuple[HtmlElement, list[HtmlElement]]]:
+    """("Related Articles:" / "Related Sites:" box, the links that are related stories) of each box:
+    the label's block, with the list after it when the label stands alone."""
+    boxes: list[tuple[HtmlElement, list[HtmlElement]]] = []
+    taken: set[HtmlElement] = set()
+    for element in container.iter():
+        if not isinstance(element, HtmlElement) or element in taken:
+            continue
+        own = collapse_space(element.text or "")
+        match = _RELATED_LABEL_RE.match(own)
+        if not match:
+            continue
+        block = element
+        while tag(block) not in _BLOCK_TAGS and isinstance(block.getparent(), HtmlElement) \
+                and block.getparent() is not container:
+            block = block.getparent()
+        parts = [block]
+        if _RELATED_LABEL_RE.fullmatch(collapse_space(text_of(block))):
+            follower = block.getnext()
+            if isinstance(follower, HtmlElement) and follower.find(".//a") is not None:
+                parts.append(follower)
+        stories = match.group(1).lower() in {"articles", "stories", "news"}
+        links = [a for part in parts for a in part.iter("a") if a.get("href")] if stories else []
+        for part in parts:
+            taken.update(part.iter())
+            boxes.append((part, links if part is parts[0] else []))
+    return boxes
+
+
 # -- photos ---------------------------------------------------------------------------------------------
 
 
@@ -362,6 +405,23 @@ def photo_record(img: HtmlElement, caption_element: HtmlElement | None, base_url
         "virin": virin_in(src.rsplit("/", 1)[-1]),
         "alt": img.get("alt") or "",
     }
+
+
+_END_RE = re.compile(r"^-+ ?END ?-+$", re.I)
+
+
+def label_furniture(blocks: list[Block]) -> list[Block]:
+    """Body blocks that are the era's furniture become ``chrome``; so does everything after the
+    release's "-END-" line (the page's section links)."""
+    out: list[Block] = []
+    ended = False
+    for block in blocks:
+        if block.kind in {"p", "h"} and (ended or is_furniture(block.text)):
+            ended = ended or bool(_END_RE.match(collapse_space(block.text)))
+            out.append(Block("chrome", block.text))
+        else:
+            out.append(block)
+    return out
 
 
 def is_furniture(text: str) -> bool:

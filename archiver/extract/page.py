@@ -387,15 +387,21 @@ class ArticlePage:
         return []
 
     def related(self) -> list[dict[str, str]]:
+        if self.layout is not None:
+            return self._links(self.layout.related)
         for step in self.ladder("related"):
-            links = [a for a in self.select(self.scope(step.source), step.query)
-                     if a.get("href") and text_of(a).strip()]
+            links = self._links(self.select(self.scope(step.source), step.query))
             if links:
-                items: dict[str, str] = {}
-                for a in links:  # each URL once, with its first title
-                    items.setdefault(urljoin(self.base_url, a.get("href", "").strip()), text_of(a))
-                return [{"title": title, "url": url} for url, title in items.items()]
+                return links
         return []
+
+    def _links(self, anchors: list[HtmlElement]) -> list[dict[str, str]]:
+        """Each URL once, with its first title (links without text or href skipped)."""
+        items: dict[str, str] = {}
+        for a in anchors:
+            if a.get("href") and text_of(a).strip():
+                items.setdefault(urljoin(self.base_url, a.get("href", "").strip()), text_of(a))
+        return [{"title": title, "url": url} for url, title in items.items()]
 
     def images(self) -> list[dict[str, str]]:
         if self.layout is not None:
@@ -419,8 +425,7 @@ class ArticlePage:
         if self.layout is None:
             walked = body_walk.body_blocks(body)
         else:
-            walked = [Block("chrome", b.text) if b.kind in {"p", "h"} and legacy.is_furniture(b.text) else b
-                      for b in body_walk.body_blocks(body, self.layout.skip, layout_tables=True)]
+            walked = legacy.label_furniture(body_walk.body_blocks(body, self.layout.skip, layout_tables=True))
         return (*self._notices(body), *_without_section_heading(walked))
 
     def _notices(self, body: HtmlElement) -> list[Block]:

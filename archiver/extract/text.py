@@ -88,6 +88,7 @@ LEGACY_FURNITURE_RES: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I) fo
     r"^E-?mail A Copy$",
     r"^American Forces (?:Press|Information) Service$",
     r"^(?:Click photo for screen-resolution image|high-resolution image available)\.?$",
+    r"^-+ ?END ?-+$",
 ))
 
 #: phrases that must never survive into a body (used by tests and the benchmark)
