@@ -4,8 +4,8 @@ The order follows the WHATWG encoding sniffing algorithm (https://html.spec.what
 a byte order mark wins over everything (it cannot be there by accident), then the HTTP
 ``Content-Type`` charset, then a ``<meta charset>`` / ``http-equiv`` declaration in the first 4 KB,
 else UTF-8 when the bytes are UTF-8 and windows-1252 when they are not (an undeclared page of the
-DefenseLink era: a browser's default for an English page). One deliberate addition: when the declared charset is a single-byte Western one
-(``iso-8859-1``, ``windows-1252``, ``ascii``) but the bytes are valid UTF-8 with non-ASCII
+DefenseLink era: a browser's default for an English page). One deliberate addition: when the
+declared charset is a single-byte Western one (``iso-8859-1``, ``windows-1252``, ``ascii``) but the bytes are valid UTF-8 with non-ASCII
 sequences, the bytes are UTF-8 — a mislabelled page (a classic CMS/CDN fault), since Latin-1 text
 practically never forms valid multi-byte UTF-8. Undecodable bytes become U+FFFD.
 """
