@@ -3,11 +3,12 @@
 The order follows the WHATWG encoding sniffing algorithm (https://html.spec.whatwg.org/#encoding-sniffing-algorithm):
 a byte order mark wins over everything (it cannot be there by accident), then the HTTP
 ``Content-Type`` charset, then a ``<meta charset>`` / ``http-equiv`` declaration in the first 4 KB,
-else UTF-8 when the bytes are UTF-8 and windows-1252 when they are not (an undeclared page of the
-DefenseLink era: a browser's default for an English page). One deliberate addition: when the
-declared charset is a single-byte Western one (``iso-8859-1``, ``windows-1252``, ``ascii``) but the bytes are valid UTF-8 with non-ASCII
+else UTF-8. One deliberate addition: when the declared charset is a single-byte Western one
+(``iso-8859-1``, ``windows-1252``, ``ascii``) but the bytes are valid UTF-8 with non-ASCII
 sequences, the bytes are UTF-8 — a mislabelled page (a classic CMS/CDN fault), since Latin-1 text
 practically never forms valid multi-byte UTF-8. Undecodable bytes become U+FFFD.
+An undeclared page whose bytes are not UTF-8 is windows-1252 (a page of the DefenseLink era:
+what a browser assumes for an English page).
 """
 
 from __future__ import annotations
@@ -54,11 +55,14 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
         return Decoded(body.decode("utf-8"), "utf-8", "utf-8-sniffed", body)
     if encoding in _WESTERN:
         encoding = "cp1252"
-    if not declared and not _is_utf8(body):
-        # no declaration and not UTF-8: a page of the 1990s-2000s Western web, windows-1252 (what
-        # browsers assume for an undeclared English page; every byte decodes)
-        return _decoded(body, "cp1252", "default-cp1252")
-    return _decoded(body, encoding, source if declared else "default")
+    if not declared:
+        try:
+            return Decoded(body.decode("utf-8"), "utf-8", "default", body)
+        except UnicodeDecodeError:
+            # no declaration and not UTF-8: a page of the 1990s-2000s Western web, windows-1252
+            # (what browsers assume for an undeclared English page)
+            return _decoded(body, "cp1252", "default-cp1252")
+    return _decoded(body, encoding, source)
 
 
 def _decoded(body: bytes, encoding: str, source: str) -> Decoded:
@@ -113,10 +117,8 @@ def _codec(label: str | None, *, from_meta: bool) -> str | None:
 
 
 def _is_utf8_with_non_ascii(body: bytes) -> bool:
-    return not body.isascii() and _is_utf8(body)
-
-
-def _is_utf8(body: bytes) -> bool:
+    if body.isascii():
+        return False
     try:
         body.decode("utf-8")
     except UnicodeDecodeError:
