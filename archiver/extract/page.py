@@ -264,8 +264,8 @@ class ArticlePage:
             return era
         site_name = self.head_index.first(self.head, "meta[property='og:site_name']")
         named = (site_name.get("content") or "") if site_name is not None else ""
-        if not named.strip():
-            named = legacy.head_title(self.root)
+        if not named.strip():  # "<headline> > U.S. Department of War > Release | U.S. Department of War"
+            named = " ".join(_TITLE_SPLIT_RE.split(legacy.head_title(self.root))[1:])
         if named.strip():
             return "wargov" if _WAR_BRANDING_RE.search(named) else "dgov2"
         host = (urlsplit(self.canonical_url()).hostname or "").lower()
