@@ -72,8 +72,8 @@ STATIC_FORMS = [
     ("/NEWS/JUN1998/N06011998_9806011.HTML", "static:/news/jun1998/n06011998_9806011.html", "news-story"),
     ("/news/Sep1996/t09041996_t0904asd.html", "static:/news/sep1996/t09041996_t0904asd.html", "transcript"),
 ]
-HOSTS = ["www.defenselink.mil", "defenselink.mil", "www.defense.gov", "dod.defense.gov", "archive.defense.gov",
-         "www.war.gov"]
+HOSTS = ["www.defenselink.mil", "defenselink.mil", "www.defense.gov", "dod.defense.gov",
+         "archive.defense.gov", "www.war.gov"]
 
 
 @pytest.mark.parametrize("host", HOSTS)
@@ -99,16 +99,19 @@ def test_the_cheap_article_url_test_agrees(path: str, article_id: str, _type: st
 
 @pytest.mark.parametrize("url", [
     "https://www.defense.gov/News/Releases/", "https://www.defense.gov/", "/Releases/Release.aspx",
-    "/news/newsarticle.aspx?grid=12", "/news/articles.aspx?SectionID=0&mo=5&yr=2002", "/bios/cambone_bio.html",
-    "/news/Jun1998/", "",
+    "/news/newsarticle.aspx?grid=12", "/news/articles.aspx?SectionID=0&mo=5&yr=2002",
+    "/bios/cambone_bio.html", "/news/Jun1998/", "",
 ])
 def test_urls_that_name_no_item(url: str) -> None:
     assert item_ref(url) is None
 
 
 def test_legacy_numbers_are_their_own_number_space() -> None:
-    release, article = article_id_of("/Releases/Release.aspx?ReleaseID=10242"), article_id_of("/News/Article/Article/10242/")
+    release = article_id_of("/Releases/Release.aspx?ReleaseID=10242")
+    article = article_id_of("/News/Article/Article/10242/")
     assert (release, article) == ("release:10242", "10242")
+    assert release is not None
+    assert article is not None
     assert id_key(release) != id_key(article)
     assert legacy_id_of(release) == {"kind": "release", "number": "10242"}
     assert legacy_id_of(article) is None
@@ -150,8 +153,8 @@ def test_defenselink_date_is_the_releases_not_the_site_headers() -> None:
     assert record_of(DEFENSELINK)["published"] == "2006-12-01"
 
 
-@pytest.mark.parametrize("phrase", ["historical purposes", "Press Operations", "PRINT", "E-MAIL", "Release No",
-                                    "CR-145-14", "DOD Webmaster"])
+@pytest.mark.parametrize("phrase", ["historical purposes", "Press Operations", "PRINT", "E-MAIL",
+                                    "Release No", "CR-145-14", "DOD Webmaster"])
 def test_dnn_furniture_stays_out_of_the_body(phrase: str) -> None:
     assert phrase not in record_of(DNN)["body"]
 
@@ -172,9 +175,9 @@ def test_markup_era(path: Path, era: str) -> None:
 
 def _dgov2_page(site_name: str) -> bytes:
     meta = f'<meta property="og:site_name" content="{site_name}">' if site_name else ""
-    return (f'<html><head>{meta}<title>t</title></head><body><div class="adetail aframe"><h1 class="maintitle">'
-            'A headline</h1><div class="date">Oct. 1, 2025</div><div class="body"><p>Text.</p></div></div>'
-            '</body></html>').encode()
+    return (f'<html><head>{meta}<title>t</title></head><body><div class="adetail aframe">'
+            '<h1 class="maintitle">A headline</h1><div class="date">Oct. 1, 2025</div>'
+            '<div class="body"><p>Text.</p></div></div></body></html>').encode()
 
 
 @pytest.mark.parametrize(("site_name", "host", "era"), [
@@ -203,10 +206,12 @@ def test_undeclared_utf8_page_decodes_without_mojibake() -> None:
 
 def test_undeclared_windows_1252_page_decodes_right() -> None:
     body = (REAL / "release" / "reconstructed-defenselink-windows-1252" / "body.html").read_bytes()
-    assert b"\x93It has been" in body and b"charset" not in body.lower()
+    assert b"\x93It has been" in body
+    assert b"charset" not in body.lower()
     decoded = decode_html(body, {"Content-Type": "text/html"})
     assert decoded.encoding == "cp1252"
-    assert "“It has been a distinct honor" in decoded.text and "President’s" in decoded.text
+    assert "“It has been a distinct honor" in decoded.text
+    assert "President’s" in decoded.text
     assert "\ufffd" not in decoded.text
 
 
@@ -235,7 +240,8 @@ def test_playback_record_carries_only_the_original_sites_urls() -> None:
     assert urls
     assert all(urlsplit_host(u) == "www.defense.gov" for u in urls[:2])
     assert not [u for u in urls if "archive.org" in u]
-    assert "wombat" not in record["body"] and "Wayback" not in record["body"]
+    assert "wombat" not in record["body"]
+    assert "Wayback" not in record["body"]
 
 
 def urlsplit_host(url: str) -> str:
@@ -245,10 +251,11 @@ def urlsplit_host(url: str) -> str:
 def test_playback_images_and_links_are_unwrapped() -> None:
     page = WAYBACK.read_bytes().replace(
         b'<div class="body">',
-        b'<div class="body"><div class="media-inline"><img src="https://web.archive.org/web/20211125211021im_/'
-        b'https://media.defense.gov/2021/Nov/23/2002898600/670/394/0/211123-D-XX000-001.JPG" alt="a"></div>', 1)
-    record = extract_record("https://web.archive.org/web/20211125211021/https://www.defense.gov/x/Article/2853121/",
-                            page)
+        b'<div class="body"><div class="media-inline"><img src="https://web.archive.org/web/'
+        b'20211125211021im_/https://media.defense.gov/2021/Nov/23/2002898600/670/394/0/211123-D-XX000-001.JPG"'
+        b' alt="a"></div>', 1)
+    playback = "https://web.archive.org/web/20211125211021/https://www.defense.gov/x/Article/2853121/"
+    record = extract_record(playback, page)
     assert record is not None
     assert [i["src"] for i in record["images"]] == [
         "https://media.defense.gov/2021/Nov/23/2002898600/-1/-1/0/211123-D-XX000-001.JPG"]
@@ -273,7 +280,8 @@ def test_extract_command_recovers_a_playback_pages_original_url(capsys: pytest.C
     assert (code, err) == (0, "")
     record = json.loads(out)
     assert record["url"].startswith("https://www.defense.gov/News/Releases/Release/Article/2853121/")
-    assert record["canonical_url"] == json.loads((WAYBACK.parent / "output.json").read_text("utf-8"))["canonical_url"]
+    expected = json.loads((WAYBACK.parent / "output.json").read_text("utf-8"))
+    assert record["canonical_url"] == expected["canonical_url"]
 
 
 def test_extract_command_finds_a_defenselink_pages_own_url(capsys: pytest.CaptureFixture[str]) -> None:
@@ -295,10 +303,10 @@ def test_a_biography_is_refused_with_its_reason(capsys: pytest.CaptureFixture[st
 
 
 def test_a_defenselink_page_of_no_news_kind_is_refused() -> None:
-    page = (b'<html><head><title>DefenseLink: Site Map</title></head><body><table><tr><td id="tdArticle">'
-            b'<span id="lblArticleContent"><div class="text12b">Site Map</div><div class="text12"><p>About DoD'
-            b'</p><p>Top Leaders and the offices of the department, listed by name.</p></div></span></td></tr>'
-            b'</table></body></html>')
+    page = (b'<html><head><title>DefenseLink: Site Map</title></head><body><table><tr>'
+            b'<td id="tdArticle"><span id="lblArticleContent"><div class="text12b">Site Map</div>'
+            b'<div class="text12"><p>About DoD</p><p>Top Leaders and the offices of the department, listed by'
+            b' name.</p></div></span></td></tr></table></body></html>')
     url = "http://www.defenselink.mil/sitemap/page.aspx?x=1"
     assert extract_record(url, page) is None
     assert refusal_reason(url, page).startswith("not a news item")
