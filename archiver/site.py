@@ -76,7 +76,9 @@ CURRENT_PATH_TYPES: tuple[tuple[str, str], ...] = (
 ARTICLE_URL = re.compile(
     r"/Article/(\d+)(?:/|$|\?|#)"
     r"|/(?:newsarticle|release|transcript|speech|contract|advisory)\.aspx\?(?:[^#]*?&)?"
-    r"(?:id|releaseid|transcriptid|speechid|contractid|advisoryid)=(\d+)", re.I)
+    r"(?:id|releaseid|transcriptid|speechid|contractid|advisoryid)=(\d+)"
+    r"|(?:^|//[^/]+)/news/(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d{4}/[\w.-]+\.html?(?:$|[?#])",
+    re.I)
 
 
 @dataclass(frozen=True)

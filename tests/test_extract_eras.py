@@ -21,6 +21,7 @@ from archiver.items import ArticleItem
 from archiver.site import ARTICLE_URL, SITE_HOSTS, article_id_of, item_ref, legacy_id_of
 from pipelines.duplicates import DropDuplicatesPipeline
 from pipelines.validate import problems
+from spiders.sitemap import SitemapSpider
 
 REAL = Path(__file__).parent / "fixtures"
 DEFENSELINK = REAL / "release" / "real-defenselink-10242" / "body.html"
@@ -92,9 +93,10 @@ def test_the_site_hosts_are_known(host: str) -> None:
     assert host in SITE_HOSTS
 
 
-@pytest.mark.parametrize(("path", "article_id", "_type"), LEGACY_FORMS + CURRENT_FORMS)
+@pytest.mark.parametrize(("path", "article_id", "_type"), LEGACY_FORMS + CURRENT_FORMS + STATIC_FORMS)
 def test_the_cheap_article_url_test_agrees(path: str, article_id: str, _type: str) -> None:
     assert ARTICLE_URL.search("https://www.defense.gov" + path)
+    assert SitemapSpider.sitemap_rules[0][0].search("http://www.defenselink.mil" + path)
 
 
 @pytest.mark.parametrize("url", [

@@ -38,7 +38,8 @@ FIELD_MEANINGS: dict[str, str] = {
     "payload_digest",
     "extractor_version": "version of the extraction code that produced the record",
     "change": "new or updated since the previous crawl into the same state (incremental crawls)",
-    "markup_era": "the page's markup era: defenselink-static, aspnet, dnn, dgov2 or wargov (docs/extraction.md)",
+    "markup_era": "the page's markup era: defenselink-static, aspnet, dnn, dgov2 or wargov "
+    "(docs/extraction.md)",
     "legacy_id": "a legacy id as {kind, number} (`release`, `10242`), null for a DNN / DGOV2 / war.gov id",
 }
 
