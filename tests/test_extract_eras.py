@@ -312,3 +312,42 @@ def test_a_defenselink_page_of_no_news_kind_is_refused() -> None:
     url = "http://www.defenselink.mil/sitemap/page.aspx?x=1"
     assert extract_record(url, page) is None
     assert refusal_reason(url, page).startswith("not a news item")
+
+
+# -- variants of the ASP.NET era the real pages do not show -----------------------------------------
+
+#: a DefenseLink transcript: letterhead, "On the Web:", contacts, the presenter and date, the headline,
+#: speaker-labelled paragraphs
+DEFENSELINK_TRANSCRIPT = DEFENSELINK.read_text("utf-8").replace(
+    "DefenseLink News Release: Stephen A. Cambone to Resign",
+    "DefenseLink News Transcript: DoD News Briefing with Secretary Rumsfeld").replace(
+    "News Release</span>", "News Transcript</span>").replace(
+    "Releases/Release.aspx?ReleaseID=10242", "Transcripts/Transcript.aspx?TranscriptID=3831").replace(
+    "<strong>IMMEDIATE RELEASE</strong>",
+    "<strong>Presenter: Secretary of Defense Donald H. Rumsfeld</strong>").replace(
+    "<strong>No. 1221-06<br>December 01, 2006</strong>",
+    "<strong>December 05, 2006 1:30 PM EDT</strong>").replace(
+    '<div align="center" class="text12b">Stephen A. Cambone to Resign</div>',
+    '<div align="center" class="text12b">DoD News Briefing with Secretary Rumsfeld</div>').replace(
+    "The Department of Defense announced today",
+    "SEC. RUMSFELD: Good afternoon. The department announced today")
+
+
+def test_an_aspnet_page_of_unknown_ids_is_read_by_meaning() -> None:
+    record = record_of(REAL / "news-story" / "reconstructed-defensegov-aspnet-67543" / "body.html")
+    assert (record["article_id"], record["markup_era"], record["published"]) == (
+        "newsarticle:67543", "aspnet", "2012-03-05")
+    assert record["body"].split("\n\n") == [
+        "FORT BLISS, Texas, March 5, 2012 – Defense Secretary Leon E. Panetta thanked soldiers here today.",
+        "“You are the best,” he said.", "He also met with families at the post."]
+
+
+def test_a_defenselink_transcript() -> None:
+    url = "http://www.defenselink.mil/Transcripts/Transcript.aspx?TranscriptID=3831"
+    record = extract_record(url, DEFENSELINK_TRANSCRIPT.encode())
+    assert record is not None
+    assert (record["article_id"], record["content_type"], record["title"], record["published"]) == (
+        "transcript:3831", "transcript", "DoD News Briefing with Secretary Rumsfeld", "2006-12-05")
+    assert record["authors"] == []
+    assert record["body"].startswith("SEC. RUMSFELD: Good afternoon. The department announced today")
+    assert "Presenter" not in record["body"]

@@ -424,6 +424,13 @@ def label_furniture(blocks: list[Block]) -> list[Block]:
     return out
 
 
+#: the print / e-mail links, however they are laid out on one line
+_PRINT_LINKS_RE = re.compile(r"Printer[- ]friendly\s+Version|E-?mail\s+(?:A|This)\s+(?:Copy|Page)|\bPRINT\b|"
+                             r"\bE-?MAIL\b|[|•]", re.I)
+
+
 def is_furniture(text: str) -> bool:
     """A block of the body that is the era's furniture ("Printer-friendly Version | Email A Copy")."""
-    return is_legacy_furniture("\n".join(part for part in text.split(" | ")))
+    if is_legacy_furniture("\n".join(part for part in text.split(" | "))):
+        return True
+    return bool(_PRINT_LINKS_RE.search(text)) and not collapse_space(_PRINT_LINKS_RE.sub(" ", text))
