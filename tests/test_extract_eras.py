@@ -351,3 +351,35 @@ def test_a_defenselink_transcript() -> None:
     assert record["authors"] == []
     assert record["body"].startswith("SEC. RUMSFELD: Good afternoon. The department announced today")
     assert "Presenter" not in record["body"]
+
+
+#: a DNN "DefenseGOV" news story (the skin's news form is reported, not saved: built from the saved
+#: contract page's markup, with a photo block of the skin's stylesheet and the byline in ``p.info``)
+DNN_STORY = DNN.read_text("utf-8").replace(
+    '<div class="adetail contract">', '<div class="adetail news">').replace(
+    '<h1 class="title">Contracts </h1>', '<h1 class="title">Carter Thanks Troops in Qatar</h1>').replace(
+    '<p class="info">Press Operations</p>',
+    '<p class="info">By Jim Garamone DoD News, Defense Media Activity</p>')
+
+
+def test_a_dnn_news_story() -> None:
+    start = DNN_STORY.index('<span class="text">')
+    end = DNN_STORY.index("</span>", DNN_STORY.index("*Small business"))
+    page = DNN_STORY[:start] + (
+        '<span class="text"><p>DOHA, Qatar, Dec. 10, 2015 — Defense Secretary Ash Carter thanked troops.'
+        '</p><div class="media-inline"><img src="https://media.defense.gov/2015/Dec/10/2001364747/670/394/0/'
+        '151210-D-DT527-123.JPG" alt="Carter speaks"><div class="caption">Carter speaks to troops.</div>'
+        '</div><p>He met the emir.</p>') + DNN_STORY[end:]
+    page = page.replace("Contracts for July 31, 2014", "Carter Thanks Troops in Qatar").replace(
+        "July 31, 2014", "Dec. 10, 2015")
+    url = "https://www.defense.gov/News/Article/Article/633712/carter-thanks-troops-in-qatar/"
+    record = extract_record(url, page.encode())
+    assert record is not None
+    assert (record["markup_era"], record["content_type"], record["title"], record["published"]) == (
+        "dnn", "news-story", "Carter Thanks Troops in Qatar", "2015-12-10")
+    assert record["authors"] == ["Jim Garamone"]
+    assert record["body"] == ("DOHA, Qatar, Dec. 10, 2015 — Defense Secretary Ash Carter thanked troops.\n\n"
+                              "He met the emir.")
+    assert [(i["caption"], i["virin"]) for i in record["images"]] == [("Carter speaks to troops.",
+                                                                       "151210-D-DT527-123")]
+    assert record["historical"] is True

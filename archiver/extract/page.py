@@ -284,11 +284,18 @@ class ArticlePage:
             self._type_from_urls)
         if self.layout is not None:
             finders = (self._legacy_type_from_title, self._type_from_item_urls, self._legacy_type_from_header)
+        elif self.era == "dnn":
+            finders = (self._type_from_dnn_class, *finders)
         for finder in finders:
             found = finder()
             if found:
                 return found
         return "other"
+
+    def _type_from_dnn_class(self) -> str:
+        """The DNN skin names the type on the container: ``div.adetail.contract``, ``.news``..."""
+        tokens = classes(self.container)
+        return next((name for token, name in sel.DNN_TYPE_CLASSES if token in tokens), "")
 
     def _legacy_type_from_title(self) -> str:
         assert self.layout is not None

@@ -196,6 +196,13 @@ GENERIC_TITLES: frozenset[str] = frozenset({
     "u.s. department of defense", "u.s. department of war",
 })
 
+#: class of the DNN skin's ``div.adetail`` → content type (``contract`` is the saved page's; the
+#: others follow the skin's section names)
+DNN_TYPE_CLASSES: tuple[tuple[str, str], ...] = (
+    ("contract", "contract"), ("release", "release"), ("transcript", "transcript"), ("speech", "speech"),
+    ("advisory", "advisory"), ("feature", "feature"), ("news", "news-story"), ("article", "news-story"),
+)
+
 #: section label words → content type (the visible label: "News Story", "Release", "Contracts"...)
 LABEL_TYPES: tuple[tuple[str, str], ...] = (
     ("transcript", "transcript"),

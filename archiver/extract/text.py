@@ -216,9 +216,22 @@ def parse_byline(byline: str) -> list[str]:
             names[-1] = f"{names[-1]}, {segment}"
             continue
         if not _looks_like_names(segment, first=index == 0):
+            if index == 0:  # "By Jim Garamone DoD News, Defense Media Activity" (no comma before the office)
+                names.extend(_names_before_office(segment))
             break
         names.extend(n for n in _AND_RE.split(segment) if n)
     return names
+
+
+def _names_before_office(segment: str) -> list[str]:
+    """The names in front of an organisation run into the same segment ("Jim Garamone DoD News")."""
+    match = _ORG_WORDS.search(segment)
+    head = segment[:match.start()].strip() if match else ""
+    words = head.split()
+    if not 2 <= len(words) <= 8 or not all(w[:1].isupper() or w.lower() in {"and", "de", "van", "von"}
+                                          for w in words):
+        return []
+    return [n for n in _AND_RE.split(head) if n]
 
 
 def _looks_like_names(segment: str, *, first: bool) -> bool:
