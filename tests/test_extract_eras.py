@@ -383,3 +383,11 @@ def test_a_dnn_news_story() -> None:
     assert [(i["caption"], i["virin"]) for i in record["images"]] == [("Carter speaks to troops.",
                                                                        "151210-D-DT527-123")]
     assert record["historical"] is True
+
+
+def test_a_dgov2_page_without_an_article_is_not_read_as_a_legacy_page() -> None:
+    page = (b"<html><head><title>DoD Announces Events &gt; U.S. Department of Defense &gt; News</title></head>"
+            b"<body><form><input name='__VIEWSTATE' value='x'></form><div class='listing'><p>Many words about "
+            b"the week's events at the Pentagon, the briefings and the travel of the secretary.</p></div>"
+            b"</body></html>")
+    assert extract_record("https://www.defense.gov/News/Releases/Release/Article/4000002/", page) is None

@@ -36,10 +36,10 @@ LEGACY_ERAS = frozenset({"aspnet", "static"})
 #: ``<title>`` of the era: "DefenseLink News Release: X", "Defense.gov News Article: X",
 #: "DefenseLINK News: X", "Defense.gov Transcript: X"
 _TITLE_RE = re.compile(
-    r"^\s*(?:U\.S\.\s+)?(?P<site>DefenseLink|Defense\s?Link|Defense\.gov|DoD|Department of Defense)\b"
-    r"(?P<label>[^:|>]{0,40}?)\s*[:|>-]\s+(?P<title>\S.*)$", re.I | re.S)
+    r"^\s*(?P<site>DefenseLink|Defense\s?Link|Defense\.gov)\b(?P<label>[A-Za-z ]{0,30}?)\s*:\s+"
+    r"(?P<title>\S.*)$", re.I | re.S)
 #: a page of the 1990s static site says so in its ``<title>`` ("DefenseLINK News: ...")
-_STATIC_TITLE_RE = re.compile(r"^\s*DefenseLINK\s+News\b", re.I)
+_STATIC_TITLE_RE = re.compile(r"^\s*DefenseLINK\s+News\s*:", re.I)
 #: a dateline opening the first paragraph: "WASHINGTON, Dec. 1, 2006 –"
 _DATELINE_RE = re.compile(r"^[A-Z][A-Za-z .,'’-]{1,60}?,\s+(.{6,24}?\d{4})\s*[–—-]")
 #: caption trailers of DefenseLink photos
