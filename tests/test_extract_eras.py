@@ -386,8 +386,8 @@ def test_a_dnn_news_story() -> None:
 
 
 def test_a_dgov2_page_without_an_article_is_not_read_as_a_legacy_page() -> None:
-    page = (b"<html><head><title>DoD Announces Events &gt; U.S. Department of Defense &gt; News</title></head>"
-            b"<body><form><input name='__VIEWSTATE' value='x'></form><div class='listing'><p>Many words about "
-            b"the week's events at the Pentagon, the briefings and the travel of the secretary.</p></div>"
-            b"</body></html>")
+    page = (b"<html><head><title>DoD Announces Events &gt; U.S. Department of Defense &gt; News</title>"
+            b"</head><body><form><input name='__VIEWSTATE' value='x'></form><div class='listing'><p>Many "
+            b"words about the week's events at the Pentagon, the briefings and the travel of the secretary."
+            b"</p></div></body></html>")
     assert extract_record("https://www.defense.gov/News/Releases/Release/Article/4000002/", page) is None
