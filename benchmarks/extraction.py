@@ -32,7 +32,8 @@ from archiver.extract.chain import PipelineChain
 from archiver.extract.text import CHROME_PHRASES, collapse_space
 from archiver.replica.process import replica
 
-REAL_CASES = ("release/real-3981590", "contract/real-4319114")
+REAL_CASES = ("release/real-3981590", "contract/real-4319114", "release/real-defenselink-10242",
+              "contract/real-dnn-605989", "release/real-dgov2-2411893", "release/real-wayback-2853121")
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 SHINGLE = 4
 

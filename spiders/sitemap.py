@@ -9,6 +9,7 @@ from scrapy.spiders import SitemapSpider as ScrapySitemapSpider
 
 from archiver.dates import parse_date
 from archiver.resilience import url_problem
+from archiver.site import ARTICLE_URL
 from archiver.spiderbase import ArchiverSpider
 
 
@@ -17,7 +18,7 @@ class SitemapSpider(ArchiverSpider, ScrapySitemapSpider):
     Arguments: ``since``/``until`` (by ``lastmod``)."""
 
     name = "sitemap"
-    sitemap_rules = [(r"/Article/\d+", "parse_article")]  # noqa: RUF012 (Scrapy's own attribute)
+    sitemap_rules = [(ARTICLE_URL, "parse_article")]  # noqa: RUF012 (Scrapy's own attribute); any era's form
     sitemap_follow = [r".*"]  # noqa: RUF012
 
     async def start(self) -> Any:

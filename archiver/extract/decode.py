@@ -9,7 +9,8 @@ sequences, the bytes are UTF-8 — a mislabelled page (a classic CMS/CDN fault),
 practically never forms valid multi-byte UTF-8. Another: a declared UTF-16 or UTF-32 (no BOM) on
 bytes with almost no NUL byte is UTF-8 — such text encodes every ASCII character of the markup with
 NUL bytes, so bytes without them cannot be it (a wrong label, seen on the real web). Undecodable
-bytes become U+FFFD.
+bytes become U+FFFD. An undeclared page whose bytes are not UTF-8 is windows-1252 (a page of the
+DefenseLink era: what a browser assumes for an English page).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ _WIDE = ("utf-16", "utf-32")
 class Decoded:
     text: str
     encoding: str  # Python codec name actually used
-    source: str  # "bom" | "http" | "meta" | "default" | "utf-8-sniffed"
+    source: str  # "bom" | "http" | "meta" | "default" | "utf-8-sniffed" | "default-cp1252"
     #: ``text`` as UTF-8 when the body held exactly that (valid UTF-8): no need to encode it again
     utf8: bytes | None = None
 
@@ -60,7 +61,14 @@ def decode_html(body: bytes, headers: Mapping[str, str] | None = None) -> Decode
         encoding = "cp1252"
     if encoding.startswith(_WIDE) and not _has_wide_nuls(body):
         return _decoded(body, "utf-8", "utf-8-sniffed")
-    return _decoded(body, encoding, source if declared else "default")
+    if not declared:
+        try:
+            return Decoded(body.decode("utf-8"), "utf-8", "default", body)
+        except UnicodeDecodeError:
+            # no declaration and not UTF-8: a page of the 1990s-2000s Western web, windows-1252
+            # (what browsers assume for an undeclared English page)
+            return _decoded(body, "cp1252", "default-cp1252")
+    return _decoded(body, encoding, source)
 
 
 def _decoded(body: bytes, encoding: str, source: str) -> Decoded:

@@ -20,7 +20,8 @@ if TYPE_CHECKING:
 FIELD_MEANINGS: dict[str, str] = {
     "url": "URL fetched (after redirects)",
     "canonical_url": "the page's canonical URL (`link[rel=canonical]`, `og:url`), else `url`",
-    "article_id": "numeric DoD article id",
+    "article_id": "the item's id in its number space: the DNN / DGOV2 / war.gov number (`605989`), a "
+    "DefenseLink / ASP.NET id as `<kind>:<number>` (`release:10242`), a 1990s static page as `static:<path>`",
     "content_type": "news-story, release, transcript, speech, contract, feature, advisory or other",
     "title": "headline, whitespace-normalised",
     "published": "publication date (ISO 8601 date, or datetime when the page gives a time)",
@@ -37,6 +38,9 @@ FIELD_MEANINGS: dict[str, str] = {
     "payload_digest",
     "extractor_version": "version of the extraction code that produced the record",
     "change": "new or updated since the previous crawl into the same state (incremental crawls)",
+    "markup_era": "the page's markup era: defenselink-static, aspnet, dnn, dgov2 or wargov "
+    "(docs/extraction.md)",
+    "legacy_id": "a legacy id as {kind, number} (`release`, `10242`), null for a DNN / DGOV2 / war.gov id",
 }
 
 LICENCE = """\
