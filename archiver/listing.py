@@ -174,9 +174,10 @@ def next_page_url(html: bytes | str | lxml.html.HtmlElement, base_url: str) -> s
 #: DefenseLink's monthly lists ("« Previous Month": older items come next)
 _OLDER_PAGE_XPATHS = (
     "//ul[contains(concat(' ', normalize-space(@class), ' '), ' pagination ')]"
-    "/li[contains(concat(' ', normalize-space(@class), ' '), ' active ')]"
-    "/following-sibling::li[1][not(contains(concat(' ', normalize-space(@class), ' '), ' disabled '))]/a/@href",
-    "//a[contains(translate(normalize-space(.), 'PREVIOUS MONTH', 'previous month'), 'previous month')]/@href",
+    "/li[contains(concat(' ', normalize-space(@class), ' '), ' active ')]/following-sibling::li[1]"
+    "[not(contains(concat(' ', normalize-space(@class), ' '), ' disabled '))]/a/@href",
+    "//a[contains(translate(normalize-space(.), 'PREVIOUS MONTH', 'previous month'), 'previous month')]"
+    "/@href",
 )
 
 

@@ -332,8 +332,8 @@ def _in_era(article: Article, writer: text.Writer, cutoff: date) -> Article:
     if head.markup == "dnn":
         historical = published < eras.DNN_HISTORICAL_CUTOFF
         if name == "contract":
-            blocks = (Block("h", "CONTRACTS"), *article.blocks, Block("p", "*Small business"))
-            return replace(article, blocks=blocks, historical=historical)
+            framed = (Block("h", "CONTRACTS"), *article.blocks, Block("p", "*Small business"))
+            return replace(article, blocks=framed, historical=historical)
         return replace(article, historical=historical)
     return replace(article, historical=published < cutoff)
 

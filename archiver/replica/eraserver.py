@@ -23,7 +23,7 @@ from collections.abc import Callable
 from functools import cache, partial
 from typing import TYPE_CHECKING
 
-from archiver.replica import eras, erapages, faults, render
+from archiver.replica import erapages, eras, faults, render
 from archiver.replica.corpus import TYPES_BY_NAME, Corpus
 
 if TYPE_CHECKING:

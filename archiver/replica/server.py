@@ -24,7 +24,6 @@ from twisted.web import http, server
 from twisted.web.resource import Resource
 
 from archiver.replica import faults, render
-from archiver.replica.eraserver import EraRoutes
 from archiver.replica.cache import DEFAULT_CACHE_BYTES, EncodedReply, ReplyCache, etag_of, gzip_body
 from archiver.replica.corpus import (
     CONTENT_TYPES,
@@ -34,6 +33,7 @@ from archiver.replica.corpus import (
     Corpus,
     Head,
 )
+from archiver.replica.eraserver import EraRoutes
 
 logger = logging.getLogger(__name__)
 
