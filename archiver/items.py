@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 ARTICLE_FIELDS: tuple[str, ...] = (
     "url", "canonical_url", "article_id", "content_type", "title", "published", "authors",
     "body", "images", "videos", "tags", "related", "historical", "fetched_at", "warc",
-    "extractor_version", "change",
+    "extractor_version", "change", "markup_era", "legacy_id",
 )
 
 
@@ -55,6 +55,12 @@ class ArticleItem:
     extractor_version: str = ""
     #: ``new`` or ``updated`` since the previous crawl into the same state (incremental crawls)
     change: str = "new"
+    #: which era's markup the page was: ``aspnet``, ``defenselink-static``, ``dnn``, ``dgov2``,
+    #: ``wargov`` (the schema's enum)
+    markup_era: str = "dgov2"
+    #: ``{"kind": "release", "number": "10242"}`` for a legacy id (``article_id`` ``release:10242``),
+    #: ``None`` for a DNN / DGOV2 / war.gov id
+    legacy_id: dict[str, str | None] | None = None
     blocks: list[Block] = field(default_factory=list)
     byline: str = ""
     #: set by an extraction worker that already ran the cleaning pipelines on the item (the

@@ -216,7 +216,7 @@ def test_article_id_from_query_when_no_canonical() -> None:
     found = extract_article("http://archive.defense.gov/news/newsarticle.aspx?id=128001",
                             page('<div class="adetail"><h1>t</h1></div>'))
     assert found is not None
-    assert found.article_id == "128001"
+    assert found.article_id == "newsarticle:128001"  # its own number space (issue 16)
 
 
 def test_subscribe_box_article_is_not_an_article_container() -> None:

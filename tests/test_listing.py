@@ -92,8 +92,8 @@ def test_dates(text: str, expected: date | None) -> None:
 
 def test_article_ids_from_urls() -> None:
     assert article_id_of("https://www.defense.gov/News/Releases/Release/Article/3981590/x/") == "3981590"
-    assert article_id_of("https://www.defense.gov/News/NewsArticle.aspx?ID=128000") == "128000"
-    assert article_id_of("/Transcripts/Transcript.aspx?TranscriptID=5000") == "5000"
+    assert article_id_of("https://www.defense.gov/News/NewsArticle.aspx?ID=128000") == "newsarticle:128000"
+    assert article_id_of("/Transcripts/Transcript.aspx?TranscriptID=5000") == "transcript:5000"
     assert article_id_of("https://www.defense.gov/News/Releases/") is None
 
 

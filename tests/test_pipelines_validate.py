@@ -30,6 +30,8 @@ VALID: dict[str, Any] = {
              "payload_digest": "sha1:X"},
     "extractor_version": "1.0.0",
     "change": "new",
+    "markup_era": "dgov2",
+    "legacy_id": None,
 }
 #: values that break (or, for some fields, keep) the schema's rules
 ODD_VALUES: list[Any] = [None, True, False, 0, 1, -1, 1.0, 2.5, "", " ", "x", "2016-13-99", "123", [], [""],

@@ -13,11 +13,12 @@ from typing import Any
 
 from archiver.extract.page import ArticlePage
 from archiver.items import ArticleItem
+from archiver.site import legacy_id_of
 
 #: bumps whenever extraction or pipeline output changes for the same input bytes
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "1.1.0"
 
-__all__ = ["EXTRACTOR_VERSION", "ArticlePage", "extract_article", "extract_record"]
+__all__ = ["EXTRACTOR_VERSION", "ArticlePage", "extract_article", "extract_record", "refusal_reason"]
 
 
 def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = None,
@@ -30,10 +31,11 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
     page = ArticlePage.parse(url, body, headers)
     if page is None:
         return None
+    article_id = page.article_id()
     return ArticleItem(
-        url=url,
+        url=page.url,  # a web archive's playback URL is the original site's
         canonical_url=page.canonical_url(),
-        article_id=page.article_id(),
+        article_id=article_id,
         content_type=page.content_type(),
         title=page.title(),
         published=page.published(),
@@ -45,7 +47,15 @@ def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = N
         extractor_version=EXTRACTOR_VERSION,
         blocks=page.blocks(),
         byline=page.byline(),
+        markup_era=page.markup_era(),
+        legacy_id=legacy_id_of(article_id),
     )
+
+
+def refusal_reason(url: str, body: bytes, headers: Mapping[str, str] | None = None) -> str:
+    """Why ``extract_article`` finds no article in the page (``""`` when it finds one)."""
+    found = ArticlePage.read(url, body, headers)
+    return found if isinstance(found, str) else ""
 
 
 def extract_record(url: str, body: bytes, headers: Mapping[str, str] | None = None,

@@ -10,6 +10,7 @@ separate paragraphs that way) make paragraphs too.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from archiver.extract import selectors as sel
@@ -54,9 +55,12 @@ def role_of(element: HtmlElement) -> str:
     return sel.ROLE_ITEMPROPS.get(element.get("itemprop") or "", "")
 
 
-def body_blocks(region: HtmlElement) -> list[Block]:
-    """The blocks of the body region, in page order."""
-    walk = _Walk()
+def body_blocks(region: HtmlElement, skip: Mapping[HtmlElement, str] | None = None, *,
+                layout_tables: bool = False) -> list[Block]:
+    """The blocks of the body region, in page order. ``skip`` maps elements the era's layout
+    already knows (a legacy page's header, headline, byline, captions) to their block kind;
+    ``layout_tables``: tables are the page's layout (a 1990s-2000s page), not data."""
+    walk = _Walk(skip=skip or {}, layout_tables=layout_tables)
     walk.children(region, bold=False)
     walk.flush()
     return walk.blocks
@@ -70,6 +74,8 @@ class _Walk:
     #: consecutive <br> with only whitespace between (two make a paragraph break)
     breaks: int = 0
     depth: int = 0
+    skip: Mapping[HtmlElement, str] = field(default_factory=dict)
+    layout_tables: bool = False
 
     def children(self, element: HtmlElement, *, bold: bool) -> None:
         if self.depth >= MAX_DEPTH:
@@ -101,6 +107,10 @@ class _Walk:
 
     def node(self, element: HtmlElement, bold: bool) -> None:
         name = tag(element)
+        if self.skip and element in self.skip:
+            self.flush()
+            self.blocks.append(Block(self.skip[element], text_of(element)))
+            return
         role = role_of(element)
         if role == "media" or name in MEDIA_TAGS:
             self.flush()
@@ -153,10 +163,21 @@ class _Walk:
         self.blocks.append(Block("chrome", text_of(element)))
 
     def row(self, element: HtmlElement) -> None:
-        cells = [" ".join(text_of(c).split()) for c in element if tag(c) in {"td", "th"}]
+        """A data row is one block (cells joined by `` | ``); a layout row (a cell holding
+        paragraphs or tables, as table-layout pages of the 1990s-2000s have) is walked cell by cell."""
+        cells_in = [c for c in element if tag(c) in {"td", "th"}]
+        if self.layout_tables and any(_holds_blocks(c) or _holds_skipped(c, self.skip) for c in cells_in):
+            for cell in cells_in:
+                self.block(cell, "td", bold=False)
+            return
+        cells = [" ".join(text_of(c).split()) for c in cells_in]
         text = " | ".join(c for c in cells if c)
         if text:
             self.blocks.append(Block("p", text))
+
+
+def _holds_skipped(element: HtmlElement, skip: Mapping[HtmlElement, str]) -> bool:
+    return any(child in skip for child in element.iter())
 
 
 def _holds_blocks(element: HtmlElement) -> bool:

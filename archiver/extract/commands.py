@@ -49,7 +49,7 @@ def add_clean_text_command(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 
 def run_extract(args: argparse.Namespace) -> int:
-    from archiver.extract import extract_article
+    from archiver.extract import extract_article, refusal_reason
     from archiver.extract.chain import PipelineChain
     from pipelines.rejections import ArticleDropped
 
@@ -60,11 +60,12 @@ def run_extract(args: argparse.Namespace) -> int:
     headers = {"Content-Type": f"text/html; charset={args.charset}"} if args.charset else None
     url = args.url or path.resolve().as_uri()
     item = extract_article(url, body, headers)
-    if item is not None and not args.url and item.canonical_url != url:
+    if item is not None and not args.url and item.url == url and item.canonical_url != url:
         url = item.canonical_url  # a saved page: its own canonical URL is where it came from
         item = extract_article(url, body, headers)
+    # (a saved web-archive playback page names its original URL itself: item.url is that already)
     if item is None:
-        return _error("extract", f"{path}: not an article page (no article container)")
+        return _error("extract", f"{path}: {refusal_reason(url, body, headers) or 'not an article page'}")
     try:
         record = PipelineChain.build().process(item).record()
     except ArticleDropped as exc:

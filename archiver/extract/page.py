@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
@@ -21,7 +21,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 from lxml import etree
 
 from archiver.extract import blocks as body_walk
-from archiver.extract import css, media
+from archiver.extract import css, legacy, media, playback
 from archiver.extract import selectors as sel
 from archiver.extract.css import Index
 from archiver.extract.dates import iso_date
@@ -40,13 +40,20 @@ from archiver.extract.dom import (
 )
 from archiver.extract.text import NOTICE_RE, NOTICE_SENTENCE_RE, collapse_space, is_notice
 from archiver.items import Block
+from archiver.site import NOT_NEWS, item_ref
 
 logger = logging.getLogger(__name__)
 
-_ARTICLE_ID_RES = (
-    re.compile(r"/Article/(\d+)(?:/|$|\?)", re.I),
-    re.compile(r"[?&](?:ID|TranscriptID|ArticleID|SpeechID|ReleaseID)=(\d+)", re.I),
-)
+#: the record's ``markup_era`` of each internal era (``legacy`` and ``modern`` are the two DGOV2
+#: layouts; ``generic`` is an unknown variant of the same platform)
+MARKUP_ERAS: dict[str, str] = {
+    "aspnet": "aspnet", "static": "defenselink-static", "dnn": "dnn",
+    "legacy": "dgov2", "modern": "dgov2", "generic": "dgov2",
+}
+#: the site names itself this since September 2025 (``og:site_name``, the ``<title>`` suffix)
+_WAR_BRANDING_RE = re.compile(r"Department\s+of\s+War\b", re.I)
+#: ``<title>`` of a page that is no news item: a biography, a fact file
+_NOT_NEWS_TITLE_RE = re.compile(r"^\s*(?:Biography|Biographies|Bio)\b", re.I)
 _CONTENT_TYPE_CLASS_RE = re.compile(r"^content-type-(\d+)$")
 _TITLE_SPLIT_RE = re.compile(r"\s+(?:>|\||::)\s+")
 #: elements that may hold the historical notice (searched only when the page's text has its words):
@@ -54,7 +61,8 @@ _TITLE_SPLIT_RE = re.compile(r"\s+(?:>|\||::)\s+")
 _NOTICE_CLASSES = frozenset(q.lstrip(".") for q in sel.NOTICE)
 _NOTICE_CANDIDATES = etree.XPath(
     "//*[(@class and (contains(@class, 'disclaimer') or contains(@class, 'alert')))"
-    " or text()[contains(., 'istorical collection') or contains(., 'ISTORICAL COLLECTION')]]")
+    " or text()[contains(., 'istorical collection') or contains(., 'ISTORICAL COLLECTION')"
+    " or contains(., 'istorical purposes only')]]")
 
 
 @dataclass
@@ -80,32 +88,61 @@ class ArticlePage:
 
     # -- construction ----------------------------------------------------------------------------
 
+    #: what the era's order says about a DefenseLink / ASP.NET / static page (``None`` otherwise)
+    layout: legacy.LegacyLayout | None = None
+    #: the page was seen through a web archive's playback (its URLs are unwrapped)
+    played_back: bool = False
+
     @classmethod
     def parse(cls, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> ArticlePage | None:
         """The page object, or ``None`` when the bytes are not an article page."""
+        found = cls.read(url, body, headers)
+        return found if isinstance(found, ArticlePage) else None
+
+    @classmethod
+    def read(cls, url: str, body: bytes, headers: Mapping[str, str] | None = None) -> ArticlePage | str:
+        """The page object, or why the bytes are not an article page (a sentence)."""
         decoded = decode_html(body, headers)
         try:
             root = parse_html(decoded.as_utf8())
         except NotHtmlError as exc:
             logger.debug("not HTML: %s (%s)", url, exc)
-            return None
+            return f"not HTML ({exc})"
         data = _page_data(root)
+        played_back = playback.is_playback(decoded.text, url)
+        if played_back:
+            played = playback.played_url(data.scripts)
+            unwrapped = playback.original_url(url)
+            # a saved playback page (no http URL given): the URL the archive says it played back
+            url = unwrapped if unwrapped != url or url.startswith(("http://", "https://")) or not played \
+                else played
+            playback.unwrap_document(root, url)
         strip_non_text(root)
-        container = find_container(root)
-        if container is None:
-            logger.debug("no article container: %s", url)
-            return None
         head = root.find("head")
         base = first(head, "base[href]") if head is not None else None
         base_url = urljoin(url, base.get("href", "")) if base is not None else url
-        return cls(url, root, container, detect_era(container), data, base_url,
-                   has_notice_words=_mentions_notice(decoded.text))
+        container = find_container(root)
+        era = detect_era(container) if container is not None else ""
+        if container is None:
+            found = legacy.find_container(root, url)
+            if found is None:
+                logger.debug("no article container: %s", url)
+                return _refusal(root, url)
+            container, era = found
+        page = cls(url, root, container, era, data, base_url,
+                   has_notice_words=_mentions_notice(decoded.text), played_back=played_back)
+        if era in legacy.LEGACY_ERAS:
+            page.layout = legacy.read_layout(root, container, base_url)
+            if page.content_type() == "other":
+                return _refusal(root, url, legacy_page=True)
+        return page
 
     # -- ladders ---------------------------------------------------------------------------------
 
     def ladder(self, name: str) -> Iterator[sel.Step]:
         """The steps for field ``name``: this era's own, then the generic ones."""
-        for era in (self.era, "generic") if self.era != "generic" else ("generic",):
+        own = "aspnet" if self.era == "static" else self.era
+        for era in (own, "generic") if own != "generic" else ("generic",):
             ladders = sel.FIELDS.get(era)
             if ladders is not None:
                 yield from ladders.get(name, ())
@@ -189,26 +226,84 @@ class ArticlePage:
     # -- fields ----------------------------------------------------------------------------------
 
     def canonical_url(self) -> str:
+        """``link[rel=canonical]`` / ``og:url``; on a DefenseLink page the "On the Web:" link."""
         value = self.first_value("canonical")
+        if not value and self.layout is not None:
+            value = legacy.self_link(self.container, self.base_url)
         return clean_url(urljoin(self.base_url, value.strip())) if value else self.url
 
     def article_id(self) -> str:
+        """The id of the first ladder value that names an item (``site.item_ref``: current ids
+        plain, legacy ones ``release:10242``), then the ASP.NET form's postback URL, then the URL."""
         for step in self.ladder("article_id"):
             for value in self.step_values(step):
-                found = _article_id_in(value) if step.source != "script" else value
-                if found and found.isdigit():
-                    return found
-        return _article_id_in(self.url)
+                if step.source == "script":
+                    if value.isdigit():
+                        return value
+                    continue
+                ref = item_ref(urljoin(self.base_url, value.strip())) if value.strip() else None
+                if ref is not None:
+                    return ref.article_id
+        if self.layout is not None:
+            own = legacy.self_link(self.container, self.base_url)
+            ref = item_ref(own) if own else None
+            if ref is not None:
+                return ref.article_id
+            from_form = legacy.form_action_ref(self.root, self.base_url)
+            if from_form:
+                return from_form
+        ref = item_ref(self.url)
+        return ref.article_id if ref is not None else ""
+
+    def markup_era(self) -> str:
+        """``aspnet``, ``defenselink-static``, ``dnn``, ``dgov2`` or ``wargov``: DGOV2 markup is
+        ``wargov`` when the page names its site the Department of War (``og:site_name``, else the
+        ``<title>``), or, naming none, when it is on war.gov."""
+        era = MARKUP_ERAS.get(self.era, "dgov2")
+        if era != "dgov2":
+            return era
+        site_name = self.head_index.first(self.head, "meta[property='og:site_name']")
+        named = (site_name.get("content") or "") if site_name is not None else ""
+        if not named.strip():
+            named = legacy.head_title(self.root)
+        if named.strip():
+            return "wargov" if _WAR_BRANDING_RE.search(named) else "dgov2"
+        host = (urlsplit(self.canonical_url()).hostname or "").lower()
+        return "wargov" if host == "war.gov" or host.endswith(".war.gov") else "dgov2"
 
     def content_type(self) -> str:
+        return self._content_type
+
+    @cached_property
+    def _content_type(self) -> str:
         """From the section label, the ``content-type-N`` class, the label's link, the ``<title>``,
-        and last the URL."""
-        for finder in (self._type_from_label, self._type_from_class, self._type_from_link,
-                       self._type_from_title, self._type_from_urls):
+        and last the URL; a DefenseLink page from its ``<title>`` label ("News Release"), its URL
+        form, then its letterhead."""
+        finders: tuple[Callable[[], str], ...] = (
+            self._type_from_label, self._type_from_class, self._type_from_link, self._type_from_title,
+            self._type_from_urls)
+        if self.layout is not None:
+            finders = (self._legacy_type_from_title, self._type_from_item_urls, self._legacy_type_from_header)
+        for finder in finders:
             found = finder()
             if found:
                 return found
         return "other"
+
+    def _legacy_type_from_title(self) -> str:
+        assert self.layout is not None
+        return _type_of_label(self.layout.label)
+
+    def _legacy_type_from_header(self) -> str:
+        assert self.layout is not None
+        return _type_of_label(legacy.header_text(self.layout))
+
+    def _type_from_item_urls(self) -> str:
+        for url in (self.canonical_url(), self.url):
+            ref = item_ref(url)
+            if ref is not None and ref.content_type != "other":
+                return ref.content_type
+        return ""
 
     def _type_from_label(self) -> str:
         return _type_of_label(self.first_value("section_label"))
@@ -238,18 +333,28 @@ class ArticlePage:
         return _type_of_path(self.canonical_url()) or _type_of_path(self.url)
 
     def title(self) -> str:
+        """The item's headline; a heading that only names the section ("Contracts") gives way to
+        ``og:title`` / ``<title>`` ("Contracts for July 31, 2014")."""
+        if self.layout is not None and self.layout.headline_text:
+            return self.layout.headline_text
         for step in self.ladder("title"):
             for value in self.step_values(step):
                 if step.source == "head" and step.query == "title":
                     # "<headline> > U.S. Department of War > Release | U.S. Department of War"
                     value = _TITLE_SPLIT_RE.split(collapse_space(value))[0]
-                if value.strip():
+                if value.strip() and collapse_space(value).casefold() not in sel.GENERIC_TITLES:
                     return value
         return ""
 
     def published(self) -> str:
         """The raw date as printed (the dates pipeline makes it ISO 8601); the title's date last
-        (the real contracts page prints its date only there)."""
+        (the real contracts page prints its date only there). A DefenseLink page: the header's
+        date (by the release number), the AFPS dateline, then its meta tags."""
+        if self.layout is not None:
+            found = legacy.header_date(self.layout) or legacy.dateline_date(
+                [b.text for b in self.blocks() if b.kind == "p"][:3])
+            if found:
+                return found
         found = self.first_value("published", accept=lambda v: iso_date(v) is not None)
         if found:
             return found
@@ -257,6 +362,8 @@ class ArticlePage:
         return title if iso_date(title) else ""
 
     def byline(self) -> str:
+        if self.layout is not None:
+            return text_of(self.layout.byline) if self.layout.byline is not None else ""
         for step in self.ladder("byline"):
             for element in self._byline_elements(step):
                 value = element if isinstance(element, str) else text_of(element)
@@ -291,15 +398,30 @@ class ArticlePage:
         return []
 
     def images(self) -> list[dict[str, str]]:
+        if self.layout is not None:
+            records = [legacy.photo_record(img, caption, self.base_url)
+                       for img, caption in self.layout.photos]
+            return list({r["src"]: r for r in records if r["src"]}.values())
         return media.photos(self.index, self.region("body"), self.root, self.base_url)
 
     def videos(self) -> list[dict[str, str]]:
         return media.videos(self.index, self.base_url)
 
     def blocks(self) -> list[Block]:
-        """Notices anywhere on the page first (they sit above the body), then the body's blocks."""
+        return list(self._blocks)
+
+    @cached_property
+    def _blocks(self) -> tuple[Block, ...]:
+        """Notices anywhere on the page first (they sit above the body), then the body's blocks
+        (a DefenseLink page: header, headline, byline and captions labelled by its layout, its
+        furniture lines as chrome)."""
         body = self.region("body")
-        return [*self._notices(body), *body_walk.body_blocks(body)]
+        if self.layout is None:
+            walked = body_walk.body_blocks(body)
+        else:
+            walked = [Block("chrome", b.text) if b.kind in {"p", "h"} and legacy.is_furniture(b.text) else b
+                      for b in body_walk.body_blocks(body, self.layout.skip, layout_tables=True)]
+        return (*self._notices(body), *_without_section_heading(walked))
 
     def _notices(self, body: HtmlElement) -> list[Block]:
         """The historical notice wherever it is: in the container (legacy header), beside it
@@ -386,12 +508,28 @@ def _mentions_notice(text: str) -> bool:
     return False
 
 
-def _article_id_in(value: str) -> str:
-    for pattern in _ARTICLE_ID_RES:
-        match = pattern.search(value)
-        if match:
-            return match.group(1)
-    return ""
+def _without_section_heading(blocks: list[Block]) -> list[Block]:
+    """A body opening with a heading that only names the section (the DNN contracts pages'
+    "CONTRACTS") loses it: it is the page's label, not a part of the item."""
+    for index, block in enumerate(blocks):
+        if block.kind == "p" and block.text.strip():
+            return blocks
+        if block.kind == "h":
+            if collapse_space(block.text).casefold() in sel.GENERIC_TITLES:
+                return [*blocks[:index], Block("chrome", block.text), *blocks[index + 1:]]
+            return blocks
+    return blocks
+
+
+def _refusal(root: HtmlElement, url: str, *, legacy_page: bool = False) -> str:
+    """Why a page is not an article page, in words a user can act on."""
+    title = legacy.head_title(root)
+    if NOT_NEWS.search(urlsplit(url).path) or _NOT_NEWS_TITLE_RE.match(title):
+        return f"not a news item: a biography page ({title!r})"
+    if legacy_page:
+        return (f"not a news item: a DefenseLink page that is no release, article, transcript, speech, "
+                f"contract or advisory ({title!r})")
+    return "not an article page (no article container)"
 
 
 def _type_of_label(label: str) -> str:

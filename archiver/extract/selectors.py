@@ -41,18 +41,33 @@ CONTAINER: tuple[str, ...] = (
     "[itemtype*='schema.org/BlogPosting']",
     "[itemtype*='schema.org/Report']",
 )
+#: the article container of the DefenseLink / ASP.NET pages (about 1997-2016), tried when no
+#: ``CONTAINER`` step matches: the ASP.NET label the item's HTML is written into
+#: (``<span id="lblArticleContent">``, ``ctl00_..._lblArticleContent``) and the table cell around it
+#: (``<td id="tdArticle">``); a page without them is read by meaning (:mod:`archiver.extract.legacy`)
+ASPNET_CONTAINER: tuple[str, ...] = (
+    "[id$=lblArticleContent]", "[id$=ArticleContent]", "[id$=pnlArticle]", "[id$=tdArticle]",
+)
+#: ids of the DNN platform's own modules (``dnn_ctr1681_HtmlModule_lblContent``): never a legacy container
+DNN_ID_PREFIX = "dnn_"
 #: a container inside one of these is not the article (listing cards, related boxes, subscribe box);
 #: simple selectors only: ``.class``, ``tag`` or ``#id``
 NOT_CONTAINER_INSIDE: tuple[str, ...] = (".alist", ".related", ".subscribe", "footer", "#footer")
 
-#: markup markers of each era, tested on the container (legacy 2016-2019, modern 2020+)
+#: markup markers of each era, tested on the container (dnn 2015-2019; legacy and modern are the two
+#: DGOV2 layouts, 2019-)
 ERA_MARKERS: MappingProxyType[str, tuple[str, ...]] = MappingProxyType({
+    # the DNN "DefenseGOV" skin (about 2015-2019): h1.title, p.info, span.date, span.text
+    "dnn": (".adetail > h1.title", ".adetail > span.text", ".adetail > p.info"),
     "legacy": ("div.adetail.news", "div.adetail.newsroom", ".adetail > div.header"),
     "modern": ("div.adetail.aframe", "div.adetail.abanner", ".adetail > header.content-wrap"),
 })
 
 #: regions of the container per era; ``generic`` is the fallback for any era
 REGIONS: MappingProxyType[str, MappingProxyType[str, tuple[str, ...]]] = MappingProxyType({
+    "dnn": MappingProxyType({
+        "body": ("span.text", "div.text", "[itemprop=articleBody]", ".body"),
+    }),
     "legacy": MappingProxyType({
         "header": ("div.header",),
         "body": (".content .inside .body", "[itemprop=articleBody]", ".body"),
@@ -84,6 +99,20 @@ _META_DATE: Ladder = (
 
 #: field ladders per era (the era's own steps come first, then ``generic``)
 FIELDS: MappingProxyType[str, MappingProxyType[str, Ladder]] = MappingProxyType({
+    "dnn": MappingProxyType({
+        "title": (Step("container", "h1.title"),),
+        "published": (*_META_DATE, Step("container", "span.date"), Step("container", ".date")),
+        # "By Jim Garamone DoD News, Defense Media Activity"; "Press Operations" on releases
+        "byline": (Step("container", "p.info"), Step("container", ".byline")),
+    }),
+    "aspnet": MappingProxyType({
+        "published": (
+            Step("head", "meta[name^=last]", "content"),  # "last modified"
+            Step("head", "meta[name=PUB_DATE]", "content"),
+            Step("head", "meta[name='DC.date.issued']", "content"),
+            Step("head", "meta[name=date]", "content"),
+        ),
+    }),
     "legacy": MappingProxyType({
         "title": (Step("container", "[itemprop=headline]"), Step("header", "h1.maintitle")),
         "published": (*_META_DATE, Step("header", ".dateline .date"), Step("header", ".date")),
@@ -157,6 +186,15 @@ FIELDS: MappingProxyType[str, MappingProxyType[str, Ladder]] = MappingProxyType(
 
 #: the historical-collection notice: legacy ``.header .disclaimer``, modern ``.alert-warning``
 NOTICE: tuple[str, ...] = (".disclaimer", ".alert-warning", ".alert")
+
+#: headings that name a section, not the item ("Contracts" over "Contracts for July 31, 2014"): the
+#: title ladder goes on to ``og:title`` / ``<title>`` past them
+GENERIC_TITLES: frozenset[str] = frozenset({
+    "contracts", "contract", "contract view", "releases", "release", "news release", "news releases",
+    "transcripts", "transcript", "news transcript", "speeches", "speech", "advisories", "advisory",
+    "news advisory", "news", "news article", "article", "news stories", "news story", "feature stories",
+    "u.s. department of defense", "u.s. department of war",
+})
 
 #: section label words → content type (the visible label: "News Story", "Release", "Contracts"...)
 LABEL_TYPES: tuple[tuple[str, str], ...] = (

@@ -39,9 +39,12 @@ FOLLOW_TAIL_RE = re.compile(
     r"\s*\(\s*Follow\s+[^()]{1,120}?\s+on\s+(?:Twitter|X|Facebook|Instagram|LinkedIn|Threads)\b[^()]{0,120}\)\s*$",
     re.I)
 
-#: the historical-collection notice (legacy ``.disclaimer``, modern ``.alert-warning``)
-NOTICE_RE = re.compile(r"historical\s+collection", re.I)
-NOTICE_SENTENCE_RE = re.compile(r"accessed\s+part\s+of\s+a\s+historical\s+collection", re.I)
+#: the historical notice: DGOV2's "historical collection" (``.disclaimer``, ``.alert-warning``) and
+#: the DNN skin's "This information is provided for historical purposes only" (``.alert-warning``)
+NOTICE_RE = re.compile(r"historical\s+(?:collection|purposes\s+only)", re.I)
+NOTICE_SENTENCE_RE = re.compile(
+    r"accessed\s+part\s+of\s+a\s+historical\s+collection|provided\s+for\s+historical\s+purposes\s+only",
+    re.I)
 
 #: whole lines/blocks that are site chrome wherever they appear (gov banner, subscribe box, labels)
 CHROME_LINE_RES: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I) for p in (
@@ -61,6 +64,30 @@ CHROME_LINE_RES: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I) for p i
     r"^Skip to main content.*$",
     r"^Immediate Release$",
     r"^Presenter:.{0,200}$",
+))
+
+#: furniture of the DefenseLink / ASP.NET pages (about 1997-2016) and of the DNN skin, line by line:
+#: the letterhead, "On the Web:", the media / public contact lines, "IMMEDIATE RELEASE", the
+#: release number, the print / e-mail links, the AFPS byline's service line
+LEGACY_FURNITURE_RES: tuple[re.Pattern[str], ...] = tuple(re.compile(p, re.I) for p in (
+    r"^U\.\s?S\. Department of (?:Defense|War)$",
+    r"^(?:The )?Office of (?:the )?Assistant Secretary of Defense \(Public Affairs\)$",
+    r"^(?:News Release|News Transcript|News Article|News Advisory|Press Advisory|Advisory|Speech|"
+    r"Contracts?|Transcript|Release|Memorandum for Correspondents|Press Operations)$",
+    r"^On the Web:.{0,300}$",
+    r"^https?://\S+$",
+    r"^(?:Media|Public|Press) contacts?:.{0,300}$",
+    r"^or \+?[\d ()/.+-]{7,}.{0,20}$",
+    r"^(?:\+?1 )?\(?\d{3}\)? ?\d{3}-\d{4}.{0,40}$",
+    r"^(?:FOR )?IMMEDIATE RELEASE$",
+    r"^(?:Release )?No\.?:? ?[A-Z]{0,3}-?\d{1,5}-\d{2}$",
+    r"^Release No:?.{0,30}$",
+    r"^PRINT(?: \| E-?MAIL)?$",
+    r"^E-?MAIL$",
+    r"^Printer[- ]friendly Version$",
+    r"^E-?mail A Copy$",
+    r"^American Forces (?:Press|Information) Service$",
+    r"^(?:Click photo for screen-resolution image|high-resolution image available)\.?$",
 ))
 
 #: phrases that must never survive into a body (used by tests and the benchmark)
@@ -156,6 +183,14 @@ def strip_follow_tail(text: str) -> str:
 def is_chrome_line(text: str) -> bool:
     stripped = text.strip()
     return len(stripped) <= 300 and any(p.match(stripped) for p in CHROME_LINE_RES)
+
+
+def is_legacy_furniture(text: str) -> bool:
+    """Every line of ``text`` is DefenseLink / ASP.NET / DNN page furniture (:data:`LEGACY_FURNITURE_RES`)."""
+    lines = [collapse_space(line) for line in text.splitlines()]
+    lines = [line for line in lines if line]
+    return bool(lines) and all(len(line) <= 300 and any(p.match(line) for p in LEGACY_FURNITURE_RES)
+                               for line in lines)
 
 
 def is_notice(text: str) -> bool:

@@ -30,6 +30,7 @@ BATCH_ROWS = 2048
 IMAGE_KEYS = ("src", "title", "caption", "credit", "virin", "alt")
 RELATED_KEYS = ("title", "url")
 WARC_KEYS = ("filename", "offset", "length", "record_id", "payload_digest")
+LEGACY_ID_KEYS = ("kind", "number", "path")
 
 
 class ExportError(ValueError):
@@ -73,6 +74,7 @@ def arrow_type(name: str) -> Any:
         ),
         "related": pa.list_(strings(RELATED_KEYS)),
         "historical": pa.bool_(),
+        "legacy_id": strings(LEGACY_ID_KEYS),
         "fetched_at": pa.timestamp("us", tz="UTC"),
         "warc": pa.struct(
             [
@@ -126,6 +128,7 @@ def arrow_row(record: dict[str, Any], fields: Sequence[str]) -> dict[str, Any]:
         "videos": lambda v: [_video(i) for i in v or []],
         "related": lambda v: [_only(i, RELATED_KEYS) for i in v or []],
         "warc": lambda v: _only(v, WARC_KEYS),
+        "legacy_id": lambda v: _only(v, LEGACY_ID_KEYS),
         "fetched_at": _timestamp,
     }
     return {name: shaped[name](record.get(name)) if name in shaped else record.get(name) for name in fields}
