@@ -44,8 +44,19 @@ def test_every_page_of_the_era_extracts(era_pairs: dict[str, Pairs], era: str) -
     assert not missing
 
 
-@pytest.mark.parametrize("field", FIELDS)
-@pytest.mark.parametrize("era", eras.ERAS)
+#: extractor gaps reported to the lead (archiver/extract/ is another helper's): strict, so the mark
+#: must go once the extractor is fixed
+KNOWN_GAPS = {
+    ("dnn", "content_type"): "DNN news stories at /News/Article/Article/<id>/ come out 'other': the "
+                             "URL fallback (selectors.PATH_TYPES) lacks /news/article/",
+}
+ERA_FIELDS = [pytest.param(era, name, id=f"{era}-{name}",
+                           marks=[pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[era, name])]
+                           if (era, name) in KNOWN_GAPS else [])
+              for era in eras.ERAS for name in FIELDS]
+
+
+@pytest.mark.parametrize(("era", "field"), ERA_FIELDS)
 def test_field_equals_truth(era_pairs: dict[str, Pairs], era: str, field: str) -> None:
     wrong = [(t["url"], r.get(field), t[field]) for t, r in era_pairs[era]
              if r is not None and r.get(field) != t[field]]

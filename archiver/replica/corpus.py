@@ -314,9 +314,10 @@ def _in_era(article: Article, writer: text.Writer, cutoff: date) -> Article:
 
     ``aspnet``: no photos, videos, tags, related stories nor Twitter line (the DefenseLink pages
     here show none), an American Forces Press Service byline and dateline (``WASHINGTON, Dec. 1,
-    2006 – ...``), no historical notice. ``dnn``: contracts open with a bold ``CONTRACTS`` line
-    and end with ``*Small business`` (as the real page does); the skin's historical banner on
-    articles before :data:`eras.DNN_HISTORICAL_CUTOFF`.
+    2006 – ...``), no historical notice. ``dnn``: contracts end with ``*Small business`` (as the
+    real page does); the skin's historical banner on
+    articles before :data:`eras.DNN_HISTORICAL_CUTOFF`. (The contracts' opening bold
+    ``CONTRACTS`` line is the section's label: the page shows it, the body does not hold it.)
     """
     head = article.head
     name = head.ctype.name
@@ -332,7 +333,8 @@ def _in_era(article: Article, writer: text.Writer, cutoff: date) -> Article:
     if head.markup == "dnn":
         historical = published < eras.DNN_HISTORICAL_CUTOFF
         if name == "contract":
-            framed = (Block("h", "CONTRACTS"), *article.blocks, Block("p", "*Small business"))
+            # the page's bold "CONTRACTS" line above the agencies is the section's label, not text
+            framed = (*article.blocks, Block("p", "*Small business"))
             return replace(article, blocks=framed, historical=historical)
         return replace(article, historical=historical)
     return replace(article, historical=published < cutoff)
@@ -542,7 +544,11 @@ def truth_record(article: Article, base_url: str) -> dict[str, object]:
         "related": [{"title": r.title, "url": base_url.rstrip("/") + r.path} for r in article.related],
         "historical": article.historical,
         "replica": {"k": head.k, "revision": head.revision, "era": head.era},
-    } | (_era_fields(article, url) if head.markup else {})
+    } | (_era_fields(article, url) if head.markup else DEFAULT_ERA_FIELDS)
+
+
+#: the default replica's pages (both of its markups) are the war.gov skeleton's: DGOV2 markup on war.gov
+DEFAULT_ERA_FIELDS: dict[str, object] = {"markup_era": "wargov", "legacy_id": None}
 
 
 def _era_fields(article: Article, url: str) -> dict[str, object]:
@@ -551,9 +557,9 @@ def _era_fields(article: Article, url: str) -> dict[str, object]:
     fields: dict[str, object] = {"markup_era": head.markup, "legacy_id": None}
     if head.markup == "aspnet":
         fields["article_id"] = f"{head.legacy_kind}:{head.legacy_number}"
-        fields["legacy_id"] = {"kind": head.legacy_kind, "number": head.legacy_number}
-    if head.markup == "dnn" and not head.ctype.has_slug:
-        fields["canonical_url"] = url + "/"  # the skin's og:url ends ``/<id>//`` without a slug
+        fields["legacy_id"] = {"kind": head.legacy_kind, "number": str(head.legacy_number)}
+    # (the DNN skin's og:url of a page without slug ends ``/<id>//``: the record's canonical_url
+    # has the repeated slash collapsed, the fetched URL)
     return fields
 
 

@@ -190,10 +190,8 @@ class AspnetRenderer:
         if self.a.authors:
             names = " and ".join(escape(n) for n in self.a.authors)
             return (f'\t\t\t<div class="text11b">By {names}<br />{escape(self.a.byline_org)}</div><br>\n')
-        if self.a.presenter and self.h.ctype.name == "transcript":
+        if self.a.presenter:  # transcripts and speeches
             return f'\t\t\t<div class="text12"><b>Presenter:</b> {escape(self.a.presenter)}</div><br>\n'
-        if self.a.presenter:
-            return f'\t\t\t<div class="text12"><i>As Delivered by {escape(self.a.presenter)}</i></div><br>\n'
         return ""
 
     def _body(self) -> str:
@@ -361,8 +359,9 @@ class DnnRenderer(ArticleRenderer):
 </div>"""
 
     def _dnn_body(self) -> str:
-        out = []
         contract = self.h.ctype.name == "contract"
+        # the saved contracts page opens with the section's label as a bold centred line
+        out = ['<p style="text-align: center;">\n\t<strong>CONTRACTS</strong></p>'] if contract else []
         for i, block in enumerate(self.a.blocks):
             text = escape(block.text)
             if block.kind == "h":
