@@ -50,6 +50,12 @@ def _iso_date(value: str) -> date:
         raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
+def _era(value: str) -> str:
+    from archiver.replica.eras import parse_era
+
+    return parse_era(value)
+
+
 def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p = sub.add_parser(
         "replica",
@@ -80,6 +86,11 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p.add_argument("--host-alias", action="store_true",
                    help="redirect requests for www.defense.gov to www.war.gov (same path), as "
                    "the real site does since 2025; use the replica as an HTTP proxy to see it")
+    p.add_argument("--era", type=_era, default=None, metavar="ERA",
+                   help="serve the site in the markup of another time: aspnet (DefenseLink / the ASP.NET "
+                   "site, legacy .aspx URLs), dnn (2015-2019 skin), dgov2 (2019-2025), wargov (2025-), "
+                   "mixed (each article in the markup of its publication date), or a year (that "
+                   "year's era); default: the replica as it always was (see docs/replica.md)")
     p.add_argument("--dump-truth", type=Path, metavar="FILE",
                    help="write every article's expected cleaned record (JSON Lines) to FILE")
     p.add_argument("--no-serve", action="store_true",
@@ -111,7 +122,7 @@ def _run_replica(args: argparse.Namespace) -> int:
     corpus_options = CorpusOptions(
         seed=args.seed, articles=args.articles, mutate_percent=args.mutate,
         new_articles=args.new, gone=args.gone,
-        historical_cutoff=args.historical_cutoff or DEFAULT_HISTORICAL_CUTOFF,
+        historical_cutoff=args.historical_cutoff or DEFAULT_HISTORICAL_CUTOFF, era=args.era or "",
     )
     try:
         corpus = Corpus(corpus_options)

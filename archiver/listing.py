@@ -26,6 +26,11 @@ _CHROME_IDS = frozenset({"footer", "footer-main", "header-main"})
 #: what any link ARTICLE_URL matches once joined must contain already
 _MAYBE_ARTICLE = re.compile(r"article|id=", re.I)
 _DATE_NODES = ".//time | .//*[contains(concat(' ', normalize-space(@class), ' '), ' date ')]"
+#: article pages of the ASP.NET site (DefenseLink, archive.defense.gov), each kind its own numbers
+LEGACY_ARTICLE_URL = re.compile(
+    r"/(?:news/newsarticle|releases/release|transcripts/transcript|speeches/speech|contracts/contract|"
+    r"advisories/advisory)\.aspx\?(?:[^#]*&)?(?:id|releaseid|transcriptid|speechid|contractid|advisoryid)"
+    r"=\d+(?:&|#|$)", re.I)
 
 
 @dataclass(frozen=True)
@@ -91,11 +96,32 @@ def listing_entries(html: bytes | str | lxml.html.HtmlElement, base_url: str,
         if href is None or not _MAYBE_ARTICLE.search(href):  # cheap: most links are not articles
             continue
         url = urljoin(base_url, href.strip())
-        if not ARTICLE_URL.search(url) or NOT_NEWS.search(url) or url in entries or not on_hosts(url, hosts) \
+        if not is_article_url(url) or NOT_NEWS.search(url) or url in entries or not on_hosts(url, hosts) \
                 or _in_chrome(link):
             continue
-        entries[url] = ListingEntry(url, _date_near(link))
+        entries[url] = ListingEntry(url, _date_near(link) or _date_of_row(link))
     return list(entries.values())
+
+
+def is_article_url(url: str) -> bool:
+    """An article page of any era: ``/Article/<id>/``, ``?ID=``, or an ASP.NET ``*.aspx?...ID=<n>``."""
+    return bool(ARTICLE_URL.search(url) or LEGACY_ARTICLE_URL.search(url))
+
+
+def _date_of_row(link: lxml.html.HtmlElement) -> date | None:
+    """The date of a listing item that has no ``time`` / ``.date`` holding one: the text of its
+    table row (DefenseLink monthly lists: a date cell beside the link), else the link's own text
+    (the DNN skin's contracts listing leaves ``.date`` empty; the title says "Contracts For July
+    30, 2014")."""
+    for depth, node in enumerate(link.iterancestors()):
+        if depth > 3:
+            break
+        if node.tag == "tr":
+            when = parse_date(node.text_content())
+            if when:
+                return when
+            break
+    return parse_date(link.text_content())
 
 
 def _in_chrome(link: lxml.html.HtmlElement) -> bool:
@@ -140,5 +166,24 @@ def next_page_url(html: bytes | str | lxml.html.HtmlElement, base_url: str) -> s
                   "normalize-space(translate(., 'NEXT', 'next'))='next page']/@href"):
         found = [str(href).strip() for href in doc.xpath(xpath)]
         if found and found[0] and not found[0].lower().startswith("javascript:"):
+            return urljoin(base_url, found[0])
+    return _older_page_url(doc, base_url)
+
+
+#: pagers without a "next" link: the DNN skin's numbered pager (the page after ``li.active``),
+#: DefenseLink's monthly lists ("« Previous Month": older items come next)
+_OLDER_PAGE_XPATHS = (
+    "//ul[contains(concat(' ', normalize-space(@class), ' '), ' pagination ')]"
+    "/li[contains(concat(' ', normalize-space(@class), ' '), ' active ')]/following-sibling::li[1]"
+    "[not(contains(concat(' ', normalize-space(@class), ' '), ' disabled '))]/a/@href",
+    "//a[contains(translate(normalize-space(.), 'PREVIOUS MONTH', 'previous month'), 'previous month')]"
+    "/@href",
+)
+
+
+def _older_page_url(doc: lxml.html.HtmlElement, base_url: str) -> str | None:
+    for xpath in _OLDER_PAGE_XPATHS:
+        found = [str(href).strip() for href in doc.xpath(xpath)]
+        if found and found[0] and found[0] != "#" and not found[0].lower().startswith("javascript:"):
             return urljoin(base_url, found[0])
     return None

@@ -4,12 +4,16 @@ Run on demand (not in CI)::
 
     python -m benchmarks.extraction                  # 600-article replica + the real fixtures
     python -m benchmarks.extraction --articles 2000 --seed 3 --no-trafilatura
+    python -m benchmarks.extraction --eras --no-trafilatura   # also per markup era (replica --era)
 
 trafilatura is optional (``pip install trafilatura==2.3.1 lxml_html_clean``). Metrics per corpus:
 body F1 over word 4-gram shingles (as the Article Extraction Benchmark scores bodies), pages whose
 body contains any caption text of the page's photos, pages whose body contains a chrome phrase,
 photos exact (caption + credit + VIRIN, as a list), title / date / authors exact, pages per second
-and the speed ratio. Numbers go in ``docs/extraction.md``.
+and the speed ratio; with ``--eras``, the same per markup era (``aspnet``, ``dnn``, ``dgov2``,
+``wargov``: a replica of each, and the real pages of each era among the fixture cases) with the
+record fields ``content_type``, ``historical``, ``markup_era``, ``article_id`` exact. Numbers go in
+``docs/extraction.md``.
 """
 
 from __future__ import annotations
@@ -34,6 +38,8 @@ from archiver.replica.process import replica
 
 REAL_CASES = ("release/real-3981590", "contract/real-4319114", "release/real-defenselink-10242",
               "contract/real-dnn-605989", "release/real-dgov2-2411893", "release/real-wayback-2853121")
+#: record fields scored per era (``--eras``): exact match with the truth
+FIELD_NAMES = ("content_type", "historical", "markup_era", "article_id")
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "fixtures"
 SHINGLE = 4
 
@@ -55,6 +61,8 @@ class Output:
     published: str = ""
     authors: list[str] = field(default_factory=list)
     photos: list[tuple[str, str, str]] | None = None  # None: the extractor has no structured photos
+    #: record fields compared exactly with ``--eras`` (absent: the extractor does not give them)
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 Extractor = Callable[[Page], Output]
@@ -79,7 +87,8 @@ def ours() -> Extractor:
         except ArticleDropped:
             return Output()
         photos = [(i["caption"], i["credit"], i["virin"]) for i in record["images"]]
-        return Output(record["body"], record["title"], record["published"], record["authors"], photos)
+        fields = {name: record.get(name) for name in FIELD_NAMES}
+        return Output(record["body"], record["title"], record["published"], record["authors"], photos, fields)
 
     return run
 
@@ -133,6 +142,8 @@ class Score:
     authors: int = 0
     seconds: float = 0.0
     structured_photos: bool = True
+    #: exact hits per record field of FIELD_NAMES the truth has
+    fields: Counter[str] = field(default_factory=Counter)
 
     def add(self, out: Output, truth: dict[str, Any]) -> None:
         body = collapse_space(out.body)
@@ -149,6 +160,9 @@ class Score:
         self.title += out.title == truth["title"]
         self.date += out.published[:10] == truth["published"][:10]
         self.authors += out.authors == truth["authors"]
+        for name in FIELD_NAMES:
+            if name in truth:
+                self.fields[name] += out.fields.get(name, _ABSENT) == truth[name]
 
     def row(self) -> dict[str, str]:
         n = max(self.pages, 1)
@@ -163,6 +177,8 @@ class Score:
             "title exact": f"{100 * self.title / n:.1f} %",
             "date exact": f"{100 * self.date / n:.1f} %",
             "authors exact": f"{100 * self.authors / n:.1f} %",
+            **{f"{name} exact": f"{100 * self.fields[name] / n:.1f} %" for name in FIELD_NAMES
+               if name in self.fields},
             "pages/s": f"{self.pages / self.seconds:.0f}" if self.seconds else "-",
         }
 
@@ -191,9 +207,11 @@ def fetch(url: str) -> tuple[bytes, dict[str, str]]:
         return response.read(), dict(response.headers.items())
 
 
-def replica_pages(articles: int, seed: int) -> list[Page]:
+def replica_pages(articles: int, seed: int, era: str = "") -> list[Page]:
+    """Every article page of a replica (of one markup era with ``era``) with its truth."""
+    era_args = ("--era", era) if era else ()
     with tempfile.TemporaryDirectory(prefix="bench-extraction-") as tmp, \
-            replica("--articles", str(articles), "--seed", str(seed), "--crawl-delay", "0",
+            replica("--articles", str(articles), "--seed", str(seed), "--crawl-delay", "0", *era_args,
                     truth_dir=Path(tmp)) as running:
         truth = running.truth()
         with ThreadPoolExecutor(8) as pool:
@@ -201,14 +219,42 @@ def replica_pages(articles: int, seed: int) -> list[Page]:
     return [Page(t["url"], body, headers, t) for t, (body, headers) in zip(truth, fetched, strict=True)]
 
 
-def real_pages() -> list[Page]:
+def real_pages(cases: Sequence[str] = REAL_CASES) -> list[Page]:
     pages = []
-    for name in REAL_CASES:
+    for name in cases:
         folder = FIXTURES / name
         info = json.loads((folder / "info.json").read_text("utf-8"))
         truth = json.loads((folder / "output.json").read_text("utf-8"))
         pages.append(Page(info["url"], (folder / "body.html").read_bytes(), info.get("headers") or {}, truth))
     return pages
+
+
+def real_cases_by_era() -> dict[str, list[str]]:
+    """Real-page fixture cases (``<type>/real-*``) per markup era: their ``output.json``'s
+    ``markup_era``, else ``wargov`` (the war.gov pages saved in 2025)."""
+    by_era: dict[str, list[str]] = {}
+    for output in sorted(FIXTURES.glob("*/real-*/output.json")):
+        truth = json.loads(output.read_text("utf-8"))
+        if not isinstance(truth, dict) or truth.get("content_type") in (None, "other") \
+                or not (output.parent / "body.html").exists():
+            continue  # not an article (a home page): nothing to score
+        case = f"{output.parent.parent.name}/{output.parent.name}"
+        by_era.setdefault(truth.get("markup_era") or "wargov", []).append(case)
+    return by_era
+
+
+def era_corpora(articles: int, seed: int) -> dict[str, list[Page]]:
+    """``--eras``: a replica of each markup era, then the real pages of each era."""
+    from archiver.replica.eras import ERAS
+
+    corpora = {f"replica --era {era}: {articles} articles, seed {seed}": replica_pages(articles, seed, era)
+               for era in ERAS}
+    for era, cases in real_cases_by_era().items():
+        corpora[f"real pages ({era}): {', '.join(cases)}"] = real_pages(cases)
+    return corpora
+
+
+_ABSENT = object()
 
 
 # -- report ------------------------------------------------------------------------------------------
@@ -234,6 +280,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--articles", type=int, default=600, help="replica corpus size (default: 600)")
     parser.add_argument("--seed", type=int, default=11, help="replica seed (default: 11)")
     parser.add_argument("--no-trafilatura", action="store_true", help="score our extractor only")
+    parser.add_argument("--eras", action="store_true",
+                        help="also score a replica of each markup era and the real pages of each era")
     args = parser.parse_args(argv)
     if args.articles < 500:
         parser.error("--articles must be at least 500")
@@ -247,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"replica: {args.articles} articles, seed {args.seed}": replica_pages(args.articles, args.seed),
         f"real pages: {', '.join(REAL_CASES)}": real_pages(),
     }
+    if args.eras:
+        corpora.update(era_corpora(args.articles, args.seed))
     for title, pages in corpora.items():
         scores = {name: score(extractor, pages) for name, extractor in extractors.items()}
         print(table(title, scores))

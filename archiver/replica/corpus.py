@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import random
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
-from archiver.replica import text
+from archiver.replica import eras, text
 
 START = datetime(2016, 1, 4, 9, 0, tzinfo=UTC)
 END = datetime(2025, 10, 31, 17, 0, tzinfo=UTC)
@@ -104,19 +104,34 @@ class Head:
     title: str
     summary: str
     revision: int
+    #: ``--era``: the markup era this article is served in ("" for the default replica)
+    markup: str = ""
+    #: ``aspnet`` pages: the number of the legacy URL (``ReleaseID=<n>``), in its kind's own space
+    legacy_number: int = 0
 
     @property
     def slug(self) -> str:
         return slugify(self.title)
 
     @property
+    def legacy_kind(self) -> str:
+        return eras.LEGACY_KINDS[self.ctype.name].kind if self.markup == "aspnet" else ""
+
+    @property
     def path(self) -> str:
+        if self.markup == "aspnet":
+            return eras.LEGACY_KINDS[self.ctype.name].page.format(n=self.legacy_number)
+        if self.markup == "dnn":
+            prefix = eras.DNN_PREFIXES[self.ctype.name]
+            return f"{prefix}{self.article_id}/" + (f"{self.slug}/" if self.ctype.has_slug else "")
         if self.ctype.has_slug:
             return f"{self.ctype.article_prefix}{self.article_id}/{self.slug}/"
         return f"{self.ctype.article_prefix}{self.article_id}/"
 
     @property
     def era(self) -> str:
+        if self.markup:
+            return self.markup
         return "modern" if self.published.year >= MODERN_ERA_FROM else "legacy"
 
 
@@ -155,6 +170,8 @@ class CorpusOptions:
     gone: int = 0
     historical_cutoff: date = DEFAULT_HISTORICAL_CUTOFF
     extra: dict[str, str] = field(default_factory=dict)
+    #: ``--era``: one of archiver.replica.eras.ERAS, "mixed", or "" (the default replica)
+    era: str = ""
 
 
 def slugify(title: str) -> str:
@@ -181,7 +198,10 @@ class Corpus:
         #: articles removed from the site (404 now), for incremental-crawl tests
         self.removed = frozenset(chosen[picked:])
         self._order = [k for k in range(self.size - 1, -1, -1) if k not in self.removed]
-        self._span = (END - START) / max(self.base_size - 1, 1)
+        if options.era and options.era != eras.MIXED and options.era not in eras.ERAS:
+            raise ValueError(f"unknown era {options.era!r}")
+        self.start, self.end = eras.span_of(options.era) if options.era else (START, END)
+        self._span = (self.end - self.start) / max(self.base_size - 1, 1)
         self.head = lru_cache(maxsize=65536)(self._head)
         self.article = lru_cache(maxsize=2048)(self._article)
 
@@ -198,8 +218,30 @@ class Corpus:
         return None
 
     def published(self, k: int) -> datetime:
-        when = START + self._span * k if k < self.base_size else END + timedelta(days=k - self.base_size + 1)
+        when = self.start + self._span * k if k < self.base_size else \
+            self.end + timedelta(days=k - self.base_size + 1)
         return when.replace(second=0, microsecond=0)
+
+    # -- eras (``--era``) --------------------------------------------------------------------------
+
+    def markup_of(self, k: int) -> str:
+        """The markup era article ``k`` is served in ("" without ``--era``)."""
+        era = self.options.era
+        if era == eras.MIXED:
+            return eras.era_for(self.published(k).date())
+        return era
+
+    def legacy_number(self, k: int) -> int:
+        jitter = random.Random(f"{self.options.seed}:legacy:{k}").randrange(eras.LEGACY_STEP)
+        return eras.LEGACY_FIRST + k * eras.LEGACY_STEP + jitter
+
+    def k_for_legacy(self, kind: str, number: int) -> int | None:
+        """The ASP.NET page ``kind`` number ``number`` (``ReleaseID=10242``), if the site has it."""
+        k = (number - eras.LEGACY_FIRST) // eras.LEGACY_STEP
+        if not 0 <= k < self.size or k in self.removed or self.legacy_number(k) != number \
+                or self.markup_of(k) != "aspnet":
+            return None
+        return k if self.head(k).legacy_kind == kind else None
 
     def revision(self, k: int) -> int:
         return 1 if k in self.mutated else 0
@@ -216,9 +258,16 @@ class Corpus:
     def _head(self, k: int) -> Head:
         ctype, writer = self._type_and_writer(k)
         published = self.published(k)
+        markup = self.markup_of(k)
+        if markup == "aspnet" and ctype.name not in eras.LEGACY_KINDS:
+            ctype = TYPES_BY_NAME["news-story"]  # features were American Forces Press Service articles
         title = _title_for(ctype.name, writer, published)
         summary = writer.sentence()
-        return Head(k, self.article_id(k), ctype, published, title, summary, self.revision(k))
+        if not markup:
+            return Head(k, self.article_id(k), ctype, published, title, summary, self.revision(k))
+        legacy = self.legacy_number(k) if markup == "aspnet" else 0
+        return Head(k, self.article_id(k), ctype, published, title, summary, self.revision(k),
+                    markup, legacy)
 
     def _type_and_writer(self, k: int) -> tuple[ContentType, text.Writer]:
         rng = self._rng(k, "head")
@@ -241,8 +290,8 @@ class Corpus:
         tags = tuple(rng.sample(text.TAGS, rng.randint(0, 4))) if head.ctype.name != "contract" else ()
         last_modified = head.published + timedelta(hours=2)
         if head.revision:
-            last_modified = END + timedelta(days=400)
-        return Article(
+            last_modified = self.end + timedelta(days=400)
+        article = Article(
             head=head,
             authors=authors,
             byline_org=org,
@@ -257,6 +306,38 @@ class Corpus:
             historical=head.published.date() < self.options.historical_cutoff,
             last_modified=last_modified,
         )
+        return _in_era(article, writer, self.options.historical_cutoff) if head.markup else article
+
+
+def _in_era(article: Article, writer: text.Writer, cutoff: date) -> Article:
+    """The article as its era's site published it (``--era``): what that markup carried.
+
+    ``aspnet``: no photos, videos, tags, related stories nor Twitter line (the DefenseLink pages
+    here show none), an American Forces Press Service byline and dateline (``WASHINGTON, Dec. 1,
+    2006 – ...``), no historical notice. ``dnn``: contracts end with ``*Small business`` (as the
+    real page does); the skin's historical banner on
+    articles before :data:`eras.DNN_HISTORICAL_CUTOFF`. (The contracts' opening bold
+    ``CONTRACTS`` line is the section's label: the page shows it, the body does not hold it.)
+    """
+    head = article.head
+    name = head.ctype.name
+    published = head.published.date()
+    if head.markup == "aspnet":
+        blocks = [b for b in article.blocks if b.kind in {"p", "h"}]
+        if name == "news-story" and blocks and blocks[0].kind == "p":
+            place = writer.place.split(",")[0].upper() if writer.place != "the Pentagon" else "WASHINGTON"
+            blocks[0] = Block("p", f"{place}, {ap_date(published)} – {blocks[0].text}")
+        return replace(article, blocks=tuple(blocks), photos=(), gallery=(), videos=(), tags=(),
+                       related=(), twitter="", historical=False,
+                       byline_org="American Forces Press Service" if article.authors else "")
+    if head.markup == "dnn":
+        historical = published < eras.DNN_HISTORICAL_CUTOFF
+        if name == "contract":
+            # the page's bold "CONTRACTS" line above the agencies is the section's label, not text
+            framed = (*article.blocks, Block("p", "*Small business"))
+            return replace(article, blocks=framed, historical=historical)
+        return replace(article, historical=historical)
+    return replace(article, historical=published < cutoff)
 
 
 def _title_for(ctype: str, writer: text.Writer, published: datetime) -> str:
@@ -463,7 +544,23 @@ def truth_record(article: Article, base_url: str) -> dict[str, object]:
         "related": [{"title": r.title, "url": base_url.rstrip("/") + r.path} for r in article.related],
         "historical": article.historical,
         "replica": {"k": head.k, "revision": head.revision, "era": head.era},
-    }
+    } | (_era_fields(article, url) if head.markup else DEFAULT_ERA_FIELDS)
+
+
+#: the default replica's pages (both of its markups) are the war.gov skeleton's: DGOV2 markup on war.gov
+DEFAULT_ERA_FIELDS: dict[str, object] = {"markup_era": "wargov", "legacy_id": None}
+
+
+def _era_fields(article: Article, url: str) -> dict[str, object]:
+    """Truth fields of an ``--era`` page: ``markup_era``, legacy ids, the canonical URL it prints."""
+    head = article.head
+    fields: dict[str, object] = {"markup_era": head.markup, "legacy_id": None}
+    if head.markup == "aspnet":
+        fields["article_id"] = f"{head.legacy_kind}:{head.legacy_number}"
+        fields["legacy_id"] = {"kind": head.legacy_kind, "number": str(head.legacy_number)}
+    # (the DNN skin's og:url of a page without slug ends ``/<id>//``: the record's canonical_url
+    # has the repeated slash collapsed, the fetched URL)
+    return fields
 
 
 def media_base(base_url: str) -> str:

@@ -357,6 +357,14 @@ def listing_item(head: Head, base: str, position: int) -> str:
 
 def listing_page(title: str, path: str, heads: list[Head], base: str, page_no: int,
                  last_page: int) -> str:
+    container = listing_container(title, path, heads, base, page_no, last_page)
+    return page(title, title, base + path, f"{title} from the U.S. Department of War.", container,
+                path=path)
+
+
+def listing_container(title: str, path: str, heads: list[Head], base: str, page_no: int,
+                      last_page: int) -> str:
+    """The listing's container (items and pager), without the page around it."""
     items = "\n".join(listing_item(h, base, i + 1) for i, h in enumerate(heads))
     if not heads:
         items = '<p class="no-results">No results found.</p>'
@@ -377,8 +385,7 @@ def listing_page(title: str, path: str, heads: list[Head], base: str, page_no: i
 </div></div>
 <div class="pagination-wrap"><ul class="pagination">{"".join(links)}</ul></div>
 </div>"""
-    return page(title, title, base + path, f"{title} from the U.S. Department of War.", container,
-                path=path)
+    return container
 
 
 def not_found_page(base: str, path: str) -> str:

@@ -33,6 +33,7 @@ from archiver.replica.corpus import (
     Corpus,
     Head,
 )
+from archiver.replica.eraserver import EraRoutes
 
 logger = logging.getLogger(__name__)
 
@@ -79,7 +80,7 @@ def jpeg_bytes(variant: int) -> bytes:
     return resources.files("archiver.replica").joinpath("data", f"photo-{variant % 4}.jpg").read_bytes()
 
 
-class ReplicaSite(Resource):
+class ReplicaSite(EraRoutes, Resource):
     """Every URL of the replica, answered from one ``Corpus``."""
 
     isLeaf = True
@@ -107,6 +108,7 @@ class ReplicaSite(Resource):
             (re.compile(r"^(/News/[^/]+/)$", re.I), self._listing),
             (re.compile(r"^/$"), self._home),
         ]
+        self._routes[0:0] = self.era_routes()  # ``--era``: legacy pages first (none without it)
 
     # -- twisted entry point -----------------------------------------------------------------------
 
@@ -165,7 +167,8 @@ class ReplicaSite(Resource):
     def dispatch(self, host: str, uri: str, base: str) -> Reply:
         parts = urlsplit(uri)
         hostname = host.split(":")[0].lower()
-        if hostname == "archive.defense.gov" and parts.path.lower() == "/news/newsarticle.aspx":
+        if hostname == "archive.defense.gov" and parts.path.lower() == "/news/newsarticle.aspx" \
+                and not self.corpus.options.era:  # with --era, archive.defense.gov serves its pages
             return self._legacy_news_at("http://www.defense.gov", parse_qs(parts.query.lower()))
         if self.options.host_alias and hostname in ALIASED_HOSTS:
             return Reply(301, location=f"http://www.war.gov{uri}", body=b"")
@@ -232,6 +235,8 @@ class ReplicaSite(Resource):
         k = self.corpus.k_for_id(int(match.group(1)))
         if k is None:
             return self._not_found(base, match.group(0))
+        if self.corpus.options.era:
+            return self.era_article(base, k)
         article = self.corpus.article(k)
         html = render.ArticleRenderer(article, base).html()
         basis = f"{self.corpus.options.seed}:{article.head.article_id}:{article.head.revision}"
@@ -251,6 +256,9 @@ class ReplicaSite(Resource):
         return self._listing_of(base, section, query)
 
     def _listing_of(self, base: str, section: str, query: dict[str, list[str]]) -> Reply:
+        era_reply = self.era_listing(base, section, query) if self.corpus.options.era else None
+        if era_reply is not None:
+            return era_reply
         ks = self._section_ks(section)
         size = self.options.page_size
         page_no = self._page_number(query)
