@@ -46,12 +46,7 @@ def test_every_page_of_the_era_extracts(era_pairs: dict[str, Pairs], era: str) -
 
 #: extractor gaps reported to the lead (archiver/extract/ is another helper's): strict, so the mark
 #: must go once the extractor is fixed
-KNOWN_GAPS = {
-    ("dnn", "content_type"): "DNN news stories at /News/Article/Article/<id>/ come out 'other': the "
-                             "URL fallback (selectors.PATH_TYPES) lacks /news/article/",
-    ("dnn", "authors"): "a DNN speech's p.info 'Presenter: Army Gen. Mark A. Milley, chairman of the Joint "
-                        "Chiefs of Staff' is read as the byline ['Presenter: Army Gen. Mark A. Milley']",
-}
+KNOWN_GAPS: dict[tuple[str, str], str] = {}
 ERA_FIELDS = [pytest.param(era, name, id=f"{era}-{name}",
                            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_GAPS[era, name])]
                            if (era, name) in KNOWN_GAPS else [])

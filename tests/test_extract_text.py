@@ -34,6 +34,8 @@ from archiver.extract.text import (
     ("Jim Garamone", ["Jim Garamone"]),
     ("By DoD News", []),
     ("Defense Media Activity", []),
+    ("Presenter: Army Gen. Mark A. Milley, chairman of the Joint Chiefs of Staff", []),
+    ("Press Operations", []),
     ("", []),
 ])
 def test_parse_byline(byline: str, authors: list[str]) -> None:

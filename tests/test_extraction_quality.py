@@ -84,13 +84,7 @@ def test_era_no_caption_or_chrome_in_bodies(era_quality: dict[str, Score], era: 
     assert (era_quality[era].caption_pages, era_quality[era].chrome_pages) == (0, 0)
 
 
-#: extractor gaps reported to the lead (the same as tests/test_extract_eras.py's KNOWN_GAPS)
-_DNN_GAPS = pytest.mark.xfail(strict=True, reason="DNN news at /News/Article/Article/<id>/ typed 'other'; "
-                              "a DNN speech's 'Presenter: ..., chairman ...' read as the byline")
-
-
-@pytest.mark.parametrize("era", [pytest.param(era, marks=[_DNN_GAPS] if era == "dnn" else [])
-                                 for era in ERAS])
+@pytest.mark.parametrize("era", ERAS)
 def test_era_title_date_authors_and_fields_exact(era_quality: dict[str, Score], era: str) -> None:
     result = era_quality[era]
     assert (result.title, result.date, result.authors) == (result.pages,) * 3

@@ -198,6 +198,10 @@ def is_notice(text: str) -> bool:
     return NOTICE_RE.search(text) is not None
 
 
+#: labels of a DNN ``p.info`` line that names no author: a speech's presenter, the issuing office
+_NOT_AUTHORS_RE = re.compile(r"\s*(?:presenters?|speakers?|press operations|issued by)\b\s*:?", re.I)
+
+
 def parse_byline(byline: str) -> list[str]:
     """Author names of a byline, without "By" and without the organisation suffix.
 
@@ -205,6 +209,8 @@ def parse_byline(byline: str) -> list[str]:
     Defense Media Activity`` (``<br>`` as a line break) → both names. The first segment is names
     (unless it is only an organisation); later segments are names while they look like names.
     """
+    if _NOT_AUTHORS_RE.match(byline):
+        return []  # "Presenter: Army Gen. Mark A. Milley, ..." names a speaker, not an author (DESIGN.md)
     segments = [s.strip() for line in byline.splitlines() for s in line.split(",")]
     segments = [s for s in segments if s]
     if not segments:
