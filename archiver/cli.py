@@ -358,6 +358,9 @@ def build_parser() -> ArgumentParser:
 
     add_merge_command(sub)
     add_redis_command(sub)
+    from archiver.harvest.command import add_harvest_command
+
+    add_harvest_command(sub)
     return parser
 
 

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 ARTICLE_FIELDS: tuple[str, ...] = (
     "url", "canonical_url", "article_id", "content_type", "title", "published", "authors",
     "body", "images", "videos", "tags", "related", "historical", "fetched_at", "warc",
-    "extractor_version", "change",
+    "extractor_version", "change", "source",
 )
 
 
@@ -55,6 +55,9 @@ class ArticleItem:
     extractor_version: str = ""
     #: ``new`` or ``updated`` since the previous crawl into the same state (incremental crawls)
     change: str = "new"
+    #: where this version came from: ``{"archive": "live"}`` for the live site, else the archive,
+    #: capture time and capture URL (``archiver harvest``, docs/harvest.md)
+    source: dict[str, Any] = field(default_factory=lambda: {"archive": "live"})
     blocks: list[Block] = field(default_factory=list)
     byline: str = ""
     #: set by an extraction worker that already ran the cleaning pipelines on the item (the
