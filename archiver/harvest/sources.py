@@ -304,7 +304,8 @@ class CommonCrawlSource(PagedCdxSource):
                 continue
             start = re.sub(r"\D", "", str(crawl.get("from", "")))[:14]
             end = re.sub(r"\D", "", str(crawl.get("to", "")))[:14]
-            if (until and start and start[:len(until)] > until) or (since and end and end[:len(since)] < since):
+            too_new = bool(until and start and start[:len(until)] > until)
+            if too_new or (since and end and end[:len(since)] < since):
                 continue
             endpoint = str(crawl.get("cdx-api") or f"{self.index_url}/{crawl['id']}-index")
             if urlsplit(endpoint).hostname != urlsplit(self.index_url).hostname:
