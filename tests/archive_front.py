@@ -47,8 +47,9 @@ class Front:
                 with Path(log).open("a") as fh:
                     fh.write(target + "\n")
             for rule in self.faults:
-                if re.search(rule["match"], target) and (rule.get("times", 1) < 0
-                                                          or rule["seen"] < rule.get("times", 1)):
+                if re.search(rule["match"], target) and (
+                    rule.get("times", 1) < 0 or rule["seen"] < rule.get("times", 1)
+                ):
                     rule["seen"] += 1
                     return rule
         return None
@@ -75,7 +76,7 @@ def _ia_filter(rows: list[list[str]], filters: list[str]) -> list[list[str]]:
 def _pywb_filter(rows: list[dict[str, Any]], filters: list[str]) -> list[dict[str, Any]]:
     for spec in filters:  # pywb's: =field:exact, ~field:regex, field:contains
         mode = spec[0] if spec[0] in "=~" else ""
-        field, _, value = spec[len(mode):].partition(":")
+        field, _, value = spec[len(mode) :].partition(":")
         if mode == "=":
             rows = [r for r in rows if str(r.get(field, "")) == value]
         elif mode == "~":
@@ -89,11 +90,16 @@ class Handler(BaseHTTPRequestHandler):
     front: Front
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (BaseHTTPRequestHandler's name)
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
-    def send(self, status: int, body: bytes, headers: list[tuple[str, str]] | None = None,
-             content_type: str = "application/json") -> None:
+    def send(
+        self,
+        status: int,
+        body: bytes,
+        headers: list[tuple[str, str]] | None = None,
+        content_type: str = "application/json",
+    ) -> None:
         self.send_response(status)
         names = {name.lower() for name, _ in headers or []}
         if "content-type" not in names:
@@ -105,7 +111,7 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def do_GET(self) -> None:  # noqa: N802 (BaseHTTPRequestHandler's name)
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         params = {k: v[0] for k, v in parse_qs(parts.query).items()}
         lists = parse_qs(parts.query)
@@ -122,27 +128,46 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- the Wayback Machine --------------------------------------------------------------------------
 
-    def wayback(self, path: str, params: dict[str, str], lists: dict[str, list[str]],
-                rule: dict[str, Any] | None) -> None:
+    def wayback(
+        self, path: str, params: dict[str, str], lists: dict[str, list[str]], rule: dict[str, Any] | None
+    ) -> None:
         collection = self.front.config["pywb"].rstrip("/")
         if path == "/cdx/search/cdx":
-            rows = [[str(r.get("urlkey", "")), str(r["timestamp"]), str(r["url"]), str(r.get("mime", "")),
-                     str(r.get("status", "")), str(r.get("digest", "")), str(r.get("length", ""))]
-                    for r in _pywb_rows(collection, params)]
+            rows = [
+                [
+                    str(r.get("urlkey", "")),
+                    str(r["timestamp"]),
+                    str(r["url"]),
+                    str(r.get("mime", "")),
+                    str(r.get("status", "")),
+                    str(r.get("digest", "")),
+                    str(r.get("length", "")),
+                ]
+                for r in _pywb_rows(collection, params)
+            ]
             rows = _ia_filter(rows, lists.get("filter", []))
             start = int(params.get("resumeKey", "0") or 0)
             limit = int(params.get("limit", "1000000"))
-            page: list[Any] = [WAYBACK_HEADER, *rows[start:start + limit]]
+            page: list[Any] = [WAYBACK_HEADER, *rows[start : start + limit]]
             if rule and rule.get("bad_lines"):
-                page[1:1] = [["only", "three", "fields"],
-                             ["gov,defense)/x", "20XX0101", "https://www.defense.gov/News/Article/Article/1/",
-                              "text/html", "200", "D", "1"]]
+                page[1:1] = [
+                    ["only", "three", "fields"],
+                    [
+                        "gov,defense)/x",
+                        "20XX0101",
+                        "https://www.defense.gov/News/Article/Article/1/",
+                        "text/html",
+                        "200",
+                        "D",
+                        "1",
+                    ],
+                ]
             if start + limit < len(rows) and params.get("showResumeKey") == "true":
                 page += [[], [str(start + limit)]]
             self.send(200, json.dumps(page).encode())
             return
         if path.startswith("/web/"):
-            target = self.path[len("/web/"):]
+            target = self.path[len("/web/") :]
             try:
                 with urllib.request.urlopen(f"{collection}/{target}", timeout=30) as answer:
                     status, headers, body = answer.status, list(answer.headers.items()), answer.read()
@@ -154,13 +179,22 @@ class Handler(BaseHTTPRequestHandler):
 
     # -- Common Crawl ---------------------------------------------------------------------------------
 
-    def commoncrawl(self, path: str, params: dict[str, str], lists: dict[str, list[str]],
-                    rule: dict[str, Any] | None) -> None:
+    def commoncrawl(
+        self, path: str, params: dict[str, str], lists: dict[str, list[str]], rule: dict[str, Any] | None
+    ) -> None:
         config = self.front.config
         base = f"http://127.0.0.1:{self.server.server_address[1]}"
         if path == "/collinfo.json":
-            infos = [{"id": crawl, "name": crawl, "cdx-api": f"{base}/{crawl}-index",
-                      "from": info["from"], "to": info["to"]} for crawl, info in config["crawls"].items()]
+            infos = [
+                {
+                    "id": crawl,
+                    "name": crawl,
+                    "cdx-api": f"{base}/{crawl}-index",
+                    "from": info["from"],
+                    "to": info["to"],
+                }
+                for crawl, info in config["crawls"].items()
+            ]
             self.send(200, json.dumps(infos).encode())
             return
         match = re.fullmatch(r"/(CC-MAIN-\d{4}-\d{2})-index", path)
@@ -168,27 +202,38 @@ class Handler(BaseHTTPRequestHandler):
             self.cc_index(config["crawls"][match.group(1)], params, lists, rule)
             return
         if path.startswith("/data/"):
-            self.cc_data(Path(config["data"]) / path[len("/data/"):], rule)
+            self.cc_data(Path(config["data"]) / path[len("/data/") :], rule)
             return
         self.send(404, b"not found", content_type="text/plain")
 
-    def cc_index(self, info: dict[str, Any], params: dict[str, str], lists: dict[str, list[str]],
-                 rule: dict[str, Any] | None) -> None:
+    def cc_index(
+        self,
+        info: dict[str, Any],
+        params: dict[str, str],
+        lists: dict[str, list[str]],
+        rule: dict[str, Any] | None,
+    ) -> None:
         rows = [json.loads(line) for line in Path(info["index"]).read_text().splitlines() if line.strip()]
         key = canonicalize(params["url"]).rstrip("/") if params.get("matchType") == "prefix" else None
         rows = [r for r in rows if key is None or r["urlkey"].startswith(key)]
-        rows = [r for r in rows if r["timestamp"][:len(params.get("from", ""))] >= params.get("from", "")
-                and r["timestamp"][:len(params.get("to", "9"))] <= params.get("to", "9")]
+        rows = [
+            r
+            for r in rows
+            if r["timestamp"][: len(params.get("from", ""))] >= params.get("from", "")
+            and r["timestamp"][: len(params.get("to", "9"))] <= params.get("to", "9")
+        ]
         rows = _pywb_filter(rows, lists.get("filter", []))
         size = int(self.front.config.get("page_size", 2))
         if not rows:
             self.send(404, json.dumps({"message": "No Captures found for: " + params["url"]}).encode())
             return
         if params.get("showNumPages") == "true":
-            self.send(200, json.dumps({"pages": -(-len(rows) // size), "pageSize": size, "blocks": 1}).encode())
+            self.send(
+                200, json.dumps({"pages": -(-len(rows) // size), "pageSize": size, "blocks": 1}).encode()
+            )
             return
         number = int(params.get("page", "0"))
-        lines = [json.dumps(r) for r in rows[number * size:(number + 1) * size]]
+        lines = [json.dumps(r) for r in rows[number * size : (number + 1) * size]]
         if rule and rule.get("bad_lines"):
             lines.insert(0, "{not json")
         self.send(200, ("\n".join(lines) + "\n").encode(), content_type="text/x-ndjson")
@@ -203,11 +248,12 @@ class Handler(BaseHTTPRequestHandler):
             self.send(200, data, content_type="application/octet-stream")
             return
         start, end = int(wanted.group(1)), int(wanted.group(2))
-        body = data[start:end + 1]
+        body = data[start : end + 1]
         if rule and rule.get("truncate") is not None:
-            body = body[:int(rule["truncate"])]  # a short answer, honestly framed
-        self.send(206, body, [("Content-Range", f"bytes {start}-{end}/{len(data)}")],
-                  "application/octet-stream")
+            body = body[: int(rule["truncate"])]  # a short answer, honestly framed
+        self.send(
+            206, body, [("Content-Range", f"bytes {start}-{end}/{len(data)}")], "application/octet-stream"
+        )
 
 
 def main() -> None:

@@ -28,16 +28,31 @@ ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "tests" / "fixtures" / "harvest"
 FRONT = ROOT / "tests" / "archive_front.py"
 #: settings of a harvest of a local archive: no delays (the archive is this machine)
-LOCAL = ("-s", "DOWNLOAD_DELAY=0", "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "ARCHIVER_EXTRACT_WORKERS=1",
-         "-s", "ARCHIVER_HARVEST_CONCURRENCY=4", "-s", "RETRY_TIMES=2", "-s", "ARCHIVER_RETRY_AFTER_MAX=3")
+LOCAL = (
+    "-s",
+    "DOWNLOAD_DELAY=0",
+    "-s",
+    "AUTOTHROTTLE_ENABLED=False",
+    "-s",
+    "ARCHIVER_EXTRACT_WORKERS=1",
+    "-s",
+    "ARCHIVER_HARVEST_CONCURRENCY=4",
+    "-s",
+    "RETRY_TIMES=2",
+    "-s",
+    "ARCHIVER_RETRY_AFTER_MAX=3",
+)
 
 DEFENSELINK = "http://www.defenselink.mil/Releases/Release.aspx?ReleaseID=10242"
 DNN_CONTRACT = "https://www.defense.gov/News/Contracts/Contract-View/Article/605989/"
 DNN_CONTRACT_OTHER_HOST = "http://dod.defense.gov/News/Contracts/Contract-View/Article/605989/"
-DGOV2 = ("https://www.defense.gov/News/Releases/Release/Article/2411893/"
-         "dod-statement-on-personnel-changes-at-the-pentagon/")
-WARGOV = ("https://www.war.gov/News/Releases/Release/Article/3981590/"
-          "dod-announces-2024-defense-acquisition-awards/")
+DGOV2 = (
+    "https://www.defense.gov/News/Releases/Release/Article/2411893/"
+    "dod-statement-on-personnel-changes-at-the-pentagon/"
+)
+WARGOV = (
+    "https://www.war.gov/News/Releases/Release/Article/3981590/dod-announces-2024-defense-acquisition-awards/"
+)
 LEGACY_REDIRECT = "http://archive.defense.gov/news/newsarticle.aspx?id=123456"
 #: the sentence of the DGOV2 release the second capture edits
 DGOV2_SENTENCE = b"personnel changes"
@@ -75,17 +90,30 @@ def era_pages() -> list[ArchivedPage]:
     redirect to the war.gov release, a listing page and a photo (neither is fetched)."""
     html = (("Content-Type", "text/html"),)
     return [
-        ArchivedPage(DEFENSELINK, "2009-03-02T10:11:12Z", real_page("defenselink-2006-release-10242"), headers=html),
+        ArchivedPage(
+            DEFENSELINK, "2009-03-02T10:11:12Z", real_page("defenselink-2006-release-10242"), headers=html
+        ),
         ArchivedPage(DNN_CONTRACT_OTHER_HOST, "2017-06-01T08:00:00Z", real_page("dnn2018-contract-605989")),
         ArchivedPage(DNN_CONTRACT, "2018-03-14T09:30:00Z", real_page("dnn2018-contract-605989")),
         ArchivedPage(DGOV2, "2021-10-01T12:00:00Z", real_page("dgov2-2021-release-2411893")),
         ArchivedPage(DGOV2, "2021-12-15T12:00:00Z", dgov2_edited()),
         ArchivedPage(WARGOV, "2025-10-20T16:45:00Z", real_page("release-3981590-rendered")),
-        ArchivedPage(LEGACY_REDIRECT, "2025-10-21T10:00:00Z", b"", status=301,
-                     headers=(("Location", WARGOV), ("Content-Length", "0"))),
-        ArchivedPage("https://www.defense.gov/News/Releases/?Page=2", "2021-10-01T12:00:00Z", b"<html>list</html>"),
-        ArchivedPage("https://www.defense.gov/News/Releases/photo.jpg", "2021-10-01T12:00:00Z", b"\xff\xd8jpeg",
-                     headers=(("Content-Type", "image/jpeg"),)),
+        ArchivedPage(
+            LEGACY_REDIRECT,
+            "2025-10-21T10:00:00Z",
+            b"",
+            status=301,
+            headers=(("Location", WARGOV), ("Content-Length", "0")),
+        ),
+        ArchivedPage(
+            "https://www.defense.gov/News/Releases/?Page=2", "2021-10-01T12:00:00Z", b"<html>list</html>"
+        ),
+        ArchivedPage(
+            "https://www.defense.gov/News/Releases/photo.jpg",
+            "2021-10-01T12:00:00Z",
+            b"\xff\xd8jpeg",
+            headers=(("Content-Type", "image/jpeg"),),
+        ),
     ]
 
 
@@ -100,8 +128,13 @@ def write_warc(path: Path, pages: Sequence[ArchivedPage]) -> Path:
                 headers.append(("Content-Length", str(len(page.body))))
             reason = {200: "OK", 301: "Moved Permanently", 302: "Found"}.get(page.status, "")
             http = StatusAndHeaders(f"{page.status} {reason}", headers, protocol="HTTP/1.1")
-            record = writer.create_warc_record(page.url, "response", payload=io.BytesIO(page.body),
-                                               http_headers=http, warc_headers_dict={"WARC-Date": page.captured})
+            record = writer.create_warc_record(
+                page.url,
+                "response",
+                payload=io.BytesIO(page.body),
+                http_headers=http,
+                warc_headers_dict={"WARC-Date": page.captured},
+            )
             writer.write_record(record)
     return path
 
@@ -129,13 +162,23 @@ def commoncrawl_data(root: Path, crawls: dict[str, Sequence[ArchivedPage]]) -> d
             iterator = ArchiveIterator(stream)
             for record, page in zip(iterator, pages, strict=True):
                 record.raw_stream.read()
-                lines.append({"urlkey": canonicalize(page.url), "timestamp": page.timestamp, "url": page.url,
-                              "mime": "text/html", "status": str(page.status),
-                              "digest": record.rec_headers.get_header("WARC-Payload-Digest").split(":")[-1],
-                              "length": str(iterator.get_record_length()),
-                              "offset": str(iterator.get_record_offset()), "filename": filename})
+                lines.append(
+                    {
+                        "urlkey": canonicalize(page.url),
+                        "timestamp": page.timestamp,
+                        "url": page.url,
+                        "mime": "text/html",
+                        "status": str(page.status),
+                        "digest": record.rec_headers.get_header("WARC-Payload-Digest").split(":")[-1],
+                        "length": str(iterator.get_record_length()),
+                        "offset": str(iterator.get_record_offset()),
+                        "filename": filename,
+                    }
+                )
         index = root / f"{crawl}.jsonl"
-        index.write_text("".join(json.dumps(line) + "\n" for line in sorted(lines, key=lambda r: r["urlkey"])))
+        index.write_text(
+            "".join(json.dumps(line) + "\n" for line in sorted(lines, key=lambda r: r["urlkey"]))
+        )
         stamps = sorted(page.timestamp for page in pages)
         result[crawl] = {"index": str(index), "from": stamps[0], "to": stamps[-1]}
     return result
@@ -147,8 +190,9 @@ def front_server(config: dict[str, Any], root: Path) -> Iterator[str]:
     path = root / "front.json"
     path.write_text(json.dumps(config))
     errors = (root / "front.err").open("w")
-    proc = subprocess.Popen([sys.executable, str(FRONT), str(path)], stdout=subprocess.PIPE, stderr=errors,
-                            text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(FRONT), str(path)], stdout=subprocess.PIPE, stderr=errors, text=True
+    )
     try:
         assert proc.stdout is not None
         line = proc.stdout.readline()
@@ -163,8 +207,20 @@ def front_server(config: dict[str, Any], root: Path) -> Iterator[str]:
 
 def harvest(out: Path, archive: str, *args: str, timeout: float = 180) -> subprocess.CompletedProcess[str]:
     """``archiver harvest --archive ARCHIVE --out OUT ARGS`` with the local-archive settings."""
-    command = [sys.executable, "-m", "archiver", "harvest", "--archive", archive, "--out", str(out),
-               "--progress", "0", *LOCAL, *args]
+    command = [
+        sys.executable,
+        "-m",
+        "archiver",
+        "harvest",
+        "--archive",
+        archive,
+        "--out",
+        str(out),
+        "--progress",
+        "0",
+        *LOCAL,
+        *args,
+    ]
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False, cwd=ROOT)
 
 

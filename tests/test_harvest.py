@@ -125,13 +125,16 @@ def test_warcs_valid_and_indexed_under_original_url_and_time(eras: Path) -> None
     assert_warcs_pass_check(eras / "warc")
     for record in capture_records(eras):
         headers = dict(record["warc_headers"])
-        assert headers["WARC-Target-URI"].startswith(("http://www.", "https://www.", "http://dod.",
-                                                      "http://archive."))
+        assert headers["WARC-Target-URI"].startswith(
+            ("http://www.", "https://www.", "http://dod.", "http://archive.")
+        )
         assert "id_/" in headers["WARC-Source-URI"]
         assert json.loads(headers["Archiver-Source"])["original_url"] == headers["WARC-Target-URI"]
     cdxj = "".join(p.read_text() for p in (eras / "indexes").glob("*.cdxj"))
     assert "gov,defense)/news/releases/release/article/2411893/" in cdxj
-    line = next(x for x in cdxj.splitlines() if x.startswith("gov,defense)/news/releases/release/article/2411893"))
+    line = next(
+        x for x in cdxj.splitlines() if x.startswith("gov,defense)/news/releases/release/article/2411893")
+    )
     assert line.split(" ")[1] == "20211215120000"
 
 
@@ -140,14 +143,20 @@ def test_wacz_pages_at_capture_time(eras: Path) -> None:
 
     with zipfile.ZipFile(eras / "archive.wacz") as wacz:
         pages = [json.loads(x) for x in wacz.read("pages/pages.jsonl").decode().splitlines()[1:]]
-    assert {"url": DGOV2, "ts": "2021-12-15T12:00:00Z"}.items() <= next(p for p in pages if p["url"] == DGOV2).items()
+    assert {"url": DGOV2, "ts": "2021-12-15T12:00:00Z"}.items() <= next(
+        p for p in pages if p["url"] == DGOV2
+    ).items()
 
 
 def test_pywb_replays_the_harvest_under_the_original_url(eras: Path, tmp_path: Path) -> None:
     build_collection(tmp_path, "again", sorted((eras / "warc").glob("*.warc.gz")))
-    with serving(tmp_path) as base, urllib.request.urlopen(f"{base}/again/20211215120000id_/{DGOV2}") as answer:
-        assert answer.read() == real_page("dgov2-2021-release-2411893").replace(b"personnel changes",
-                                                                              DGOV2_EDITED)
+    with (
+        serving(tmp_path) as base,
+        urllib.request.urlopen(f"{base}/again/20211215120000id_/{DGOV2}") as answer,
+    ):
+        assert answer.read() == real_page("dgov2-2021-release-2411893").replace(
+            b"personnel changes", DGOV2_EDITED
+        )
 
 
 def test_summary_counts_captures(eras: Path) -> None:
@@ -163,8 +172,9 @@ def test_summary_counts_captures(eras: Path) -> None:
 def test_captures_all_keeps_each_distinct_version(collection: str, tmp_path: Path) -> None:
     result = harvest(tmp_path / "out", collection, "--captures", "all")
     records = [r for r in jsonl(tmp_path / "out" / "articles.jsonl") if r["article_id"] == "2411893"]
-    assert sorted(r["fetched_at"] for r in records) == ["2021-10-01T12:00:00Z", "2021-12-15T12:00:00Z"], \
+    assert sorted(r["fetched_at"] for r in records) == ["2021-10-01T12:00:00Z", "2021-12-15T12:00:00Z"], (
         result.stderr[-2000:]
+    )
     contract = [r for r in jsonl(tmp_path / "out" / "articles.jsonl") if r["article_id"] == "605989"]
     assert len(contract) == 1  # same payload under two hosts: one version
 
@@ -175,8 +185,12 @@ def test_second_harvest_asks_only_for_newer_captures(collection: str, tmp_path: 
     second = harvest(out, collection)
     report = json.loads((out / "report.json").read_text())
     assert report["stats"].get("archiver/harvest/listed", 0) == 0, second.stderr[-2000:]
-    asked = [dict(r["warc_headers"])["WARC-Target-URI"] for p in sorted((out / "warc").glob("*.warc.gz"))
-             for r in read_records(p) if r["type"] == "response"]
+    asked = [
+        dict(r["warc_headers"])["WARC-Target-URI"]
+        for p in sorted((out / "warc").glob("*.warc.gz"))
+        for r in read_records(p)
+        if r["type"] == "response"
+    ]
     assert any("from=20251021100001" in u for u in asked)  # one second after the newest capture
 
 
@@ -185,16 +199,26 @@ def test_second_harvest_asks_only_for_newer_captures(collection: str, tmp_path: 
 
 def test_wayback_api_paging_faults_and_reasons(collection: str, tmp_path: Path) -> None:
     faults = [
-        {"match": r"^/cdx/search/cdx\?url=defense\.gov%2Fnews%2F", "status": 429, "times": 1,
-         "headers": {"Retry-After": "1"}},
+        {
+            "match": r"^/cdx/search/cdx\?url=defense\.gov%2Fnews%2F",
+            "status": 429,
+            "times": 1,
+            "headers": {"Retry-After": "1"},
+        },
         {"match": r"^/cdx/search/cdx\?url=war\.gov%2Fnews%2F", "bad_lines": True, "times": 1},
         {"match": r"^/web/20251020164500id_/", "status": 503, "times": 1, "headers": {"Retry-After": "1"}},
         {"match": r"^/web/20180314093000id_/", "status": 404, "times": -1},
     ]
     config = {"mode": "wayback", "pywb": collection, "faults": faults, "log": str(tmp_path / "asked.log")}
     with front_server(config, tmp_path) as base:
-        result = harvest(tmp_path / "out", "wayback", "-s", f"ARCHIVER_HARVEST_WAYBACK_URL={base}",
-                         "-s", "ARCHIVER_HARVEST_CDX_PAGE_SIZE=1")
+        result = harvest(
+            tmp_path / "out",
+            "wayback",
+            "-s",
+            f"ARCHIVER_HARVEST_WAYBACK_URL={base}",
+            "-s",
+            "ARCHIVER_HARVEST_CDX_PAGE_SIZE=1",
+        )
     out = tmp_path / "out"
     assert result.returncode == 1  # failures
     found = by_id(jsonl(out / "articles.jsonl"))
@@ -202,7 +226,10 @@ def test_wayback_api_paging_faults_and_reasons(collection: str, tmp_path: Path) 
     assert found["2411893"]["source"]["archive"] == "wayback"
     failures = jsonl(out / "failures.jsonl")
     reasons = {f["url"]: f["reason"] for f in failures}
-    assert reasons[f"{base}/web/20180314093000id_/{DNN_CONTRACT}"] == "the archive has no such capture (HTTP 404)"
+    assert (
+        reasons[f"{base}/web/20180314093000id_/{DNN_CONTRACT}"]
+        == "the archive has no such capture (HTTP 404)"
+    )
     assert sum("bad CDX line" in f["reason"] for f in failures) == 2
     asked = (tmp_path / "asked.log").read_text().splitlines()
     assert any("resumeKey=" in line for line in asked)  # paged, one row a page
@@ -216,19 +243,33 @@ def test_wayback_api_paging_faults_and_reasons(collection: str, tmp_path: Path) 
 
 def cc_pages() -> dict[str, list[ArchivedPage]]:
     return {
-        "CC-MAIN-2021-43": [ArchivedPage(DGOV2, "2021-10-20T01:02:03Z", real_page("dgov2-2021-release-2411893")),
-                            ArchivedPage(DNN_CONTRACT, "2021-10-21T01:02:03Z", real_page("dnn2018-contract-605989"))],
-        "CC-MAIN-2025-43": [ArchivedPage(WARGOV, "2025-10-20T01:02:03Z", real_page("release-3981590-rendered"))],
+        "CC-MAIN-2021-43": [
+            ArchivedPage(DGOV2, "2021-10-20T01:02:03Z", real_page("dgov2-2021-release-2411893")),
+            ArchivedPage(DNN_CONTRACT, "2021-10-21T01:02:03Z", real_page("dnn2018-contract-605989")),
+        ],
+        "CC-MAIN-2025-43": [
+            ArchivedPage(WARGOV, "2025-10-20T01:02:03Z", real_page("release-3981590-rendered"))
+        ],
     }
 
 
 def test_commoncrawl_ranges_verbatim_truncated_answers_retried(tmp_path: Path) -> None:
-    config = {"mode": "commoncrawl", "crawls": commoncrawl_data(tmp_path, cc_pages()),
-              "data": str(tmp_path / "data"), "page_size": 1,
-              "faults": [{"match": r"^/data/crawl-data/CC-MAIN-2025-43/", "truncate": 500, "times": 1}]}
+    config = {
+        "mode": "commoncrawl",
+        "crawls": commoncrawl_data(tmp_path, cc_pages()),
+        "data": str(tmp_path / "data"),
+        "page_size": 1,
+        "faults": [{"match": r"^/data/crawl-data/CC-MAIN-2025-43/", "truncate": 500, "times": 1}],
+    }
     with front_server(config, tmp_path) as base:
-        result = harvest(tmp_path / "out", "commoncrawl", "-s", f"ARCHIVER_HARVEST_CC_INDEX_URL={base}",
-                         "-s", f"ARCHIVER_HARVEST_CC_DATA_URL={base}/data")
+        result = harvest(
+            tmp_path / "out",
+            "commoncrawl",
+            "-s",
+            f"ARCHIVER_HARVEST_CC_INDEX_URL={base}",
+            "-s",
+            f"ARCHIVER_HARVEST_CC_DATA_URL={base}/data",
+        )
     out = tmp_path / "out"
     assert result.returncode == 0, result.stderr[-3000:] + (out / "failures.jsonl").read_text()
     found = by_id(jsonl(out / "articles.jsonl"))
@@ -239,18 +280,30 @@ def test_commoncrawl_ranges_verbatim_truncated_answers_retried(tmp_path: Path) -
     original = (tmp_path / "data" / source["filename"]).read_bytes()
     ours = (out / "warc" / found["3981590"]["warc"]["filename"]).read_bytes()
     offset = found["3981590"]["warc"]["offset"]
-    assert ours[offset:offset + source["length"]] == original[source["offset"]:source["offset"] + source["length"]]
+    assert (
+        ours[offset : offset + source["length"]]
+        == original[source["offset"] : source["offset"] + source["length"]]
+    )
     stats = json.loads((out / "report.json").read_text())["stats"]
     assert stats["archiver/harvest/bad_range"] == 1
     assert_warcs_pass_check(out / "warc")
 
 
 def test_commoncrawl_one_crawl_only(tmp_path: Path) -> None:
-    config = {"mode": "commoncrawl", "crawls": commoncrawl_data(tmp_path, cc_pages()),
-              "data": str(tmp_path / "data")}
+    config = {
+        "mode": "commoncrawl",
+        "crawls": commoncrawl_data(tmp_path, cc_pages()),
+        "data": str(tmp_path / "data"),
+    }
     with front_server(config, tmp_path) as base:
-        harvest(tmp_path / "out", "commoncrawl:CC-MAIN-2025-43", "-s", f"ARCHIVER_HARVEST_CC_INDEX_URL={base}",
-                "-s", f"ARCHIVER_HARVEST_CC_DATA_URL={base}/data")
+        harvest(
+            tmp_path / "out",
+            "commoncrawl:CC-MAIN-2025-43",
+            "-s",
+            f"ARCHIVER_HARVEST_CC_INDEX_URL={base}",
+            "-s",
+            f"ARCHIVER_HARVEST_CC_DATA_URL={base}/data",
+        )
     assert set(by_id(jsonl(tmp_path / "out" / "articles.jsonl"))) == {"3981590"}
 
 
@@ -275,9 +328,25 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None
     pages = replica_pages(30)
     with pywb_collection(tmp_path / "archive", pages) as url:
         out = tmp_path / "out"
-        command = [sys.executable, "-m", "archiver", "harvest", "--archive", url, "--out", str(out),
-                   "--progress", "0", *LOCAL, "-s", "DOWNLOAD_DELAY=0.15", "-s", "ARCHIVER_HARVEST_CONCURRENCY=1",
-                   "-s", "ARCHIVER_STATE_COMMIT_SECONDS=0.5"]
+        command = [
+            sys.executable,
+            "-m",
+            "archiver",
+            "harvest",
+            "--archive",
+            url,
+            "--out",
+            str(out),
+            "--progress",
+            "0",
+            *LOCAL,
+            "-s",
+            "DOWNLOAD_DELAY=0.15",
+            "-s",
+            "ARCHIVER_HARVEST_CONCURRENCY=1",
+            "-s",
+            "ARCHIVER_STATE_COMMIT_SECONDS=0.5",
+        ]
         proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
         while len(jsonl(out / "articles.jsonl")) < 5 and time.monotonic() < deadline and proc.poll() is None:
@@ -285,8 +354,9 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         assert len(jsonl(out / "articles.jsonl")) < 30  # killed mid-harvest
-        result = subprocess.run([*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=180,
-                                check=False)
+        result = subprocess.run(
+            [*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=180, check=False
+        )
     records = jsonl(out / "articles.jsonl")
     ids = Counter(r["url"] for r in records)
     assert set(ids) == {p.url for p in pages}, result.stderr[-3000:]
@@ -299,47 +369,66 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None
 
 
 def test_article_key_unifies_hosts_schemes_slugs_and_keeps_id_spaces_apart() -> None:
-    assert article_key(DNN_CONTRACT) == article_key(DNN_CONTRACT.replace("https://www.", "http://dod.")) \
-        == article_key("https://www.war.gov/News/Contracts/Contract/Article/605989/slug/") == "article:605989"
+    assert (
+        article_key(DNN_CONTRACT)
+        == article_key(DNN_CONTRACT.replace("https://www.", "http://dod."))
+        == article_key("https://www.war.gov/News/Contracts/Contract/Article/605989/slug/")
+        == "article:605989"
+    )
     assert article_key(DEFENSELINK) == article_key(DEFENSELINK.lower()) == "release:10242"
     assert article_key(DEFENSELINK) != article_key("https://www.defense.gov/News/Article/Article/10242/")
-    assert article_key("http://www.defenselink.mil/news/Jun1998/b06011998_bt278-98.html") == \
-        "page:/news/jun1998/b06011998_bt278-98.html"
+    assert (
+        article_key("http://www.defenselink.mil/news/Jun1998/b06011998_bt278-98.html")
+        == "page:/news/jun1998/b06011998_bt278-98.html"
+    )
 
 
-@pytest.mark.parametrize(("url", "article"), [
-    ("http://www.defenselink.mil/news/newsarticle.aspx?id=12345", True),
-    (DEFENSELINK, True),
-    ("http://www.defenselink.mil/transcripts/transcript.aspx?transcriptid=999", True),
-    ("http://www.defenselink.mil/speeches/speech.aspx?speechid=12", True),
-    ("http://www.defenselink.mil/contracts/contract.aspx?contractid=3", True),
-    ("http://www.defenselink.mil/advisories/advisory.aspx?advisoryid=4", True),
-    ("http://www.defenselink.mil/news/Jun1998/b06011998_bt278-98.html", True),
-    (DNN_CONTRACT, True),
-    (WARGOV, True),
-    ("https://www.defense.gov/News/Releases/?Page=2", False),
-    ("https://www.defense.gov/News/", False),
-    ("https://www.defense.gov/About/Biographies/Biography/Article/1/x/", False),
-])
+@pytest.mark.parametrize(
+    ("url", "article"),
+    [
+        ("http://www.defenselink.mil/news/newsarticle.aspx?id=12345", True),
+        (DEFENSELINK, True),
+        ("http://www.defenselink.mil/transcripts/transcript.aspx?transcriptid=999", True),
+        ("http://www.defenselink.mil/speeches/speech.aspx?speechid=12", True),
+        ("http://www.defenselink.mil/contracts/contract.aspx?contractid=3", True),
+        ("http://www.defenselink.mil/advisories/advisory.aspx?advisoryid=4", True),
+        ("http://www.defenselink.mil/news/Jun1998/b06011998_bt278-98.html", True),
+        (DNN_CONTRACT, True),
+        (WARGOV, True),
+        ("https://www.defense.gov/News/Releases/?Page=2", False),
+        ("https://www.defense.gov/News/", False),
+        ("https://www.defense.gov/About/Biographies/Biography/Article/1/x/", False),
+    ],
+)
 def test_article_url_forms_of_every_era(url: str, article: bool) -> None:
     assert is_article_url(url) is article
 
 
 def test_url_spaces_cover_every_host_family_once() -> None:
     spaces = url_spaces()
-    assert {s.host for s in spaces} == {"defenselink.mil", "defense.gov", "dod.defense.gov",
-                                        "archive.defense.gov", "war.gov"}
+    assert {s.host for s in spaces} == {
+        "defenselink.mil",
+        "defense.gov",
+        "dod.defense.gov",
+        "archive.defense.gov",
+        "war.gov",
+    }
     assert len({s.url for s in spaces}) == len(spaces)
     releases = {s.prefix for s in url_spaces(["releases"])}
     assert releases == {"/releases/", "/news/releases/", "/news/news-releases/"}
 
 
 def test_wayback_page_parsing_resume_key_and_bad_lines() -> None:
-    body = json.dumps([["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"],
-                       ["k", "20090302101112", DEFENSELINK, "text/html", "200", "D", "10"],
-                       ["short"],
-                       ["k", "2009xx", DEFENSELINK, "text/html", "200", "D", "10"],
-                       [], ["KEY"]]).encode()
+    body = json.dumps(
+        [
+            ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"],
+            ["k", "20090302101112", DEFENSELINK, "text/html", "200", "D", "10"],
+            ["short"],
+            ["k", "2009xx", DEFENSELINK, "text/html", "200", "D", "10"],
+            [],
+            ["KEY"],
+        ]
+    ).encode()
     page = WaybackSource().parse_page(body, "")
     assert [c.timestamp for c in page.captures] == ["20090302101112"]
     assert page.next_cursor == "KEY"
@@ -349,8 +438,16 @@ def test_wayback_page_parsing_resume_key_and_bad_lines() -> None:
 def test_pywb_page_parsing_paged_and_unpaged() -> None:
     source = PywbSource("http://127.0.0.1:1/coll")
     assert source.parse_page(b'{"pages": 3, "pageSize": 5}\n', "").next_cursor == "page:0/3"
-    row = json.dumps({"urlkey": "k", "timestamp": "20211001120000", "url": DGOV2, "mime": "text/html",
-                      "status": "200", "digest": "D"}).encode()
+    row = json.dumps(
+        {
+            "urlkey": "k",
+            "timestamp": "20211001120000",
+            "url": DGOV2,
+            "mime": "text/html",
+            "status": "200",
+            "digest": "D",
+        }
+    ).encode()
     assert source.parse_page(row + b"\n", "page:2/3").next_cursor is None
     unpaged = source.parse_page(row + b"\n{broken\n", "")
     assert len(unpaged.captures) == 1
@@ -368,7 +465,9 @@ def test_bad_cdx_lines_raise_with_a_reason() -> None:
 def test_short_or_broken_range_answers_are_refused(tmp_path: Path) -> None:
     from tests.harvest_support import write_warc
 
-    path = write_warc(tmp_path / "x.warc.gz", [ArchivedPage(DGOV2, "2021-10-01T12:00:00Z", b"<html>x</html>")])
+    path = write_warc(
+        tmp_path / "x.warc.gz", [ArchivedPage(DGOV2, "2021-10-01T12:00:00Z", b"<html>x</html>")]
+    )
     member = path.read_bytes()
     assert read_verbatim(member, len(member)).status == 200
     with pytest.raises(RangeAnswerError, match="short"):
