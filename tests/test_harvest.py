@@ -474,3 +474,21 @@ def test_short_or_broken_range_answers_are_refused(tmp_path: Path) -> None:
         read_verbatim(member[:-10], len(member))
     with pytest.raises(RangeAnswerError):
         read_verbatim(member[:-10] + b"\0" * 10, len(member))
+
+
+def test_reextraction_keeps_the_harvested_source(eras: Path, tmp_path: Path) -> None:
+    warcs = [str(p) for p in sorted((eras / "warc").glob("*.warc.gz"))]
+    result = subprocess.run(
+        [sys.executable, "-m", "archiver", "reextract", *warcs, "--out", str(tmp_path / "re")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    again = by_id(jsonl(tmp_path / "re" / "articles.jsonl"))
+    harvested = by_id(jsonl(eras / "articles.jsonl"))
+    assert set(again) == set(harvested), result.stderr[-2000:]
+    for article_id, record in harvested.items():
+        assert again[article_id]["source"] == record["source"]
+        assert again[article_id]["fetched_at"] == record["fetched_at"]
