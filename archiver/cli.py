@@ -231,6 +231,9 @@ def _add_demo(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p.add_argument("--articles", type=_int_range(10, 100_000), default=200,
                    help="articles in the replica (default: 200)")
     p.add_argument("--seed", type=int, default=1, help="replica seed (default: 1)")
+    p.add_argument("--history", action="store_true",
+                   help="instead: build a local web archive of older-era pages, serve it with pywb and "
+                   "harvest it (archiver harvest, docs/harvest.md)")
     p.set_defaults(overwrite=True)
     _add_crawl_options(p)
     p.set_defaults(func=_run_demo)
@@ -315,6 +318,10 @@ DEMO_SETTINGS: dict[str, object] = {
 def _run_demo(args: argparse.Namespace) -> int:
     from archiver.replica.process import replica
 
+    if args.history:
+        from archiver.harvest.demo import run_history_demo
+
+        return run_history_demo(args)
     with replica("--articles", str(args.articles), "--seed", str(args.seed), "--crawl-delay", "0") as site:
         print(f"replica of defense.gov with {args.articles} articles at {site.base}/", flush=True)
         settings = {**DEMO_SETTINGS, **_crawl_settings(args)}
@@ -369,6 +376,9 @@ def build_parser() -> ArgumentParser:
 
     add_merge_command(sub)
     add_redis_command(sub)
+    from archiver.harvest.command import add_harvest_command
+
+    add_harvest_command(sub)
     return parser
 
 

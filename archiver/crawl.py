@@ -137,6 +137,9 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
         f"  received   {size['received'] / 1e6:.1f} MB",
         f"  indexes    {out / 'indexes'}",
     ]
+    harvested = _harvest_line(report.get("stats", {}))
+    if harvested:
+        lines.insert(1, harvested)
     wacz = report["outputs"].get("wacz")
     if wacz:
         lines.append(f"  WACZ       {out / wacz}")
@@ -150,6 +153,15 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
         reason = report["finish_reason"]
         lines.append(f"  STOPPED    ({reason}): run the same command with --resume to go on")
     stream.write("\n".join(lines) + "\n")
+
+
+def _harvest_line(stats: dict[str, Any]) -> str:
+    """``captures listed / chosen / fetched`` of a harvest (archiver harvest), else ""."""
+    if "archiver/harvest/listed" not in stats:
+        return ""
+    return (f"  captures   {stats.get('archiver/harvest/listed', 0)} listed, "
+            f"{stats.get('archiver/harvest/chosen', 0)} chosen, {stats.get('archiver/harvest/fetched', 0)} "
+            f"fetched ({stats.get('archiver/harvest/archived', 0)} archived under their original URL)")
 
 
 def interrupted(out: Path) -> bool:

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
 ARTICLE_FIELDS: tuple[str, ...] = (
     "url", "canonical_url", "article_id", "content_type", "title", "published", "authors",
     "body", "images", "videos", "tags", "related", "historical", "fetched_at", "warc",
-    "extractor_version", "change", "markup_era", "legacy_id",
+    "extractor_version", "change", "markup_era", "legacy_id", "source",
 )
 
 
@@ -61,6 +61,9 @@ class ArticleItem:
     #: ``{"kind": "release", "number": "10242"}`` for a legacy id (``article_id`` ``release:10242``),
     #: ``None`` for a DNN / DGOV2 / war.gov id
     legacy_id: dict[str, str | None] | None = None
+    #: where this version came from: ``{"archive": "live"}`` for the live site, else the archive,
+    #: capture time and capture URL (``archiver harvest``, docs/harvest.md)
+    source: dict[str, Any] = field(default_factory=lambda: {"archive": "live"})
     blocks: list[Block] = field(default_factory=list)
     byline: str = ""
     #: set by an extraction worker that already ran the cleaning pipelines on the item (the

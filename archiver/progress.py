@@ -59,7 +59,11 @@ class ProgressLine:
         scheduler = engine.scheduler if engine is not None else None
         queued = len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
         in_flight = len(engine.downloader.active) if engine is not None else 0
-        return (f"pages {pages} ({rate:.1f}/s)  articles {stats.get_value('item_scraped_count', 0)}"
+        harvest = ""
+        if stats.get_value("archiver/harvest/cdx_pages") is not None:  # archiver harvest
+            harvest = (f"  captures listed {stats.get_value('archiver/harvest/listed_new', 0)}"
+                       f" fetched {stats.get_value('archiver/harvest/fetched', 0)}")
+        return (f"pages {pages} ({rate:.1f}/s){harvest}  articles {stats.get_value('item_scraped_count', 0)}"
                 f"  queue {queued + in_flight}  errors {stats.get_value('archiver/failures', 0)}")
 
     def tick(self) -> None:

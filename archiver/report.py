@@ -109,11 +109,12 @@ class CrawlReport:
             clock.callLater(0, lambda: deferred_from_coro(engine.close_spider_async(reason="disk_full")))
         return True
 
-    def spider_error(self, failure: Failure, response: Response, spider: Spider) -> None:
+    def spider_error(self, failure: Failure, response: Response | None, spider: Spider) -> None:
         if self._disk_full(failure):
             return
         error = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
-        self.record_failure(response.url, f"spider error: {error}")
+        # an error in the spider's start() comes without a response
+        self.record_failure(response.url if response is not None else "", f"spider error: {error}")
 
     # -- the end ------------------------------------------------------------------------------------
 

@@ -59,6 +59,8 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+#: request.meta flag: an empty 200 is a valid answer (a CDX query that matched nothing)
+META_EMPTY_OK = "archiver_empty_ok"
 
 
 # -- Retry-After ------------------------------------------------------------------------------------
@@ -167,7 +169,8 @@ def incomplete(request: Request, response: Response) -> tuple[str, str] | None:
         return "truncated", (f"truncated response: {len(response.body)} of {expected} bytes received "
                              "before the connection was lost")
     if response.status == 200 and not response.body and request.method != "HEAD" \
-            and not urlsplit(request.url).path.endswith("/robots.txt"):
+            and not urlsplit(request.url).path.endswith("/robots.txt") \
+            and not request.meta.get(META_EMPTY_OK):
         return "empty", "empty response: 200 with no body"
     return None
 

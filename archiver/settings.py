@@ -48,6 +48,22 @@ ARCHIVER_SITEMAP_CROSSCHECK = True
 #: continue the interrupted run recorded in the crawl state's frontier (`--resume`)
 ARCHIVER_RESUME = False
 
+# -- harvests from web archives (archiver harvest, docs/harvest.md) ---------------------------------
+#: which captures of an article a harvest fetches: latest, earliest, or all (each distinct version)
+ARCHIVER_HARVEST_CAPTURES = "latest"
+#: the Wayback Machine (CDX API at /cdx/search/cdx, raw captures at /web/<ts>id_/<url>)
+ARCHIVER_HARVEST_WAYBACK_URL = "https://web.archive.org"
+#: Common Crawl's index server (collinfo.json, <crawl>-index)
+ARCHIVER_HARVEST_CC_INDEX_URL = "https://index.commoncrawl.org"
+#: Common Crawl's data host (WARC files, read by Range requests)
+ARCHIVER_HARVEST_CC_DATA_URL = "https://data.commoncrawl.org"
+#: rows per page asked of the Wayback Machine's CDX server (limit= with showResumeKey)
+ARCHIVER_HARVEST_CDX_PAGE_SIZE = 5000
+#: archived redirects followed from one capture to its target (in the archive)
+ARCHIVER_HARVEST_MAX_REDIRECTS = 5
+#: connections to an archive at a time (CONCURRENT_REQUESTS_PER_DOMAIN of a harvest)
+ARCHIVER_HARVEST_CONCURRENCY = 2
+
 # -- distributed crawls (docs/distributed.md; archiver/distributed/) --------------------------------
 #: Redis URL shared by the workers of one crawl (redis://host:port/db); empty: a one-process crawl
 ARCHIVER_REDIS_URL = ""

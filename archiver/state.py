@@ -50,7 +50,7 @@ CREATE INDEX IF NOT EXISTS frontier_pending ON frontier(done);
 
 STATE_FILE = "state.sqlite"
 
-PROVENANCE_FIELDS = frozenset({"fetched_at", "warc", "extractor_version", "change", "url"})
+PROVENANCE_FIELDS = frozenset({"fetched_at", "warc", "extractor_version", "change", "url", "source"})
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,9 @@ VALID: dict[str, Any] = {
     "change": "new",
     "markup_era": "dgov2",
     "legacy_id": None,
+    "source": {"archive": "wayback", "timestamp": "20240506070809", "captured_at": "2024-05-06T07:08:09Z",
+               "capture_url": "https://web.archive.org/web/20240506070809id_/https://www.defense.gov/x/",
+               "original_url": "https://www.defense.gov/x/"},
 }
 #: values that break (or, for some fields, keep) the schema's rules
 ODD_VALUES: list[Any] = [None, True, False, 0, 1, -1, 1.0, 2.5, "", " ", "x", "2016-13-99", "123", [], [""],

@@ -27,8 +27,8 @@ from typing import Any
 from archiver.items import ARTICLE_FIELDS
 
 #: fields a crawl or the code sets, not the page: the WARC provenance, the incremental-crawl state, the
-#: code's version
-NOT_FROM_THE_PAGE = frozenset({"warc", "change", "extractor_version"})
+#: code's version, where the page came from (live site or archive)
+NOT_FROM_THE_PAGE = frozenset({"warc", "change", "extractor_version", "source"})
 #: the fields a fixture pins
 FIXTURE_FIELDS: tuple[str, ...] = tuple(f for f in ARTICLE_FIELDS if f not in NOT_FROM_THE_PAGE)
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "tests" / "fixtures"

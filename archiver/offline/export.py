@@ -52,6 +52,10 @@ def parse_fields(text: str | None) -> list[str]:
     return fields
 
 
+#: the text fields of a record's ``source`` (archiver/schema/article.schema.json)
+SOURCE_TEXT_KEYS = ("archive", "timestamp", "captured_at", "capture_url", "original_url", "crawl", "filename")
+
+
 def arrow_type(name: str) -> Any:
     """The Arrow type of one field of the cleaned record (the Parquet column type)."""
     import pyarrow as pa
@@ -84,6 +88,11 @@ def arrow_type(name: str) -> Any:
                 pa.field("record_id", pa.string()),
                 pa.field("payload_digest", pa.string()),
             ]
+        ),
+        # where the version came from (archiver harvest): "live", or an archive's capture
+        "source": pa.struct(
+            [pa.field(key, pa.string()) for key in SOURCE_TEXT_KEYS]
+            + [pa.field("offset", pa.int64()), pa.field("length", pa.int64())]
         ),
     }
     return types.get(name, pa.string())

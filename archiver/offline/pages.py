@@ -122,6 +122,21 @@ class ArchivedPage:
     headers: Mapping[str, str]
     fetched_at: str
     warc: dict[str, Any]
+    #: the record's ``source`` when the capture was harvested from an archive (``Archiver-Source``)
+    source: dict[str, Any] | None = None
+
+
+def harvested_source(record: ArcWarcRecord) -> dict[str, Any] | None:
+    """The ``source`` object a harvest wrote in a response record's ``Archiver-Source`` header."""
+    value = record.rec_headers.get_header("Archiver-Source")
+    if not value:
+        return None
+    try:
+        source = json.loads(value)
+    except ValueError:
+        logger.warning("unreadable Archiver-Source header: %.200r", value)
+        return None
+    return source if isinstance(source, dict) else None
 
 
 def pointer(source: WarcSource, member: Member, record: ArcWarcRecord) -> dict[str, Any]:
@@ -146,6 +161,7 @@ def archived_page(
         headers=headers,
         fetched_at=header(record, "WARC-Date"),
         warc=pointer(source, member, record),
+        source=harvested_source(record),
     )
 
 

@@ -242,6 +242,8 @@ def _extract(
         counts["not_articles"] += 1
         return None
     item.warc = page.warc
+    if page.source is not None:  # a capture harvested from a web archive (docs/harvest.md)
+        item.source = dict(page.source)
     if not options.in_range(item.published):
         counts["out_of_range"] += 1
         return None
