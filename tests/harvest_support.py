@@ -151,7 +151,7 @@ def pywb_collection(root: Path, pages: Sequence[ArchivedPage], name: str = "hist
 def commoncrawl_data(root: Path, crawls: dict[str, Sequence[ArchivedPage]]) -> dict[str, Any]:
     """WARC files of each crawl under ``root/data`` and their CDX index (JSON lines, with
     filename/offset/length as Common Crawl's); returns the ``crawls`` part of the front's config."""
-    from pywb.utils.canonicalize import canonicalize
+    from surt import surt as canonicalize  # what pywb's canonicalize does (cdxj-indexer's dependency)
 
     result: dict[str, Any] = {}
     for crawl, pages in crawls.items():
@@ -190,8 +190,9 @@ def front_server(config: dict[str, Any], root: Path) -> Iterator[str]:
     path = root / "front.json"
     path.write_text(json.dumps(config))
     errors = (root / "front.err").open("w")
+    # the front canonicalizes URLs with pywb's own function: it runs in pywb's tool venv
     proc = subprocess.Popen(
-        [sys.executable, str(FRONT), str(path)], stdout=subprocess.PIPE, stderr=errors, text=True
+        [str(pywb_tool("python")), str(FRONT), str(path)], stdout=subprocess.PIPE, stderr=errors, text=True
     )
     try:
         assert proc.stdout is not None
