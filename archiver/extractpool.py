@@ -212,7 +212,8 @@ class ExtractionPool:
         # the package's own location first: the worker imports the same code (also from an egg)
         root = str(Path(archiver.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
-        args = [sys.executable, "-m", WORKER_MODULE, *(["--prepare"] if self._config is not None else [])]
+        args = [sys.executable, "-m", WORKER_MODULE, "--parent", str(os.getpid()),
+                *(["--prepare"] if self._config is not None else [])]
         spawn: Any = reactor
         spawn.spawnProcess(worker, sys.executable, args, env=env)
         _widen_pipes(worker.transport)

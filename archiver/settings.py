@@ -131,6 +131,13 @@ EXTENSIONS = {
     "archiver.report.CrawlReport": 0,
     "archiver.progress.ProgressLine": 0,
     "archiver.gcpolicy.GcPolicy": 0,
+    # SIGTERM/SIGINT: downloads in progress cancelled, a second signal stops at once (docs/reliability.md)
+    "archiver.shutdown.GracefulShutdown": 0,
+}
+#: Scrapy's HTTP/1.1 handler, whose downloads in progress a shutdown cancels (archiver/shutdown.py)
+DOWNLOAD_HANDLERS = {
+    "http": "archiver.shutdown.StoppableDownloadHandler",
+    "https": "archiver.shutdown.StoppableDownloadHandler",
 }
 
 # -- the raw archive --------------------------------------------------------------------------------

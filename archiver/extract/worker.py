@@ -18,10 +18,12 @@ the pipelines counted and the exception of one that dropped it (``item.prepared`
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib
 import importlib.util
 import os
 import pickle
+import signal
 import struct
 import sys
 from collections.abc import Callable, Mapping
@@ -150,11 +152,40 @@ def import_scrapy_exceptions_alone() -> None:
     importlib.import_module("scrapy.exceptions")
 
 
+#: prctl(2) option: the signal this process gets when its parent dies (Linux)
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int | None) -> None:
+    """Live exactly as long as the crawl process ``parent``.
+
+    Stop signals are the crawl's to handle: a Ctrl-C or a ``kill`` of the process group reaches
+    the workers too, and a worker that died of it would fail the pages it holds while the crawl
+    stops gracefully; the crawl closes the workers' stdin when it is done with them (they exit at
+    its end). If the crawl itself dies (a second SIGTERM, ``kill -9``), Linux kills the worker
+    (``PR_SET_PDEATHSIG``): it must not go on parsing at full CPU with nobody to answer. Elsewhere
+    the worker exits when it next reads its stdin, which then ends.
+    """
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+        print(f"prctl(PR_SET_PDEATHSIG): {os.strerror(ctypes.get_errno())}", file=sys.stderr)
+    if os.getppid() != parent:  # the crawl died before prctl() took effect
+        os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m archiver.extract.worker", description=__doc__)
     parser.add_argument("--prepare", action="store_true",
                         help="the first frame is a PrepareConfig: also run those cleaning pipelines")
+    parser.add_argument("--parent", type=int, metavar="PID",
+                        help="the crawl process: the worker dies with it and ignores SIGTERM/SIGINT")
     args = parser.parse_args(argv)
+    if args.parent is not None:
+        die_with_parent(args.parent)
     config = None
     if args.prepare:
         import_scrapy_exceptions_alone()
