@@ -168,6 +168,8 @@ ARCHIVER_GC_FREEZE = True
 ARCHIVER_GC_THRESHOLDS = [10000, 20, 20]
 #: processes extracting articles beside the reactor thread (archiver/extractpool.py; 0: none, one core)
 ARCHIVER_EXTRACT_WORKERS = 2
+#: interpreter the extraction workers run (empty: the crawl's own; workers that cannot start: in process)
+ARCHIVER_EXTRACT_PYTHON = ""
 #: the workers also run the cleaning pipelines (whitespace ... validation) of each article
 ARCHIVER_EXTRACT_PIPELINES = True
 LOG_LEVEL = "INFO"

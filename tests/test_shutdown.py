@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -37,7 +38,7 @@ class Crawl:
         with self.stdout_path.open("w") as stdout, self.stderr_path.open("w") as stderr:
             self.proc = subprocess.Popen(
                 [sys.executable, "-m", "archiver", "crawl", "--site", site, "--out", str(out), "--resume",
-                 *FAST, *args], stdout=stdout, stderr=stderr)
+                 *FAST, *args], stdout=stdout, stderr=stderr, start_new_session=True)
         self.pids: set[int] = set()
 
     def log(self) -> str:
@@ -58,14 +59,18 @@ class Crawl:
         """Bytes in the WARC files so far (records are written as responses arrive)."""
         return sum(path.stat().st_size for path in (self.out / "warc").glob("*.warc.gz*"))
 
-    def stop(self, *numbers: signal.Signals, gap: float = 0.05) -> float:
-        """Send the signals ``gap`` seconds apart; the seconds until the crawl exited."""
+    def stop(self, *numbers: signal.Signals, gap: float = 0.05, group: bool = False) -> float:
+        """Send the signals ``gap`` seconds apart (to its process group, as a terminal's Ctrl-C
+        does, with ``group``); the seconds until the crawl exited."""
         self.note_children()
         started = time.monotonic()
         for index, number in enumerate(numbers):
             if index:
                 time.sleep(gap)
-            self.proc.send_signal(number)
+            if group:
+                os.killpg(self.proc.pid, number)
+            else:
+                self.proc.send_signal(number)
         self.proc.wait(timeout=120)
         return time.monotonic() - started
 
@@ -154,16 +159,18 @@ def test_sigterm_while_downloads_stall_stops_within_seconds_and_resume_finishes(
 
 def test_sigint_mid_crawl_stops_and_resume_finishes(fresh_replica: Callable[..., RunningReplica],
                                                     tmp_path: Path) -> None:
-    """Ctrl-C: the same as SIGTERM (the workers, which would get it too, leave it to the crawl)."""
+    """Ctrl-C: the same as SIGTERM. The terminal sends it to the workers too: they leave it to the
+    crawl (they died of it, and the pages they held failed)."""
     site = fresh_replica("--articles", "80", "--seed", "5", "--crawl-delay", "0", truth=True)
     crawl = Crawl(site.base, tmp_path / "out", "--no-wacz")
     try:
         wait_for(lambda: crawl.archived() > 300_000 and crawl.note_children(), timeout=120)
-        elapsed = crawl.stop(signal.SIGINT)
+        elapsed = crawl.stop(signal.SIGINT, group=True)
     finally:
         crawl.kill()
     assert_stopped_for_resume(crawl, elapsed)
     assert "extraction worker died" not in crawl.log()
+    assert not crawl.lines("failures.jsonl")
     assert_no_orphan(crawl.pids)
     assert_resume_loses_nothing(site, crawl.out, "--no-wacz")
 

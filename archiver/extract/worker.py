@@ -38,6 +38,9 @@ from archiver.items import ArticleItem
 from archiver.listing import ListingPage, read_listing
 
 HEADER = struct.Struct("!Q")
+#: the job number of the frame a worker started with ``--ready`` writes before any other:
+#: ``(READY_JOB, True, None)``, once it has imported everything and read its configuration
+READY_JOB = -1
 #: pickle protocol of the frames (5: large bytes without an extra copy)
 PROTOCOL = 5
 
@@ -122,9 +125,14 @@ def _date(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def serve(source: IO[bytes], sink: IO[bytes], config: PrepareConfig | None = None) -> None:
-    """Answer every frame of ``source`` on ``sink`` until ``source`` ends."""
+def serve(source: IO[bytes], sink: IO[bytes], config: PrepareConfig | None = None,
+          ready: bool = False) -> None:
+    """Answer every frame of ``source`` on ``sink`` until ``source`` ends (first, with ``ready``,
+    the frame saying the worker has started)."""
     worker = Worker(config)
+    if ready:
+        sink.write(encode_frame((READY_JOB, True, None)))
+        sink.flush()
     while True:
         request = read_frame(source)
         if request is None:
@@ -181,6 +189,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m archiver.extract.worker", description=__doc__)
     parser.add_argument("--prepare", action="store_true",
                         help="the first frame is a PrepareConfig: also run those cleaning pipelines")
+    parser.add_argument("--ready", action="store_true",
+                        help=f"first write the frame ({READY_JOB}, True, None) once started")
     parser.add_argument("--parent", type=int, metavar="PID",
                         help="the crawl process: the worker dies with it and ignores SIGTERM/SIGINT")
     args = parser.parse_args(argv)
@@ -196,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     sink = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print() must not corrupt the frames
     sys.stdout = sys.stderr
-    serve(sys.stdin.buffer, sink, config)
+    serve(sys.stdin.buffer, sink, config, ready=args.ready)
 
 
 if __name__ == "__main__":
