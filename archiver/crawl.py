@@ -145,6 +145,9 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
         lines.append(f"  WACZ       {out / wacz}")
     elif report["outputs"].get("wacz_error"):
         lines.append(f"  WACZ       not built: {report['outputs']['wacz_error']}")
+    fallback = report.get("stats", {}).get("archiver/extract/inline_fallback")
+    if fallback:  # archiver/extractpool.py
+        lines.append(f"  extraction in the crawl process: {fallback}")
     lines.append(f"  report     {out / REPORT_FILE}, log {out / 'crawl.log'}")
     if report["finish_reason"] == "disk_full":
         lines.append("  STOPPED    the disk is full: free some space, then run the same command "

@@ -25,6 +25,12 @@ outputs and stats with and without workers). Setting: ``ARCHIVER_EXTRACT_WORKERS
 extract on the reactor thread, e.g. on one core). A worker that dies (killed, out of memory) is
 replaced; the pages it held fail with the reason (stat ``archiver/extract/worker_lost``) and the
 crawl goes on; after ``MAX_RESTARTS`` deaths the crawl extracts on the reactor thread.
+
+A worker that dies before it says it has started (``--ready``: a bad interpreter,
+``ARCHIVER_EXTRACT_PYTHON``, an import that fails) never saw the pages sent to it: they are sent
+again, to the next worker or, after ``MAX_RESTARTS`` such failures, extracted in this process (a
+warning once, stat ``archiver/extract/inline_fallback``; workers that could not start used to fail
+every page of the crawl).
 """
 
 from __future__ import annotations
@@ -50,7 +56,7 @@ import archiver
 from archiver.extract import extract_article
 from archiver.extract.chain import PIPELINE_ORDER, load_class, split_order
 from archiver.extract.pipeline_support import ArticlePipeline, class_path
-from archiver.extract.worker import HEADER, PrepareConfig, encode_frame
+from archiver.extract.worker import HEADER, READY_JOB, PrepareConfig, encode_frame
 from archiver.listing import ListingPage, read_listing
 
 if TYPE_CHECKING:
@@ -119,6 +125,10 @@ class ExtractionWorkerLost(RuntimeError):
     """The worker process died while it held the page (the page fails; the crawl goes on)."""
 
 
+class ExtractionWorkerNotStarted(ExtractionWorkerLost):
+    """The worker died before it had started: it never saw the page, which is sent again."""
+
+
 class _WorkerProtocol(protocol.ProcessProtocol):
     """One worker process: frames out on its stdin, frames back from its stdout."""
 
@@ -128,6 +138,7 @@ class _WorkerProtocol(protocol.ProcessProtocol):
         self.pending: dict[int, tuple[str, Deferred[Any]]] = {}
         self._buffer = bytearray()
         self.ended = False
+        self.ready = False  # it said it has started (``--ready``)
 
     def submit(self, frame: bytes, job: int, task: str) -> Deferred[Any]:
         done: Deferred[Any] = Deferred()
@@ -145,6 +156,9 @@ class _WorkerProtocol(protocol.ProcessProtocol):
                 return
             job, ok, value = pickle.loads(self._buffer[HEADER.size:end])  # our own worker's frames
             del self._buffer[:end]
+            if job == READY_JOB:
+                self.ready = True
+                continue
             _task, done = self.pending.pop(job, (None, None))
             if done is None:
                 continue
@@ -161,9 +175,13 @@ class _WorkerProtocol(protocol.ProcessProtocol):
         self.ended = True
         pending, self.pending = self.pending, {}
         tasks = [task for task, _done in pending.values()]
-        self.pool.worker_ended(self, reason, tasks.count("article"), tasks.count("listing"))
+        if not self.ready:
+            self.pool.worker_not_started(self, reason)
+        else:
+            self.pool.worker_ended(self, reason, tasks.count("article"), tasks.count("listing"))
+        lost = ExtractionWorkerLost if self.ready else ExtractionWorkerNotStarted
         for url_job, (_task, done) in pending.items():
-            done.errback(Failure(ExtractionWorkerLost(
+            done.errback(Failure(lost(
                 f"the extraction worker died while extracting this page (job {url_job}): "
                 f"{reason.getErrorMessage()}")))
 
@@ -171,12 +189,14 @@ class _WorkerProtocol(protocol.ProcessProtocol):
 class ExtractionPool:
     """``extract_article`` on ``workers`` child processes (0: inline, on the calling thread)."""
 
-    def __init__(self, workers: int, crawler: Crawler | None = None) -> None:
+    def __init__(self, workers: int, crawler: Crawler | None = None, python: str = sys.executable) -> None:
         if workers < 0:
             raise ValueError(f"ARCHIVER_EXTRACT_WORKERS must be >= 0, got {workers}")
         self.workers = workers
+        self.python = python
         self.crawler = crawler  # for stats, which exist only once the crawl starts
         self.restarts = 0
+        self.not_started = 0  # workers that died before they had started
         self._procs: list[_WorkerProtocol] = []
         self._jobs = itertools.count()
         self._closed = False
@@ -186,7 +206,8 @@ class ExtractionPool:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPool:
-        pool = cls(crawler.settings.getint("ARCHIVER_EXTRACT_WORKERS", 2), crawler)
+        pool = cls(crawler.settings.getint("ARCHIVER_EXTRACT_WORKERS", 2), crawler,
+                   python=crawler.settings.get("ARCHIVER_EXTRACT_PYTHON") or sys.executable)
         crawler.signals.connect(pool.start, signal=signals.engine_started)
         crawler.signals.connect(pool.close, signal=signals.spider_closed)
         return pool
@@ -194,7 +215,8 @@ class ExtractionPool:
     @property
     def inline(self) -> bool:
         """Whether pages are extracted on the calling thread (no worker, or too many deaths)."""
-        return self.workers == 0 or self._closed or self.restarts >= MAX_RESTARTS
+        return self.workers == 0 or self._closed or self.restarts >= MAX_RESTARTS \
+            or self.not_started >= MAX_RESTARTS
 
     def start(self) -> None:
         """Spawn the workers (they import the extractor while the first pages download)."""
@@ -202,7 +224,10 @@ class ExtractionPool:
             self._config = prepare_config(self.crawler)
             self._configured = True
         while not self.inline and len(self._procs) < self.workers:
-            self._procs.append(self._spawn())
+            try:
+                self._procs.append(self._spawn())
+            except OSError as exc:  # no process at all (fork failed, bad executable)
+                self.worker_not_started(None, Failure(exc))
 
     def _spawn(self) -> _WorkerProtocol:
         from twisted.internet import reactor
@@ -212,9 +237,10 @@ class ExtractionPool:
         # the package's own location first: the worker imports the same code (also from an egg)
         root = str(Path(archiver.__file__).resolve().parents[1])
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
-        args = [sys.executable, "-m", WORKER_MODULE, *(["--prepare"] if self._config is not None else [])]
+        args = [self.python, "-m", WORKER_MODULE, "--ready", "--parent", str(os.getpid()),
+                *(["--prepare"] if self._config is not None else [])]
         spawn: Any = reactor
-        spawn.spawnProcess(worker, sys.executable, args, env=env)
+        spawn.spawnProcess(worker, self.python, args, env=env)
         _widen_pipes(worker.transport)
         if self._config is not None:
             transport: Any = worker.transport
@@ -233,7 +259,8 @@ class ExtractionPool:
         previous, delivered = self._last_delivered, Deferred[None]()
         self._last_delivered = delivered
         try:
-            item: ArticleItem | None = await maybe_deferred_to_future(done)
+            item: ArticleItem | None = await self._answer(done, "article", url, body, dict(headers),
+                                                          fetched_at, warc)
         finally:
             if previous is not None and not previous.called:
                 await maybe_deferred_to_future(previous)
@@ -249,7 +276,7 @@ class ExtractionPool:
             if done is None:
                 break
             try:
-                page: ListingPage = await maybe_deferred_to_future(done)
+                page: ListingPage = await self._answer(done, "listing", url, body, tuple(hosts))
                 return page
             except ExtractionWorkerLost:
                 if attempt:
@@ -257,6 +284,26 @@ class ExtractionPool:
                 logger.warning("listing page %s lost with an extraction worker: reading it again", url)
                 self._count("archiver/extract/listings_read_again")
         return read_listing(body, url, hosts)
+
+    async def _answer(self, done: Deferred[Any], task: str, *args: Any) -> Any:
+        """The worker's answer to the task. A worker that died before it had started never saw
+        the page: it goes to the next worker, or is run here once the pool gave up on workers."""
+        while True:
+            try:
+                return await maybe_deferred_to_future(done)
+            except ExtractionWorkerNotStarted:
+                again = self._submit(task, *args)
+                if again is None:
+                    return self._run_inline(task, *args)
+                done = again
+
+    @staticmethod
+    def _run_inline(task: str, *args: Any) -> Any:
+        if task == "listing":
+            url, body, hosts = args
+            return read_listing(body, url, hosts)
+        url, body, headers, fetched_at, _warc = args
+        return extract_article(url, body, headers, fetched_at=fetched_at)
 
     def _submit(self, task: str, *args: Any) -> Deferred[Any] | None:
         """The task sent to the least busy worker (None: no worker, run it inline)."""
@@ -283,6 +330,28 @@ class ExtractionPool:
         then = "extracting on the reactor thread from now on" if self.inline else "starting a new one"
         logger.error("extraction worker died (%s) holding %d article page(s) and %d listing page(s); %s",
                      reason.getErrorMessage(), lost, listings, then)
+
+    def worker_not_started(self, worker: _WorkerProtocol | None, reason: Failure) -> None:
+        """A worker died before it had started (its pages are sent again); after ``MAX_RESTARTS``
+        of them, extraction runs in this process for the rest of the crawl."""
+        if worker in self._procs:
+            self._procs.remove(worker)
+        if self._closed:
+            return
+        self.not_started += 1
+        self._count("archiver/extract/workers_not_started")
+        if self.not_started < MAX_RESTARTS:
+            logger.warning("an extraction worker could not start (%s); starting another",
+                           reason.getErrorMessage())
+            return
+        if self.not_started > MAX_RESTARTS:  # one started with the last: the fallback is said already
+            return
+        logger.warning("the extraction workers could not start (%s, %d times): extracting in the crawl "
+                       "process from now on (slower: one core)", reason.getErrorMessage(), self.not_started)
+        stats = self.crawler.stats if self.crawler is not None else None
+        if stats is not None:
+            stats.set_value("archiver/extract/inline_fallback",
+                            f"the extraction workers could not start: {reason.getErrorMessage()}")
 
     def close(self) -> None:
         """Close the workers' stdin: each finishes what it holds and exits."""

@@ -8,6 +8,7 @@ listings built differently: any link to an ``/Article/<id>/`` URL outside the pa
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -25,12 +26,15 @@ _CHROME_TAGS = frozenset({"nav", "footer"})
 _CHROME_IDS = frozenset({"footer", "footer-main", "header-main"})
 #: what any link ARTICLE_URL matches once joined must contain already
 _MAYBE_ARTICLE = re.compile(r"article|id=", re.I)
-_DATE_NODES = ".//time | .//*[contains(concat(' ', normalize-space(@class), ' '), ' date ')]"
 #: article pages of the ASP.NET site (DefenseLink, archive.defense.gov), each kind its own numbers
 LEGACY_ARTICLE_URL = re.compile(
     r"/(?:news/newsarticle|releases/release|transcripts/transcript|speeches/speech|contracts/contract|"
     r"advisories/advisory)\.aspx\?(?:[^#]*&)?(?:id|releaseid|transcriptid|speechid|contractid|advisoryid)"
     r"=\d+(?:&|#|$)", re.I)
+#: date nodes and a few more (``class="update"``): the class test in XPath is 5x slower
+_MAYBE_DATE_NODES = "//time | //*[contains(@class, 'date')]"
+#: the whitespace XPath's ``normalize-space()`` collapses, which separates classes
+_XML_SPACE = re.compile(r"[ \t\r\n]+")
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,7 @@ def listing_entries(html: bytes | str | lxml.html.HtmlElement, base_url: str,
     """
     doc = parse_html(html)
     hosts = list(hosts) or [urlsplit(base_url).hostname or ""]
+    page = _PageIndex(doc)
     entries: dict[str, ListingEntry] = {}
     for link in doc.iter("a"):
         href = link.get("href")
@@ -97,9 +102,9 @@ def listing_entries(html: bytes | str | lxml.html.HtmlElement, base_url: str,
             continue
         url = urljoin(base_url, href.strip())
         if not is_article_url(url) or NOT_NEWS.search(url) or url in entries or not on_hosts(url, hosts) \
-                or _in_chrome(link):
+                or page.in_chrome(link):
             continue
-        entries[url] = ListingEntry(url, _date_near(link) or _date_of_row(link))
+        entries[url] = ListingEntry(url, page.date_near(link) or _date_of_row(link))
     return list(entries.values())
 
 
@@ -124,36 +129,115 @@ def _date_of_row(link: lxml.html.HtmlElement) -> date | None:
     return parse_date(link.text_content())
 
 
-def _in_chrome(link: lxml.html.HtmlElement) -> bool:
-    """Whether ``link`` sits in the page's chrome (header outside ``main``, nav, footer).
-
-    The ancestor walk in Python, for the few links that point at articles, costs a tenth of an
-    XPath ``ancestor::`` test on every link of the page (~2 ms a listing page).
-    """
-    ancestors = list(link.iterancestors())
-    for depth, node in enumerate(ancestors):
-        if node.tag in _CHROME_TAGS or node.get("id") in _CHROME_IDS:
-            return True
-        if node.tag == "header" and not any(above.tag == "main" for above in ancestors[depth + 1:]):
-            return True
-    return False
+def _is_date_node(node: lxml.html.HtmlElement) -> bool:
+    """A ``time`` element, or one with the class ``date``."""
+    return node.tag == "time" or "date" in _XML_SPACE.split(node.get("class") or "")
 
 
-def _date_near(link: lxml.html.HtmlElement) -> date | None:
-    node = link
-    for _ in range(6):  # the listing item holding the link, a few levels up at most
-        node = node.getparent()
-        if node is None:
-            return None
-        for candidate in node.xpath(_DATE_NODES):
-            for text in (candidate.get("datetime"), candidate.get("data-dateago"),
-                         candidate.get("data-dateap"), candidate.text_content()):
-                when = parse_date(text)
-                if when:
-                    return when
-        if len(node.xpath(".//a[@href]")) > 6:  # reached a container of several items
-            return None
+def _node_date(node: lxml.html.HtmlElement) -> date | None:
+    for text in (node.get("datetime"), node.get("data-dateago"), node.get("data-dateap"),
+                 node.text_content()):
+        when = parse_date(text)
+        if when:
+            return when
     return None
+
+
+class _PageIndex:
+    """The page's nodes numbered in document order, for questions about a link's surroundings
+    that stay linear in the page however many links it holds.
+
+    A node's descendants are the numbers right after its own, up to its last descendant's: "the
+    first date under this node" and "how many links under it" are each a bisection of a sorted
+    list, not a search of the node's whole subtree. Searching it for every link was quadratic:
+    a container of 20,000 links without dates took about 30 minutes (docs/reliability.md).
+    """
+
+    def __init__(self, doc: lxml.html.HtmlElement) -> None:
+        # the whole tree: lxml.html.fromstring of a fragment returns a node below <body>, and
+        # the walk up from a link may leave it
+        nodes = list(doc.getroottree().getroot().iter())
+        self._start = {node: number for number, node in enumerate(nodes)}
+        self._last = list(range(len(nodes)))  # the number of each node's last descendant
+        for number in range(len(nodes) - 1, -1, -1):  # children before their parent
+            node = nodes[number]
+            if len(node):
+                self._last[number] = self._last[self._start[node[-1]]]
+        root = nodes[0]
+        self._links = [self._start[node] for node in root.xpath("//a[@href]")]
+        self._date_nodes = [node for node in root.xpath(_MAYBE_DATE_NODES) if _is_date_node(node)]
+        self._date_numbers = [self._start[node] for node in self._date_nodes]
+        #: date node position → the position of the first date node from there on that has a date
+        self._next_dated: dict[int, int] = {}
+        self._dates: dict[int, date | None] = {}
+        #: node → (a link below it is chrome, it or a node above it is ``main``)
+        self._chrome: dict[lxml.html.HtmlElement, tuple[bool, bool]] = {}
+
+    def date_near(self, link: lxml.html.HtmlElement) -> date | None:
+        """The first date under the listing item holding ``link``: the lowest of its six nearest
+        ancestors with one, unless a container of several items comes first."""
+        node = link
+        for _ in range(6):  # the listing item holding the link, a few levels up at most
+            node = node.getparent()
+            if node is None:
+                return None
+            first, last = self._start[node] + 1, self._last[self._start[node]]
+            when = self._first_date(first, last)
+            if when:
+                return when
+            if bisect_right(self._links, last) - bisect_left(self._links, first) > 6:
+                return None  # reached a container of several items
+        return None
+
+    def _first_date(self, first: int, last: int) -> date | None:
+        """The date of the first date node numbered ``first``..``last`` that gives one."""
+        position = self._first_dated(bisect_left(self._date_numbers, first))
+        if position < len(self._date_numbers) and self._date_numbers[position] <= last:
+            return self._dates[position]
+        return None
+
+    def _first_dated(self, position: int) -> int:
+        """The first date node at ``position`` or after that gives a date (``len`` if none); each
+        node's date is read once and each stretch without one skipped once."""
+        passed = []
+        while position < len(self._date_numbers) and position not in self._next_dated:
+            if position not in self._dates:
+                self._dates[position] = _node_date(self._date_nodes[position])
+            if self._dates[position]:
+                break
+            passed.append(position)
+            position += 1
+        found = self._next_dated.get(position, position)
+        for skipped in (*passed, position):
+            self._next_dated[skipped] = found
+        return found
+
+    def in_chrome(self, link: lxml.html.HtmlElement) -> bool:
+        """Whether ``link`` sits in the page's chrome (header outside ``main``, nav, footer).
+
+        Each node's answer is kept: the walk up from a link stops at the first node already
+        known, so a page's links cost one walk over its nodes, however deep they sit.
+        """
+        parent = link.getparent()
+        return parent is not None and self._chrome_below(parent)[0]
+
+    def _chrome_below(self, node: lxml.html.HtmlElement) -> tuple[bool, bool]:
+        path = []
+        above: tuple[bool, bool] = (False, False)
+        current: lxml.html.HtmlElement | None = node
+        while current is not None:
+            known = self._chrome.get(current)
+            if known is not None:
+                above = known
+                break
+            path.append(current)
+            current = current.getparent()
+        for step in reversed(path):  # from the top down
+            chrome, main = above
+            own = step.tag in _CHROME_TAGS or step.get("id") in _CHROME_IDS \
+                or (step.tag == "header" and not main)
+            above = self._chrome[step] = (chrome or own, main or step.tag == "main")
+        return above
 
 
 def next_page_url(html: bytes | str | lxml.html.HtmlElement, base_url: str) -> str | None:

@@ -39,6 +39,10 @@ def package_wacz(out_dir: Path, out_path: Path | None = None) -> Path:
         raise RuntimeError(f"no closed WARC files in {out_dir / 'warc'}")
     target = out_path or out_dir / WACZ_FILE
     tmp = target.with_name(f".part-{target.name}")
-    build_wacz(warcs, tmp, article_pages(out_dir / ARTICLES_FILE))
+    try:
+        build_wacz(warcs, tmp, article_pages(out_dir / ARTICLES_FILE))
+    except BaseException:  # failed or interrupted (archiver/shutdown.py): no half-written file left
+        tmp.unlink(missing_ok=True)
+        raise
     tmp.replace(target)
     return target

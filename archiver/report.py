@@ -23,6 +23,8 @@ from twisted.python.failure import Failure
 from archiver import signals as archiver_signals
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
 from archiver.diskfull import is_disk_full
+from archiver.packaging import WACZ_FILE
+from archiver.shutdown import ShutdownRequested, run_interruptibly
 from archiver.skips import SkippedItem
 
 if TYPE_CHECKING:
@@ -45,6 +47,7 @@ class CrawlReport:
         self._failures_file: IO[str] | None = None
         self.wacz_error = ""
         self._stopping = False
+        self.interrupted = False  # a stop signal ended the WACZ build
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
@@ -124,6 +127,8 @@ class CrawlReport:
         assert self.crawler.stats is not None
         finished = self.crawler.stats.get_value("finish_reason") == "finished"
         wacz = self._build_wacz() if self.build_wacz and finished else None
+        if self.interrupted:  # stopped during the WACZ build: --resume builds it
+            self.crawler.stats.set_value("finish_reason", "shutdown")
         report = self.summary(wacz)
         path = self.out_dir / REPORT_FILE
         tmp = path.with_suffix(".json.part")
@@ -131,14 +136,28 @@ class CrawlReport:
         tmp.replace(path)
 
     def _build_wacz(self) -> Path | None:
-        from archiver.packaging import package_wacz
-
+        """``archiver wacz`` on the output folder, in a child process: a stop signal ends it at
+        once (on the reactor thread the build is one long step the graceful stop cannot reach)."""
         try:
-            return package_wacz(self.out_dir)
-        except (OSError, RuntimeError) as exc:
+            done = run_interruptibly(["-m", "archiver", "wacz", str(self.out_dir)])
+        except ShutdownRequested as exc:
+            self.interrupted = True
+            self.wacz_error = f"interrupted by {exc}: run the same command with --resume to build it"
+            logger.warning("WACZ build interrupted by %s", exc)
+            return None
+        except OSError as exc:
             self.wacz_error = str(exc)
             logger.error("could not build the WACZ: %s", exc, exc_info=True)
             return None
+        lines = done.stdout.splitlines()
+        for line in lines:
+            logger.info("archiver wacz: %s", line)
+        if done.returncode != 0:
+            self.wacz_error = (lines[-1] if lines else f"exit code {done.returncode}").removeprefix(
+                "archiver wacz: error: ")
+            logger.error("could not build the WACZ: %s", self.wacz_error)
+            return None
+        return self.out_dir / WACZ_FILE
 
     def summary(self, wacz: Path | None) -> dict[str, Any]:
         assert self.crawler.stats is not None

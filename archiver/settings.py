@@ -151,6 +151,13 @@ EXTENSIONS = {
     "archiver.report.CrawlReport": 0,
     "archiver.progress.ProgressLine": 0,
     "archiver.gcpolicy.GcPolicy": 0,
+    # SIGTERM/SIGINT: downloads in progress cancelled, a second signal stops at once (docs/reliability.md)
+    "archiver.shutdown.GracefulShutdown": 0,
+}
+#: Scrapy's HTTP/1.1 handler, whose downloads in progress a shutdown cancels (archiver/shutdown.py)
+DOWNLOAD_HANDLERS = {
+    "http": "archiver.shutdown.StoppableDownloadHandler",
+    "https": "archiver.shutdown.StoppableDownloadHandler",
 }
 
 # -- the raw archive --------------------------------------------------------------------------------
@@ -181,6 +188,8 @@ ARCHIVER_GC_FREEZE = True
 ARCHIVER_GC_THRESHOLDS = [10000, 20, 20]
 #: processes extracting articles beside the reactor thread (archiver/extractpool.py; 0: none, one core)
 ARCHIVER_EXTRACT_WORKERS = 2
+#: interpreter the extraction workers run (empty: the crawl's own; workers that cannot start: in process)
+ARCHIVER_EXTRACT_PYTHON = ""
 #: the workers also run the cleaning pipelines (whitespace ... validation) of each article
 ARCHIVER_EXTRACT_PIPELINES = True
 LOG_LEVEL = "INFO"

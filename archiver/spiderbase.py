@@ -23,6 +23,7 @@ from archiver.extract.pipeline_support import image_sources
 from archiver.listing import ListingPage, read_listing
 from archiver.report import fail
 from archiver.resilience import url_problem, without_credentials
+from archiver.shutdown import ShutdownCancelled
 from archiver.site import DEFAULT_SITE, normalise_site
 from archiver.state import CrawlState, crawl_state
 from archiver.warc.middleware import META_REVISIT, DiskFullError
@@ -211,7 +212,7 @@ class ArchiverSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         error = failure.value
-        if isinstance(error, DiskFullError):
+        if isinstance(error, (DiskFullError, ShutdownCancelled)):  # not the page's: left for --resume
             return
         if isinstance(error, HttpError):
             response = error.response
@@ -227,7 +228,7 @@ class ArchiverSpider(scrapy.Spider):
 
     def on_article_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        if isinstance(failure.value, DiskFullError):  # not the page's failure: left for --resume
+        if isinstance(failure.value, (DiskFullError, ShutdownCancelled)):  # not the page's: for --resume
             return
         self.on_error(failure)
         self.finish(request.meta, request.url)

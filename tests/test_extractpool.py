@@ -221,7 +221,10 @@ def widened(pid: int, size: int) -> bool:
     """Whether stdin and another pipe of the worker (its frame sink) have ``size`` (False while
     the worker is still moving its descriptors about at start-up)."""
     try:
-        others = [pipe_size(pid, int(fd.name)) for fd in Path(f"/proc/{pid}/fd").iterdir()
+        fds = Path(f"/proc/{pid}/fd")
+        if (fds / "1").readlink() != (fds / "2").readlink():  # not yet: worker.main has not run
+            return False
+        others = [pipe_size(pid, int(fd.name)) for fd in fds.iterdir()
                   if fd.name != "0" and str(fd.readlink()).startswith("pipe:")]
         return pipe_size(pid, 0) == size and size in others
     except OSError:
@@ -289,3 +292,36 @@ def test_a_killed_worker_is_replaced_and_its_pages_are_reported(
     assert proc.returncode == (1 if lost else 0)
     check = warcio_check(sorted((out / "warc").glob("*.warc.gz")))
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+#: an interpreter that fails as a broken environment does: after its imports took a while
+FAILING_PYTHON = """#!/bin/sh
+sleep 2
+echo "ModuleNotFoundError: No module named 'lxml'" >&2
+exit 1
+"""
+
+
+@pytest.mark.parametrize("python", ["missing", "failing"])
+def test_workers_that_cannot_start_fall_back_to_extraction_in_the_crawl_process(
+    fresh_replica: Callable[..., RunningReplica], tmp_path: Path, python: str
+) -> None:
+    """No interpreter, or one that fails at start: the pages sent to the workers are not lost (they
+    failed with the worker, every listing page and article meanwhile), the crawl extracts them
+    itself and says so."""
+    interpreter = tmp_path / "python"
+    if python == "failing":
+        interpreter.write_text(FAILING_PYTHON)
+        interpreter.chmod(0o755)
+    site = fresh_replica("--articles", "60", "--seed", "9", "--crawl-delay", "0", truth=True)
+    out = tmp_path / "out"
+    result = crawl(out, site.base, "--no-wacz", "-s", f"ARCHIVER_EXTRACT_PYTHON={interpreter}")
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert set(articles(out)) == {r["url"] for r in site.truth()}
+    stats = json.loads((out / "report.json").read_text())["stats"]
+    assert stats["archiver/extract/workers_not_started"] >= 3
+    assert "could not start" in stats["archiver/extract/inline_fallback"]
+    assert "archiver/extract/worker_lost" not in stats
+    assert "extraction in the crawl process: the extraction workers could not start" in result.stdout
+    log = (out / "crawl.log").read_text("utf-8")
+    assert log.count("extracting in the crawl process from now on") == 1  # one warning

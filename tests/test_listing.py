@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -9,7 +13,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from archiver.dates import parse_date
-from archiver.listing import listing_entries, next_page_url
+from archiver.listing import listing_entries, next_page_url, read_listing
 from archiver.site import article_id_of, normalise_site, parse_id_ranges, parse_sections
 
 REAL_HOME = Path(__file__).resolve().parent / "fixtures/not-article/real-homepage-2020-11/body.html"
@@ -73,6 +77,69 @@ def test_article_cards_with_time_elements_and_legacy_links() -> None:
 def test_no_next_page() -> None:
     assert next_page_url(b"<html><body><a href='javascript:void(0)' class='next'>Next</a></body></html>",
                          BASE) is None
+
+
+NESTED = b"""<html><body><main>
+<header><a href="/News/Article/Article/1/in-main-header/">kept: a header inside main</a></header>
+<div class="card"><div><h3><a href="/News/Article/Article/2/two-levels/">x</a></h3></div>
+  <p><span class="meta date">March 5, 2017</span></p></div>
+<ul>""" + b"".join(b'<li><a href="/News/Article/Article/%d/u/">u</a></li>' % n for n in range(10, 17)) + \
+    b"""</ul><time datetime="2001-01-01">outside the list of seven</time>
+</main><header><a href="/News/Article/Article/3/page-header/">chrome</a></header></body></html>"""
+
+
+def test_a_links_date_is_looked_for_in_its_item_not_in_the_list_around_it() -> None:
+    entries = {e.url.split("/")[-3]: e.published for e in listing_entries(NESTED, BASE)}
+    assert "1" in entries  # a header in main is not chrome; "3", in the page header, is
+    del entries["1"]
+    assert entries.pop("2") == date(2017, 3, 5)  # four levels up, in the same card
+    assert entries == dict.fromkeys(map(str, range(10, 17)))  # the list of 7 links is not an item
+
+
+class TookTooLong(Exception):
+    pass
+
+
+@contextmanager
+def cpu_deadline(seconds: float) -> Iterator[None]:
+    """Raise :class:`TookTooLong` once this process has used ``seconds`` of CPU (SIGPROF)."""
+    def expire(_signum: int, _frame: object) -> None:
+        raise TookTooLong(f"still running after {seconds:.1f} s of CPU")
+
+    previous = signal.signal(signal.SIGPROF, expire)
+    signal.setitimer(signal.ITIMER_PROF, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+def undated_listing(links: int) -> bytes:
+    """One list of ``links`` article links without dates: each link's date search reaches the list."""
+    items = "".join(f'<li><a href="/News/Article/Article/{n}/story-{n}/">Story {n}</a></li>'
+                    for n in range(1_000_000, 1_000_000 + links))
+    return f"<html><body><main><ul>{items}</ul></main></body></html>".encode()
+
+
+def cpu_seconds(body: bytes, expected: int) -> float:
+    started = time.process_time()
+    page = read_listing(body, BASE)
+    spent = time.process_time() - started
+    assert len(page.entries) == expected
+    assert all(entry.published is None for entry in page.entries)
+    return spent
+
+
+def test_a_listing_of_20000_links_is_read_in_linear_time() -> None:
+    """Ten times the links in about ten times the time (CPU time: other processes do not count).
+    Each link's date search used to cover the whole list: 2,000 links 3.7 s, 20,000 about 30 min."""
+    small, large = undated_listing(2_000), undated_listing(20_000)
+    baseline = min(cpu_seconds(small, 2_000) for _ in range(3))
+    bound = max(10 * baseline * 3, 2.0)  # linear, with slack for the allocator and caches
+    with cpu_deadline(bound):
+        spent = cpu_seconds(large, 20_000)
+    assert spent < bound, (baseline, spent)
 
 
 @pytest.mark.parametrize(("text", "expected"), [

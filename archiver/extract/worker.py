@@ -18,10 +18,12 @@ the pipelines counted and the exception of one that dropped it (``item.prepared`
 from __future__ import annotations
 
 import argparse
+import ctypes
 import importlib
 import importlib.util
 import os
 import pickle
+import signal
 import struct
 import sys
 from collections.abc import Callable, Mapping
@@ -36,6 +38,9 @@ from archiver.items import ArticleItem
 from archiver.listing import ListingPage, read_listing
 
 HEADER = struct.Struct("!Q")
+#: the job number of the frame a worker started with ``--ready`` writes before any other:
+#: ``(READY_JOB, True, None)``, once it has imported everything and read its configuration
+READY_JOB = -1
 #: pickle protocol of the frames (5: large bytes without an extra copy)
 PROTOCOL = 5
 
@@ -120,9 +125,14 @@ def _date(text: str | None) -> date | None:
     return date.fromisoformat(text) if text else None
 
 
-def serve(source: IO[bytes], sink: IO[bytes], config: PrepareConfig | None = None) -> None:
-    """Answer every frame of ``source`` on ``sink`` until ``source`` ends."""
+def serve(source: IO[bytes], sink: IO[bytes], config: PrepareConfig | None = None,
+          ready: bool = False) -> None:
+    """Answer every frame of ``source`` on ``sink`` until ``source`` ends (first, with ``ready``,
+    the frame saying the worker has started)."""
     worker = Worker(config)
+    if ready:
+        sink.write(encode_frame((READY_JOB, True, None)))
+        sink.flush()
     while True:
         request = read_frame(source)
         if request is None:
@@ -150,11 +160,42 @@ def import_scrapy_exceptions_alone() -> None:
     importlib.import_module("scrapy.exceptions")
 
 
+#: prctl(2) option: the signal this process gets when its parent dies (Linux)
+PR_SET_PDEATHSIG = 1
+
+
+def die_with_parent(parent: int | None) -> None:
+    """Live exactly as long as the crawl process ``parent``.
+
+    Stop signals are the crawl's to handle: a Ctrl-C or a ``kill`` of the process group reaches
+    the workers too, and a worker that died of it would fail the pages it holds while the crawl
+    stops gracefully; the crawl closes the workers' stdin when it is done with them (they exit at
+    its end). If the crawl itself dies (a second SIGTERM, ``kill -9``), Linux kills the worker
+    (``PR_SET_PDEATHSIG``): it must not go on parsing at full CPU with nobody to answer. Elsewhere
+    the worker exits when it next reads its stdin, which then ends.
+    """
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, signal.SIG_IGN)
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
+        print(f"prctl(PR_SET_PDEATHSIG): {os.strerror(ctypes.get_errno())}", file=sys.stderr)
+    if os.getppid() != parent:  # the crawl died before prctl() took effect
+        os._exit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m archiver.extract.worker", description=__doc__)
     parser.add_argument("--prepare", action="store_true",
                         help="the first frame is a PrepareConfig: also run those cleaning pipelines")
+    parser.add_argument("--ready", action="store_true",
+                        help=f"first write the frame ({READY_JOB}, True, None) once started")
+    parser.add_argument("--parent", type=int, metavar="PID",
+                        help="the crawl process: the worker dies with it and ignores SIGTERM/SIGINT")
     args = parser.parse_args(argv)
+    if args.parent is not None:
+        die_with_parent(args.parent)
     config = None
     if args.prepare:
         import_scrapy_exceptions_alone()
@@ -165,7 +206,7 @@ def main(argv: list[str] | None = None) -> None:
     sink = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # a stray print() must not corrupt the frames
     sys.stdout = sys.stderr
-    serve(sys.stdin.buffer, sink, config)
+    serve(sys.stdin.buffer, sink, config, ready=args.ready)
 
 
 if __name__ == "__main__":
