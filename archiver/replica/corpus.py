@@ -543,6 +543,7 @@ def truth_record(article: Article, base_url: str) -> dict[str, object]:
         "tags": list(article.tags),
         "related": [{"title": r.title, "url": base_url.rstrip("/") + r.path} for r in article.related],
         "historical": article.historical,
+        "source": {"archive": "live"},  # the replica is a live site
         "replica": {"k": head.k, "revision": head.revision, "era": head.era},
     } | (_era_fields(article, url) if head.markup else DEFAULT_ERA_FIELDS)
 
