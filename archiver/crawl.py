@@ -10,13 +10,16 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
 from archiver.packaging import WACZ_FILE
 from archiver.state import STATE_FILE, CrawlState
 from archiver.warc.index import cdxj_path_for, write_cdxj
 from archiver.warc.writer import repair_open_files
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +97,8 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def run(job: CrawlJob) -> dict[str, Any]:
-    """Run the crawl to its end in this process; return ``report.json``'s content."""
-    from scrapy.crawler import CrawlerProcess
+def crawl_settings(job: CrawlJob) -> Settings:
+    """The settings the crawl of ``job`` runs with (also read by the checks before it starts)."""
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -104,7 +106,14 @@ def run(job: CrawlJob) -> dict[str, Any]:
     settings.set("ARCHIVER_OUT_DIR", str(job.out), priority="cmdline")
     settings.set("LOG_FILE", str(job.out / "crawl.log"), priority="cmdline")
     settings.setdict(job.settings, priority="cmdline")
-    process = CrawlerProcess(settings)
+    return settings
+
+
+def run(job: CrawlJob) -> dict[str, Any]:
+    """Run the crawl to its end in this process; return ``report.json``'s content."""
+    from scrapy.crawler import CrawlerProcess
+
+    process = CrawlerProcess(crawl_settings(job))
     process.crawl(job.spider, **job.spider_args)
     process.start()
     report_path = job.out / REPORT_FILE
