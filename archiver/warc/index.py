@@ -115,8 +115,9 @@ def _nothing() -> None:
 
 def write_pages_jsonl(pages: Iterable[WaczPage], out_path: Path) -> Path:
     """Write a ``json-pages-1.0`` file: a header line, then one page a line."""
-    lines = [json.dumps(PAGES_HEADER)] + [json.dumps(asdict(page)) for page in pages]
-    out_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with out_path.open("w", encoding="utf-8") as lines:  # one page at a time: any number of pages
+        lines.write(json.dumps(PAGES_HEADER) + "\n")
+        lines.writelines(json.dumps(asdict(page)) + "\n" for page in pages)
     return out_path
 
 
