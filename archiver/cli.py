@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -274,6 +275,14 @@ def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[s
     except LockedError as exc:
         print(f"archiver {args.command}: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except (OSError, sqlite3.Error) as exc:  # repairing, indexing or reconciling before the crawl
+        from archiver.diskfull import is_disk_full
+
+        if not is_disk_full(exc):
+            raise
+        print(f"archiver {args.command}: STOPPED before the crawl: the disk is full ({exc}): free some "
+              "space, then run the same command with --resume", file=sys.stderr)
+        return 1
     except StateDamagedError as exc:
         print(f"archiver {args.command}: error: {exc}; run the same command with --reset-state to move "
               "it aside and start with an empty state (every article is then fetched again)",
@@ -306,7 +315,7 @@ def _locked_crawl(args: argparse.Namespace, job: CrawlJob) -> dict[str, Any]:
                       flush=True)
         elif state is not None and not (args.overwrite and own_state):
             check_state(state)
-        previous = prepare_output(args.out, args.overwrite, resume=args.resume)
+        previous = prepare_output(args.out, args.overwrite, resume=args.resume, state=state)
         if previous is not None:
             print(f"incremental run: the previous run's outputs are in {previous}", flush=True)
         return run(job)

@@ -58,6 +58,9 @@ def package_wacz(out_dir: Path, out_path: Path | None = None) -> Path:
         raise RuntimeError(f"no closed WARC files in {out_dir / 'warc'}")
     target = out_path or out_dir / WACZ_FILE
     tmp = target.with_name(f".part-{target.name}")
-    build_wacz(warcs, tmp, folder_pages(out_dir))
-    tmp.replace(target)
+    try:
+        build_wacz(warcs, tmp, folder_pages(out_dir))
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)  # a WACZ cut short (disk full) must not keep the space
     return target

@@ -22,7 +22,7 @@ from twisted.python.failure import Failure
 
 from archiver import signals as archiver_signals
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
-from archiver.diskfull import is_disk_full
+from archiver.diskfull import DISK_FULL_STAT, is_disk_full, stop_for_full_disk
 from archiver.skips import SkippedItem
 
 if TYPE_CHECKING:
@@ -45,6 +45,8 @@ class CrawlReport:
         self._failures_file: IO[str] | None = None
         self.wacz_error = ""
         self._stopping = False
+        #: the report.json of the run, also when the disk was too full to write it
+        self.report: dict[str, Any] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
@@ -73,7 +75,12 @@ class CrawlReport:
         self.crawler.stats.inc_value("archiver/failures")
         line = {"url": url, "reason": reason, "time": datetime.now(UTC).isoformat(), **extra}
         if self._failures_file is not None:
-            self._failures_file.write(json.dumps(line, ensure_ascii=False) + "\n")
+            try:
+                self._failures_file.write(json.dumps(line, ensure_ascii=False) + "\n")
+            except OSError as exc:  # left out of failures.jsonl: --resume asks the URL again
+                if not is_disk_full(exc):
+                    raise
+                stop_for_full_disk(self.crawler, exc, str(self.out_dir / FAILURES_FILE))
         logger.warning("failed: %s: %s", url, reason)
 
     def url_failed(self, url: str, reason: str, status: int | None = None) -> None:
@@ -96,8 +103,7 @@ class CrawlReport:
         """A full disk is not the page's failure: stop the crawl; --resume asks the page again."""
         if not is_disk_full(failure.value):
             return False
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("archiver/disk_full_errors")
+        self._count_disk_full()
         engine: Any = self.crawler.engine
         if engine is not None and not self._stopping:
             self._stopping = True
@@ -119,15 +125,44 @@ class CrawlReport:
 
     def engine_stopped(self) -> None:
         if self._failures_file is not None:
-            self._failures_file.close()
-        assert self.crawler.stats is not None
-        finished = self.crawler.stats.get_value("finish_reason") == "finished"
-        wacz = self._build_wacz() if self.build_wacz and finished else None
-        report = self.summary(wacz)
+            try:
+                self._failures_file.close()
+            except OSError as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._count_disk_full()
+        wacz = self._build_wacz() if self.build_wacz and self._finish_reason() == "finished" else None
+        self.report = self.summary(wacz)
+        self._write_report(self.report)
+
+    def _write_report(self, report: dict[str, Any]) -> None:
+        """Write ``report.json``; on a full disk there is none (the run counts as interrupted, and
+        ``archiver crawl`` prints the summary from :attr:`report`, finish reason ``disk_full``)."""
         path = self.out_dir / REPORT_FILE
         tmp = path.with_suffix(".json.part")
-        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
-        tmp.replace(path)
+        try:
+            tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            tmp.unlink(missing_ok=True)
+            report["finish_reason"] = "disk_full"
+            report["outputs"]["report_error"] = f"disk full: {exc.strerror}"
+            logger.error("disk full: could not write %s; free some space, then run the same command "
+                         "with --resume", path)
+
+    def _count_disk_full(self) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(DISK_FULL_STAT)
+
+    def _finish_reason(self) -> str:
+        """The engine's finish reason, ``disk_full`` once any write met a full disk (even the last
+        CDXJ index or feed flush, after the spider closed)."""
+        assert self.crawler.stats is not None
+        if self.crawler.stats.get_value(DISK_FULL_STAT):
+            return "disk_full"
+        return str(self.crawler.stats.get_value("finish_reason") or "")
 
     def _build_wacz(self) -> Path | None:
         from archiver.packaging import package_wacz
@@ -135,6 +170,11 @@ class CrawlReport:
         try:
             return package_wacz(self.out_dir)
         except (OSError, RuntimeError) as exc:
+            if is_disk_full(exc):
+                self._count_disk_full()
+                logger.error("disk full: could not build the WACZ; free some space, then run the "
+                             "same command with --resume")
+                return None
             self.wacz_error = str(exc)
             logger.error("could not build the WACZ: %s", exc, exc_info=True)
             return None
@@ -152,7 +192,7 @@ class CrawlReport:
             "started": self.started_at.isoformat(),
             "finished": datetime.now(UTC).isoformat(),
             "duration_seconds": round(time.monotonic() - self.started, 3),
-            "finish_reason": stats.get("finish_reason", ""),
+            "finish_reason": self._finish_reason(),
             "counts": {
                 "requests": stats.get("downloader/request_count", 0),
                 "responses": stats.get("downloader/response_count", 0),
