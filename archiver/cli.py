@@ -235,7 +235,8 @@ def _add_demo(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
 def _add_wacz(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p = sub.add_parser("wacz", help="package a crawl folder's WARC files into a WACZ",
                        description="Build DIR/archive.wacz (or --output) from DIR/warc/*.warc.gz, "
-                       "with pages.jsonl listing the articles of DIR/articles.jsonl.")
+                       "with pages.jsonl listing the articles of every run (DIR/runs/*/articles.jsonl and "
+                       "DIR/articles.jsonl).")
     p.add_argument("dir", type=Path, metavar="DIR", help="a crawl output folder")
     p.add_argument("--output", type=Path, metavar="FILE", help="where to write the WACZ")
     p.set_defaults(func=_run_wacz)
@@ -275,12 +276,12 @@ def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[s
     except LockedError as exc:
         print(f"archiver {args.command}: {exc}", file=sys.stderr)
         return EXIT_LOCKED
-    except (OSError, sqlite3.Error) as exc:  # repairing, indexing or reconciling before the crawl
+    except (OSError, sqlite3.Error) as exc:  # repairing, reconciling, opening the state: no crawl yet
         from archiver.diskfull import is_disk_full
 
         if not is_disk_full(exc):
             raise
-        print(f"archiver {args.command}: STOPPED before the crawl: the disk is full ({exc}): free some "
+        print(f"archiver {args.command}: STOPPED before crawling: the disk is full ({exc}): free some "
               "space, then run the same command with --resume", file=sys.stderr)
         return 1
     except StateDamagedError as exc:

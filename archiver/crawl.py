@@ -122,14 +122,24 @@ def run(job: CrawlJob) -> dict[str, Any]:
     crawler = process.create_crawler(job.spider)
     # the crawler installs its log file handler when it starts: patch it once the engine runs
     crawler.signals.connect(_quiet_log_file_on_full_disk, signal=signals.engine_started)
-    process.crawl(crawler, **job.spider_args)
+    errors: list[BaseException] = []
+
+    def keep(failure: Any) -> None:  # the crawl could not start (e.g. no room for its state)
+        errors.append(failure.value)
+
+    done: Any = process.crawl(crawler, **job.spider_args)
+    done.addErrback(keep)
     process.start()
+    if errors:
+        raise errors[0]  # a full disk: archiver crawl says "the disk is full ... --resume"
     from archiver.report import CrawlReport
 
-    extensions = crawler.extensions.middlewares if crawler.extensions is not None else ()
-    for extension in extensions:  # also when the disk was too full for report.json
-        if isinstance(extension, CrawlReport) and extension.report is not None:
-            return extension.report
+    try:
+        extension = crawler.get_extension(CrawlReport)
+    except RuntimeError:  # the crawler did not get as far as its extensions
+        extension = None
+    if extension is not None and extension.report is not None:  # also when report.json did not fit
+        return extension.report
     report_path = job.out / REPORT_FILE
     if not report_path.exists():
         raise RuntimeError(f"the crawl wrote no {REPORT_FILE}; see {job.out / 'crawl.log'}")

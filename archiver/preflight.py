@@ -141,7 +141,9 @@ def check_state(path: Path) -> None:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
         try:
             verdict = [row[0] for row in db.execute("PRAGMA quick_check")]
-            db.execute("SELECT url FROM captures LIMIT 1").fetchall()
+            tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "captures" in tables:  # none yet: a state never written to (CrawlState creates them)
+                db.execute("SELECT url FROM captures LIMIT 1").fetchall()
         finally:
             db.close()
     except sqlite3.DatabaseError as exc:
