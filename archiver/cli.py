@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+
+if TYPE_CHECKING:
+    from archiver.crawl import CrawlJob
 
 EXIT_USAGE = 2
 N = TypeVar("N", int, float)
@@ -188,6 +192,9 @@ def _add_crawl_options(p: ArgumentParser) -> None:
     p.add_argument("--progress", type=_float_range(0, 3600), default=2.0, metavar="SECONDS",
                    help="seconds between progress lines on stderr, 0 for none (default: 2)")
     p.add_argument("--no-wacz", action="store_true", help="do not build archive.wacz at the end")
+    p.add_argument("--reset-state", action="store_true",
+                   help="the crawl state is damaged: move it aside (state.sqlite.damaged-TIME) and run "
+                   "with an empty one (every article is fetched again and counted new)")
     p.add_argument("-s", "--set", type=_key_value, action="append", default=[], metavar="NAME=VALUE",
                    help="override a Scrapy/archiver setting (see docs/settings.md); repeatable")
 
@@ -242,7 +249,8 @@ def _add_demo(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
 def _add_wacz(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p = sub.add_parser("wacz", help="package a crawl folder's WARC files into a WACZ",
                        description="Build DIR/archive.wacz (or --output) from DIR/warc/*.warc.gz, "
-                       "with pages.jsonl listing the articles of DIR/articles.jsonl.")
+                       "with pages.jsonl listing the articles of every run (DIR/runs/*/articles.jsonl and "
+                       "DIR/articles.jsonl).")
     p.add_argument("dir", type=Path, metavar="DIR", help="a crawl output folder")
     p.add_argument("--output", type=Path, metavar="FILE", help="where to write the WACZ")
     p.set_defaults(func=_run_wacz)
@@ -261,20 +269,71 @@ def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
 
 def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[str, object],
                       settings: dict[str, object]) -> int:
-    from archiver.crawl import CrawlJob, prepare_output, print_summary, run, succeeded
-    from archiver.lock import EXIT_LOCKED, CrawlLock, LockedError
+    from archiver.crawl import CrawlJob, crawl_settings, print_summary, succeeded
+    from archiver.lock import EXIT_LOCKED, LockedError
+    from archiver.preflight import (
+        EXIT_STATE_DAMAGED,
+        PreflightError,
+        StateDamagedError,
+        check_output_folder,
+        checked_settings,
+    )
 
+    job = CrawlJob(spider, args.out, spider_args, settings)
+    try:  # before anything in the folder moves (docs/reliability.md)
+        checked_settings(lambda: crawl_settings(job), settings)
+        check_output_folder(args.out)
+    except PreflightError as exc:
+        return _usage_error(args, str(exc))
     try:
-        with CrawlLock(args.out):
-            previous = prepare_output(args.out, args.overwrite, resume=args.resume)
-            if previous is not None:
-                print(f"incremental run: the previous run's outputs are in {previous}", flush=True)
-            report = run(CrawlJob(spider, args.out, spider_args, settings))
+        report = _locked_crawl(args, job)
     except LockedError as exc:
         print(f"archiver {args.command}: {exc}", file=sys.stderr)
         return EXIT_LOCKED
+    except (OSError, sqlite3.Error) as exc:  # repairing, reconciling, opening the state: no crawl yet
+        from archiver.diskfull import is_disk_full
+
+        if not is_disk_full(exc):
+            raise
+        print(f"archiver {args.command}: STOPPED before crawling: the disk is full ({exc}): free some "
+              "space, then run the same command with --resume", file=sys.stderr)
+        return 1
+    except StateDamagedError as exc:
+        print(f"archiver {args.command}: error: {exc}; run the same command with --reset-state to move "
+              "it aside and start with an empty state (every article is then fetched again)",
+              file=sys.stderr)
+        return EXIT_STATE_DAMAGED
     print_summary(report, args.out)
     return 0 if succeeded(report) else 1
+
+
+def _locked_crawl(args: argparse.Namespace, job: CrawlJob) -> dict[str, Any]:
+    """The crawl under the folder's lock (and the shared state's, if its state is elsewhere)."""
+    from contextlib import ExitStack
+    from datetime import UTC, datetime
+
+    from archiver.crawl import crawl_settings, prepare_output, run
+    from archiver.lock import CrawlLock, StateLock
+    from archiver.preflight import check_state, move_state_aside
+    from archiver.state import STATE_FILE, state_path
+
+    with ExitStack() as locks:
+        locks.enter_context(CrawlLock(args.out))
+        state = state_path(crawl_settings(job))
+        own_state = state is not None and state.resolve() == (args.out / STATE_FILE).resolve()
+        if state is not None and not own_state:
+            locks.enter_context(StateLock(state))
+        if state is not None and args.reset_state:
+            aside = move_state_aside(state, datetime.now(UTC).strftime("%Y%m%dT%H%M%S"))
+            if aside is not None:
+                print(f"crawl state moved aside to {aside}; this run starts with an empty state",
+                      flush=True)
+        elif state is not None and not (args.overwrite and own_state):
+            check_state(state)
+        previous = prepare_output(args.out, args.overwrite, resume=args.resume, state=state)
+        if previous is not None:
+            print(f"incremental run: the previous run's outputs are in {previous}", flush=True)
+        return run(job)
 
 
 def _run_crawl(args: argparse.Namespace) -> int:
@@ -288,6 +347,12 @@ def _run_crawl(args: argparse.Namespace) -> int:
     if args.discovery == "ids":
         if not args.ids:
             return _usage_error(args, "--discovery ids needs --ids RANGES")
+        from archiver.site import parse_id_ranges
+
+        try:
+            parse_id_ranges(args.ids)
+        except ValueError as exc:
+            return _usage_error(args, f"--ids: {exc}")
         spider_args.update(ids=args.ids, legacy="1" if args.legacy_ids else "0")
     elif args.ids:
         return _usage_error(args, "--ids needs --discovery ids")

@@ -10,13 +10,17 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
+from archiver.diskfull import is_disk_full
 from archiver.packaging import WACZ_FILE
 from archiver.state import STATE_FILE, CrawlState
 from archiver.warc.index import cdxj_path_for, write_cdxj
 from archiver.warc.writer import repair_open_files
+
+if TYPE_CHECKING:
+    from scrapy.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -34,20 +38,23 @@ class CrawlJob:
     settings: dict[str, Any] = field(default_factory=dict)
 
 
-def prepare_output(out: Path, overwrite: bool, resume: bool = False) -> Path | None:
+def prepare_output(
+    out: Path, overwrite: bool, resume: bool = False, state: Path | None = None
+) -> Path | None:
     """Make ``out`` ready for a run.
 
     A folder holding an earlier run gets an incremental run: the earlier run's own outputs
     (articles.jsonl, report.json, ...) move to ``runs/<its start time>/``, which is returned;
     WARC files, indexes and the crawl state stay. ``overwrite`` removes every output instead.
     With ``resume``, an interrupted run (no report.json) is continued in place instead.
-    Whatever the mode, WARC files a crash left open are repaired and indexed first.
+    Whatever the mode, WARC files a crash left open are repaired and indexed first. ``state``: the
+    crawl state when it is not ``out/state.sqlite`` (``ARCHIVER_STATE_PATH``).
     """
     out.mkdir(parents=True, exist_ok=True)
     if not overwrite:
         repair_archive(out)
     if resume and interrupted(out):
-        reconcile(out)
+        reconcile(out, state)
         return None
     if overwrite:
         for name in OUTPUTS:
@@ -94,9 +101,8 @@ def _remove(path: Path) -> None:
         path.unlink()
 
 
-def run(job: CrawlJob) -> dict[str, Any]:
-    """Run the crawl to its end in this process; return ``report.json``'s content."""
-    from scrapy.crawler import CrawlerProcess
+def crawl_settings(job: CrawlJob) -> Settings:
+    """The settings the crawl of ``job`` runs with (also read by the checks before it starts)."""
     from scrapy.settings import Settings
 
     settings = Settings()
@@ -104,14 +110,55 @@ def run(job: CrawlJob) -> dict[str, Any]:
     settings.set("ARCHIVER_OUT_DIR", str(job.out), priority="cmdline")
     settings.set("LOG_FILE", str(job.out / "crawl.log"), priority="cmdline")
     settings.setdict(job.settings, priority="cmdline")
-    process = CrawlerProcess(settings)
-    process.crawl(job.spider, **job.spider_args)
+    return settings
+
+
+def run(job: CrawlJob) -> dict[str, Any]:
+    """Run the crawl to its end in this process; return ``report.json``'s content."""
+    from scrapy import signals
+    from scrapy.crawler import CrawlerProcess
+
+    process = CrawlerProcess(crawl_settings(job))
+    crawler = process.create_crawler(job.spider)
+    # the crawler installs its log file handler when it starts: patch it once the engine runs
+    crawler.signals.connect(_quiet_log_file_on_full_disk, signal=signals.engine_started)
+    errors: list[BaseException] = []
+
+    def keep(failure: Any) -> None:  # the crawl could not start (e.g. no room for its state)
+        errors.append(failure.value)
+
+    done: Any = process.crawl(crawler, **job.spider_args)
+    done.addErrback(keep)
     process.start()
+    if errors:
+        raise errors[0]  # a full disk: archiver crawl says "the disk is full ... --resume"
+    from archiver.report import CrawlReport
+
+    try:
+        extension = crawler.get_extension(CrawlReport)
+    except RuntimeError:  # the crawler did not get as far as its extensions
+        extension = None
+    if extension is not None and extension.report is not None:  # also when report.json did not fit
+        return extension.report
     report_path = job.out / REPORT_FILE
     if not report_path.exists():
         raise RuntimeError(f"the crawl wrote no {REPORT_FILE}; see {job.out / 'crawl.log'}")
     report: dict[str, Any] = json.loads(report_path.read_text("utf-8"))
     return report
+
+
+def _quiet_log_file_on_full_disk() -> None:
+    """``crawl.log`` on a full disk: drop the lines that cannot be written (logging would print a
+    traceback to stderr for each of them); the crawl stops with ``disk_full`` by itself."""
+    for handler in logging.getLogger().handlers:
+        if isinstance(handler, logging.FileHandler):
+            report_error = handler.handleError
+
+            def handle_error(record: logging.LogRecord, report_error: Any = report_error) -> None:
+                if not is_disk_full(sys.exc_info()[1]):
+                    report_error(record)
+
+            handler.handleError = handle_error  # type: ignore[method-assign]
 
 
 def succeeded(report: dict[str, Any]) -> bool:
@@ -148,7 +195,9 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
     fallback = report.get("stats", {}).get("archiver/extract/inline_fallback")
     if fallback:  # archiver/extractpool.py
         lines.append(f"  extraction in the crawl process: {fallback}")
-    lines.append(f"  report     {out / REPORT_FILE}, log {out / 'crawl.log'}")
+    written = not report["outputs"].get("report_error")
+    lines.append(f"  report     {out / REPORT_FILE if written else 'not written: the disk is full'}, "
+                 f"log {out / 'crawl.log'}")
     if report["finish_reason"] == "disk_full":
         lines.append("  STOPPED    the disk is full: free some space, then run the same command "
                      "with --resume")
@@ -218,13 +267,13 @@ def _urls(lines: list[str]) -> set[str]:
     return urls
 
 
-def reconcile(out: Path) -> None:
+def reconcile(out: Path, state_file: Path | None = None) -> None:
     """Before resuming: every article the interrupted run asked for that is neither in
     articles.jsonl nor in failures.jsonl (never answered, or its line was still buffered when the
     process died) is asked again in full and counts as new content. Articles that were unchanged
     in an interrupted incremental run may so be written again as ``new``: nothing is lost."""
     done = _urls(_complete_lines(out / ARTICLES_FILE)) | _urls(_complete_lines(out / FAILURES_FILE))
-    path = out / STATE_FILE
+    path = state_file or out / STATE_FILE
     if not path.exists():
         return
     state = CrawlState(path)

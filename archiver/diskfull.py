@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import errno
+import logging
 import sqlite3
+import threading
+from typing import Any
+
+logger = logging.getLogger(__name__)
 
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
 
@@ -20,3 +25,39 @@ def is_disk_full(exc: BaseException | None) -> bool:
             return True
         exc = exc.__cause__ or exc.__context__
     return False
+
+
+#: stat counting the disk-full errors of a crawl; any makes its finish reason ``disk_full``
+DISK_FULL_STAT = "archiver/disk_full_errors"
+
+
+def stop_for_full_disk(crawler: Any, exc: BaseException, what: str) -> None:
+    """A write of ``what`` met a full disk: count it and close the spider with ``disk_full`` (once).
+
+    Safe from any thread (the CDXJ indexer's): the close is scheduled on the reactor. Whatever
+    could not be written is left for ``--resume`` (docs/reliability.md).
+    """
+    stats = getattr(crawler, "stats", None)
+    if stats is not None:
+        stats.inc_value(DISK_FULL_STAT)
+    if getattr(crawler, "_archiver_disk_full", False):
+        return
+    crawler._archiver_disk_full = True
+    logger.error("disk full: could not write %s (%s); stopping the crawl. Free some space, then run "
+                 "the same command with --resume", what, exc)
+    engine = getattr(crawler, "engine", None)
+    if engine is None:
+        return
+    from scrapy.utils.defer import deferred_from_coro
+    from twisted.internet import reactor
+
+    clock: Any = reactor
+
+    def close() -> None:
+        if engine.spider is not None and getattr(engine, "_slot", None) is not None:
+            deferred_from_coro(engine.close_spider_async(reason="disk_full"))
+
+    if threading.current_thread() is threading.main_thread():
+        clock.callLater(0, close)
+    else:
+        clock.callFromThread(close)

@@ -23,8 +23,9 @@ EXIT_LOCKED = 3
 class LockedError(RuntimeError):
     """Another live crawl holds the folder."""
 
-    def __init__(self, path: Path, pid: int, host: str) -> None:
-        super().__init__(f"{path.parent} is in use by another crawl (pid {pid} on {host}, lock file {path})")
+    def __init__(self, path: Path, pid: int, host: str, what: str = "") -> None:
+        what = what or str(path.parent)
+        super().__init__(f"{what} is in use by another crawl (pid {pid} on {host}, lock file {path})")
         self.pid = pid
 
 
@@ -50,6 +51,7 @@ class CrawlLock:
     def __init__(self, folder: Path) -> None:
         self.path = folder / LOCK_FILE
         self.host = socket.gethostname()
+        self.what = ""  # how LockedError names what is locked (default: the folder)
 
     def acquire(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -67,11 +69,11 @@ class CrawlLock:
                     logger.warning("taking over the unreadable lock %s", self.path)
                     self.path.unlink(missing_ok=True)
                     continue
-                raise LockedError(self.path, pid, host or "?") from None
+                raise LockedError(self.path, pid, host or "?", self.what) from None
             with os.fdopen(fd, "w") as fh:
                 fh.write(f"{os.getpid()} {self.host}\n")
             return
-        raise LockedError(self.path, *_holder(self.path))
+        raise LockedError(self.path, *_holder(self.path), self.what)
 
     def release(self) -> None:
         pid, _ = _holder(self.path)
@@ -84,3 +86,15 @@ class CrawlLock:
 
     def __exit__(self, *_exc: object) -> None:
         self.release()
+
+
+class StateLock(CrawlLock):
+    """``with StateLock(state_path):`` around a crawl whose state is not its folder's own
+    (``ARCHIVER_STATE_PATH`` shared by several folders, docs/scheduling.md): two crawls writing one
+    state at once would each take the other's captures for their own. The lock file is
+    ``<state>.lock``; a second crawl exits with ``EXIT_LOCKED`` like a second crawl in a folder."""
+
+    def __init__(self, state: Path) -> None:
+        super().__init__(state.parent)
+        self.path = state.with_name(state.name + ".lock")
+        self.what = f"the crawl state {state}"

@@ -15,6 +15,24 @@ logger = logging.getLogger(__name__)
 WACZ_FILE = "archive.wacz"
 
 
+def article_files(out_dir: Path) -> list[Path]:
+    """Every run's ``articles.jsonl`` in a crawl folder, oldest first: ``runs/*/`` then the last run's.
+
+    An incremental run's own file holds only what was new or changed, so the WACZ, which packs
+    every run's WARC files, lists the pages of all of them (a quiet night's run has none of its own).
+    """
+    files = sorted((out_dir / "runs").glob(f"*/{ARTICLES_FILE}"))
+    if (out_dir / ARTICLES_FILE).exists():
+        files.append(out_dir / ARTICLES_FILE)
+    return files
+
+
+def folder_pages(out_dir: Path) -> Iterator[WaczPage]:
+    """The WACZ pages of every article captured in the folder, read one line at a time."""
+    for path in article_files(out_dir):
+        yield from article_pages(path)
+
+
 def article_pages(articles_path: Path) -> Iterator[WaczPage]:
     """One WACZ page per article of ``articles.jsonl`` (url, WARC-Date, title)."""
     if not articles_path.exists():
@@ -33,16 +51,16 @@ def closed_warcs(out_dir: Path) -> list[Path]:
 
 
 def package_wacz(out_dir: Path, out_path: Path | None = None) -> Path:
-    """Build ``out_dir/archive.wacz`` from ``out_dir/warc/*.warc.gz`` and ``articles.jsonl``."""
+    """Build ``out_dir/archive.wacz`` from ``out_dir/warc/*.warc.gz``, with the pages of every run's
+    ``articles.jsonl`` (:func:`article_files`)."""
     warcs = closed_warcs(out_dir)
     if not warcs:
         raise RuntimeError(f"no closed WARC files in {out_dir / 'warc'}")
     target = out_path or out_dir / WACZ_FILE
     tmp = target.with_name(f".part-{target.name}")
     try:
-        build_wacz(warcs, tmp, article_pages(out_dir / ARTICLES_FILE))
-    except BaseException:  # failed or interrupted (archiver/shutdown.py): no half-written file left
+        build_wacz(warcs, tmp, folder_pages(out_dir))
+        tmp.replace(target)
+    finally:  # failed, cut short (disk full) or interrupted (archiver/shutdown.py): no half-written file
         tmp.unlink(missing_ok=True)
-        raise
-    tmp.replace(target)
     return target

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from twisted.python.failure import Failure
 
 from archiver import signals as archiver_signals
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
-from archiver.diskfull import is_disk_full
+from archiver.diskfull import DISK_FULL_ERRNOS, DISK_FULL_STAT, is_disk_full, stop_for_full_disk
 from archiver.packaging import WACZ_FILE
 from archiver.shutdown import ShutdownRequested, run_interruptibly
 from archiver.skips import SkippedItem
@@ -48,6 +49,8 @@ class CrawlReport:
         self.wacz_error = ""
         self._stopping = False
         self.interrupted = False  # a stop signal ended the WACZ build
+        #: the report.json of the run, also when the disk was too full to write it
+        self.report: dict[str, Any] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlReport:
@@ -76,7 +79,12 @@ class CrawlReport:
         self.crawler.stats.inc_value("archiver/failures")
         line = {"url": url, "reason": reason, "time": datetime.now(UTC).isoformat(), **extra}
         if self._failures_file is not None:
-            self._failures_file.write(json.dumps(line, ensure_ascii=False) + "\n")
+            try:
+                self._failures_file.write(json.dumps(line, ensure_ascii=False) + "\n")
+            except OSError as exc:  # left out of failures.jsonl: --resume asks the URL again
+                if not is_disk_full(exc):
+                    raise
+                stop_for_full_disk(self.crawler, exc, str(self.out_dir / FAILURES_FILE))
         logger.warning("failed: %s: %s", url, reason)
 
     def url_failed(self, url: str, reason: str, status: int | None = None) -> None:
@@ -99,8 +107,7 @@ class CrawlReport:
         """A full disk is not the page's failure: stop the crawl; --resume asks the page again."""
         if not is_disk_full(failure.value):
             return False
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("archiver/disk_full_errors")
+        self._count_disk_full()
         engine: Any = self.crawler.engine
         if engine is not None and not self._stopping:
             self._stopping = True
@@ -123,17 +130,47 @@ class CrawlReport:
 
     def engine_stopped(self) -> None:
         if self._failures_file is not None:
-            self._failures_file.close()
+            try:
+                self._failures_file.close()
+            except OSError as exc:
+                if not is_disk_full(exc):
+                    raise
+                self._count_disk_full()
         assert self.crawler.stats is not None
-        finished = self.crawler.stats.get_value("finish_reason") == "finished"
-        wacz = self._build_wacz() if self.build_wacz and finished else None
+        wacz = self._build_wacz() if self.build_wacz and self._finish_reason() == "finished" else None
         if self.interrupted:  # stopped during the WACZ build: --resume builds it
             self.crawler.stats.set_value("finish_reason", "shutdown")
-        report = self.summary(wacz)
+        self.report = self.summary(wacz)
+        self._write_report(self.report)
+
+    def _write_report(self, report: dict[str, Any]) -> None:
+        """Write ``report.json``; on a full disk there is none (the run counts as interrupted, and
+        ``archiver crawl`` prints the summary from :attr:`report`, finish reason ``disk_full``)."""
         path = self.out_dir / REPORT_FILE
         tmp = path.with_suffix(".json.part")
-        tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
-        tmp.replace(path)
+        try:
+            tmp.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str) + "\n", "utf-8")
+            tmp.replace(path)
+        except OSError as exc:
+            if not is_disk_full(exc):
+                raise
+            tmp.unlink(missing_ok=True)
+            report["finish_reason"] = "disk_full"
+            report["outputs"]["report_error"] = f"disk full: {exc.strerror}"
+            logger.error("disk full: could not write %s; free some space, then run the same command "
+                         "with --resume", path)
+
+    def _count_disk_full(self) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value(DISK_FULL_STAT)
+
+    def _finish_reason(self) -> str:
+        """The engine's finish reason, ``disk_full`` once any write met a full disk (even the last
+        CDXJ index or feed flush, after the spider closed)."""
+        assert self.crawler.stats is not None
+        if self.crawler.stats.get_value(DISK_FULL_STAT):
+            return "disk_full"
+        return str(self.crawler.stats.get_value("finish_reason") or "")
 
     def _build_wacz(self) -> Path | None:
         """``archiver wacz`` on the output folder, in a child process: a stop signal ends it at
@@ -146,6 +183,9 @@ class CrawlReport:
             logger.warning("WACZ build interrupted by %s", exc)
             return None
         except OSError as exc:
+            if is_disk_full(exc):
+                self._wacz_disk_full()
+                return None
             self.wacz_error = str(exc)
             logger.error("could not build the WACZ: %s", exc, exc_info=True)
             return None
@@ -153,11 +193,20 @@ class CrawlReport:
         for line in lines:
             logger.info("archiver wacz: %s", line)
         if done.returncode != 0:
-            self.wacz_error = (lines[-1] if lines else f"exit code {done.returncode}").removeprefix(
-                "archiver wacz: error: ")
+            last = lines[-1] if lines else f"exit code {done.returncode}"
+            error = last.removeprefix("archiver wacz: error: ")
+            if any(os.strerror(code) in error for code in DISK_FULL_ERRNOS):  # the child met a full disk
+                self._wacz_disk_full()
+                return None
+            self.wacz_error = error
             logger.error("could not build the WACZ: %s", self.wacz_error)
             return None
         return self.out_dir / WACZ_FILE
+
+    def _wacz_disk_full(self) -> None:
+        self._count_disk_full()
+        logger.error("disk full: could not build the WACZ; free some space, then run the "
+                     "same command with --resume")
 
     def summary(self, wacz: Path | None) -> dict[str, Any]:
         assert self.crawler.stats is not None
@@ -172,7 +221,7 @@ class CrawlReport:
             "started": self.started_at.isoformat(),
             "finished": datetime.now(UTC).isoformat(),
             "duration_seconds": round(time.monotonic() - self.started, 3),
-            "finish_reason": stats.get("finish_reason", ""),
+            "finish_reason": self._finish_reason(),
             "counts": {
                 "requests": stats.get("downloader/request_count", 0),
                 "responses": stats.get("downloader/response_count", 0),

@@ -174,6 +174,8 @@ WARC_INDEX_DIR = ""
 
 # -- the cleaned feed -------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
+#: file feeds (articles.jsonl) stop the crawl with `disk_full` when the disk is full (archiver/feedstorage.py)
+FEED_STORAGES = {"file": "archiver.feedstorage.DiskFullAwareFileFeedStorage"}
 #: every feed (articles.jsonl, Scrapyd's items file, -o FILE) exports the record's fields only
 FEED_EXPORT_FIELDS = list(_article_fields)
 

@@ -19,6 +19,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archiver.dates import in_range, parse_date
+from archiver.diskfull import is_disk_full, stop_for_full_disk
 from archiver.extract.pipeline_support import image_sources
 from archiver.listing import ListingPage, read_listing
 from archiver.report import fail
@@ -212,7 +213,11 @@ class ArchiverSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         error = failure.value
-        if isinstance(error, (DiskFullError, ShutdownCancelled)):  # not the page's: left for --resume
+        if isinstance(error, ShutdownCancelled):  # not the page's: left for --resume
+            return
+        if error is not None and is_disk_full(error):  # not the page's failure: left for --resume
+            if not isinstance(error, DiskFullError):  # the state (SQLite), not the WARC writer
+                stop_for_full_disk(self.crawler, error, f"the crawl state for {request.url}")
             return
         if isinstance(error, HttpError):
             response = error.response
@@ -228,7 +233,10 @@ class ArchiverSpider(scrapy.Spider):
 
     def on_article_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        if isinstance(failure.value, (DiskFullError, ShutdownCancelled)):  # not the page's: for --resume
+        if isinstance(failure.value, ShutdownCancelled):  # not the page's: for --resume
+            return
+        if is_disk_full(failure.value):  # not the page's failure: on_error stops the crawl, and
+            self.on_error(failure)       # the page stays unfinished in the frontier for --resume
             return
         self.on_error(failure)
         self.finish(request.meta, request.url)

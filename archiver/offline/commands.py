@@ -194,6 +194,9 @@ def add_verify_command(sub: argparse._SubParsersAction[Any]) -> None:
         help="list at most N problems (all are counted; default: 1000)",
     )
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--with", dest="others", type=Path, action="append", default=[], metavar="OTHER_DIR",
+                   help="a folder whose WARCs may hold the originals of DIR's revisits (crawls sharing "
+                   "ARCHIVER_STATE_PATH); repeatable")
     p.set_defaults(func=run_verify)
 
 
@@ -202,7 +205,10 @@ def run_verify(args: argparse.Namespace) -> int:
 
     if not args.dir.is_dir():
         return _usage_error("verify", f"{args.dir} is not a folder")
-    report = verify(args.dir, args.max_problems)
+    for other in args.others:
+        if not other.is_dir():
+            return _usage_error("verify", f"--with {other} is not a folder")
+    report = verify(args.dir, args.max_problems, args.others)
     if args.json:
         print(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:

@@ -8,23 +8,28 @@ Checks, each problem named by file and offset (or line):
 - every line of ``articles.jsonl`` is JSON and valid against ``article.schema.json``; its ``warc``
   pointer resolves: one gzip member at ``offset`` of ``length`` bytes, holding a response (or
   revisit) record with that ``WARC-Record-ID``, ``WARC-Payload-Digest``, target URI and WARC-Date;
-- every line of ``indexes/<name>.cdxj`` points at a response/revisit record with the URL, time,
-  status, digest and length it states, and every such record is indexed;
+- every line of ``indexes/<name>.cdxj`` (or of a merged folder's ``indexes/index.cdxj``) points at
+  a response/revisit record with the URL, time, status, digest and length it states, and every
+  such record is indexed;
+- every revisit's original (``WARC-Refers-To``) is a record of the folder's WARCs (or of the
+  folders given as ``others``: crawls sharing one ``ARCHIVER_STATE_PATH``);
 - ``archive.wacz``: each resource's sha256 and size match ``datapackage.json`` (itself matching
   ``datapackage-digest.json``), its WARCs are byte-identical to ``warc/``, its index has one line per
-  indexed record, ``pages.jsonl`` one page per article.
+  indexed record, ``pages.jsonl`` one page per article capture of every run.
 
 Memory: the CDXJ of one WARC at a time (bounded by the rollover size), not the whole archive.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
+import tempfile
 import zipfile
 from collections import Counter, OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -40,6 +45,8 @@ logger = logging.getLogger(__name__)
 
 ARTICLES_FILE = "articles.jsonl"
 WACZ_FILE = "archive.wacz"
+#: ``archiver merge``'s single index over every WARC of the folder (archiver/distributed/merge.py)
+MERGED_INDEX = "index.cdxj"
 INDEXED_TYPES = frozenset({"response", "revisit", "resource"})
 POINTED_TYPES = frozenset({"response", "revisit"})
 DEFAULT_MAX_PROBLEMS = 1000
@@ -87,10 +94,14 @@ class WarcFacts:
     indexed_records: int = 0
 
 
-def verify(root: Path, max_problems: int = DEFAULT_MAX_PROBLEMS) -> VerifyReport:
-    """Run every check on the crawl folder ``root``."""
+def verify(root: Path, max_problems: int = DEFAULT_MAX_PROBLEMS,
+           others: Sequence[Path] = ()) -> VerifyReport:
+    """Run every check on the crawl folder ``root``; ``others``: folders whose WARCs may hold the
+    originals of ``root``'s revisits (crawls that share one ``ARCHIVER_STATE_PATH``)."""
     report = VerifyReport(root, max_problems)
-    facts = check_warcs(root, report)
+    revisits = RevisitCheck()
+    facts = check_warcs(root, report, revisits)
+    revisits.resolve(root, others, report)
     check_orphan_indexes(root, facts, report)
     check_articles(root, report)
     check_wacz(root, facts, report)
@@ -100,7 +111,9 @@ def verify(root: Path, max_problems: int = DEFAULT_MAX_PROBLEMS) -> VerifyReport
 # -- WARC files and their CDXJ ---------------------------------------------------------------------
 
 
-def check_warcs(root: Path, report: VerifyReport) -> dict[str, WarcFacts]:
+def check_warcs(
+    root: Path, report: VerifyReport, revisits: RevisitCheck | None = None
+) -> dict[str, WarcFacts]:
     warc_dir = root / "warc"
     for leftover in sorted(warc_dir.glob("*.warc.gz.open")):
         report.problem(
@@ -110,10 +123,12 @@ def check_warcs(root: Path, report: VerifyReport) -> dict[str, WarcFacts]:
         )
     facts: dict[str, WarcFacts] = {}
     indexes = 0
-    for path in sorted(warc_dir.glob("*.warc.gz")):
-        index = load_cdxj(root, path, report)
-        indexes += index is not None
-        facts[path.name] = check_warc(root, path, index, report)
+    warcs = sorted(warc_dir.glob("*.warc.gz"))
+    with MergedIndex.open(root, {path.name for path in warcs}, report) as merged:
+        for path in warcs:
+            index = merged.index_of(path) if merged is not None else load_cdxj(root, path, report)
+            indexes += index is not None
+            facts[path.name] = check_warc(root, path, index, report, revisits)
     records = sum(v for k, v in report.counts.items() if k.startswith("records/"))
     damaged = report.counts["records/damaged"] + report.counts["digests/failed"]
     report.summary.append(
@@ -140,6 +155,77 @@ class CdxjEntry:
 class CdxjIndex:
     path: Path
     by_offset: dict[int, CdxjEntry]
+
+
+class MergedIndex:
+    """``indexes/index.cdxj`` of an ``archiver merge`` folder: one sorted CDXJ over every WARC.
+
+    Its lines are split by the WARC they name into temporary files first, so that each WARC is
+    checked against its own lines as with one index per WARC (memory: one WARC's lines at a time).
+    """
+
+    def __init__(self, root: Path, path: Path, parts: Path, report: VerifyReport) -> None:
+        self.root, self.path, self.parts, self.report = root, path, parts, report
+        self._numbers: dict[str, int] = {}
+
+    @classmethod
+    @contextlib.contextmanager
+    def open(cls, root: Path, warcs: set[str], report: VerifyReport) -> Iterator[MergedIndex | None]:
+        path = root / "indexes" / MERGED_INDEX
+        if not path.is_file():
+            yield None
+            return
+        with tempfile.TemporaryDirectory(prefix="verify-cdxj-") as parts:
+            merged = cls(root, path, Path(parts), report)
+            merged._split(warcs)
+            yield merged
+
+    def _part(self, name: str) -> Path:
+        number = self._numbers.setdefault(name, len(self._numbers))
+        return self.parts / f"{number}.lines"
+
+    def _split(self, warcs: set[str]) -> None:
+        where = _rel(self.root, self.path)
+        open_parts: OrderedDict[str, IO[str]] = OrderedDict()
+        try:
+            with self.path.open(encoding="utf-8") as lines:
+                for number, line in enumerate(lines, 1):
+                    self.report.counts["cdxj/lines"] += 1
+                    entry = _cdxj_entry(number, line)
+                    if entry is None:
+                        self.report.problem(f"{where}:{number}", "not a CDXJ line (SURT timestamp JSON)")
+                        continue
+                    name = str(entry.fields.get("filename"))
+                    if name not in warcs:
+                        self.report.problem(f"{where}:{number}", f"names {name!r}, which is not in warc/")
+                        continue
+                    _part_stream(open_parts, name, self._part(name)).write(f"{number}\t{line.rstrip()}\n")
+        finally:
+            for stream in open_parts.values():
+                stream.close()
+
+    def index_of(self, warc: Path) -> CdxjIndex:
+        index = CdxjIndex(self.path, {})
+        part = self._part(warc.name)
+        if part.exists():
+            with part.open(encoding="utf-8") as lines:
+                for tagged in lines:
+                    number, _, line = tagged.partition("\t")
+                    entry = _cdxj_entry(int(number), line)
+                    if entry is not None:
+                        index.by_offset[int(entry.fields["offset"])] = entry
+        return index
+
+
+def _part_stream(streams: OrderedDict[str, IO[str]], name: str, path: Path) -> IO[str]:
+    """An append stream for ``path``, keeping at most ``_OPEN_READERS`` files open."""
+    if name in streams:
+        streams.move_to_end(name)
+        return streams[name]
+    if len(streams) >= _OPEN_READERS:
+        streams.popitem(last=False)[1].close()
+    streams[name] = path.open("a", encoding="utf-8")
+    return streams[name]
 
 
 def load_cdxj(root: Path, warc: Path, report: VerifyReport) -> CdxjIndex | None:
@@ -176,7 +262,8 @@ def _cdxj_entry(number: int, line: str) -> CdxjEntry | None:
     return CdxjEntry(number, parts[1], fields)
 
 
-def check_warc(root: Path, path: Path, index: CdxjIndex | None, report: VerifyReport) -> WarcFacts:
+def check_warc(root: Path, path: Path, index: CdxjIndex | None, report: VerifyReport,
+               revisits: RevisitCheck | None = None) -> WarcFacts:
     source = WarcSource.file(path)
     facts = WarcFacts(source.size)
     where = _rel(root, path)
@@ -189,6 +276,8 @@ def check_warc(root: Path, path: Path, index: CdxjIndex | None, report: VerifyRe
                 report.problem(f"{where}:{member.offset}", member.reason)
                 continue
             record = _checked_record(member, f"{where}:{member.offset}", report)
+            if revisits is not None:
+                revisits.see(record, f"{where}:{member.offset}")
             if position == 0 and record.rec_type != "warcinfo":
                 report.problem(f"{where}:0", f"first record is {record.rec_type}, not warcinfo")
             if record.rec_type in INDEXED_TYPES:
@@ -248,10 +337,77 @@ def _check_indexed(
         )
 
 
+def _id_key(record_id: str) -> int:
+    """A WARC-Record-ID as 8 bytes: a set of them stays small for millions of records."""
+    return int.from_bytes(hashlib.blake2b(record_id.strip().encode(), digest_size=8).digest(), "big")
+
+
+class RevisitCheck:
+    """Every revisit's original (``WARC-Refers-To``) is a record of the folder's WARCs.
+
+    A crawl whose ``ARCHIVER_STATE_PATH`` is shared with another folder writes revisits of that
+    folder's captures (docs/scheduling.md): this folder alone, or its WACZ, cannot replay them. Such
+    revisits are problems, unless the folder holding the originals is given (``--with DIR``): then
+    the summary says which folder holds how many.
+    """
+
+    def __init__(self) -> None:
+        self.originals: set[int] = set()
+        self.unresolved: dict[int, tuple[str, str]] = {}  # original -> (where, target URI) of a revisit
+        self.revisits = 0
+
+    def see(self, record: ArcWarcRecord, where: str) -> None:
+        record_id = header(record, "WARC-Record-ID")
+        if record.rec_type in {"response", "resource", "revisit"} and record_id:
+            key = _id_key(record_id)
+            self.originals.add(key)
+            self.unresolved.pop(key, None)
+        refers_to = header(record, "WARC-Refers-To")
+        if record.rec_type != "revisit" or not refers_to:
+            return
+        self.revisits += 1
+        key = _id_key(refers_to)
+        if key not in self.originals:  # usually earlier in the folder; else kept until the end
+            self.unresolved.setdefault(key, (where, header(record, "WARC-Target-URI")))
+
+    def resolve(self, root: Path, others: Sequence[Path], report: VerifyReport) -> None:
+        elsewhere: Counter[str] = Counter()
+        for other in others:
+            for path in sorted((other / "warc").glob("*.warc.gz")):
+                for record_id in _record_ids(path):
+                    if self.unresolved.pop(_id_key(record_id), None) is not None:
+                        elsewhere[str(other)] += 1
+        report.counts["revisits/originals_elsewhere"] += sum(elsewhere.values())
+        report.counts["revisits/unresolved"] += len(self.unresolved)
+        for where, uri in sorted(self.unresolved.values()):
+            report.problem(where, f"revisit of {uri}: its original (WARC-Refers-To) is in no WARC of "
+                           f"this folder{' nor of --with folders' if others else ''}; a crawl sharing "
+                           "ARCHIVER_STATE_PATH with another folder revisits that folder's captures: "
+                           "verify with --with OTHER_DIR, replay both (archiver merge)")
+        line = f"revisits {self.revisits}, every original in this folder"
+        if elsewhere:
+            line = f"revisits {self.revisits}, originals of " + ", ".join(
+                f"{n} in {folder}" for folder, n in sorted(elsewhere.items()))
+        if self.unresolved:
+            line = f"revisits {self.revisits}, {len(self.unresolved)} original(s) found in no WARC"
+        if self.revisits:
+            report.summary.append(line)
+
+
+def _record_ids(path: Path) -> Iterator[str]:
+    """The WARC-Record-IDs of a WARC file's capture records (headers only)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with path.open("rb") as stream:
+        for record in ArchiveIterator(stream):
+            if record.rec_type in {"response", "resource", "revisit"}:
+                yield str(record.rec_headers.get_header("WARC-Record-ID") or "")
+
+
 def check_orphan_indexes(root: Path, facts: dict[str, WarcFacts], report: VerifyReport) -> None:
     stems = {name.removesuffix(".gz").removesuffix(".warc") for name in facts}
     for path in sorted((root / "indexes").glob("*.cdxj")):
-        if path.stem not in stems:
+        if path.stem not in stems and path.name != MERGED_INDEX:
             report.problem(_rel(root, path), "index of a WARC that is not in warc/")
 
 
@@ -383,7 +539,7 @@ def check_wacz(root: Path, facts: dict[str, WarcFacts], report: VerifyReport) ->
             _check_resources(wacz, resources, report)
             _check_wacz_warcs(root, wacz, resources, facts, report)
             _check_wacz_index(wacz, facts, report)
-            _check_pages(wacz, report)
+            _check_pages(root, wacz, report)
     except zipfile.BadZipFile as exc:
         report.problem(WACZ_FILE, f"not a zip file ({exc})")
         return
@@ -492,18 +648,39 @@ def _check_wacz_index(wacz: zipfile.ZipFile, facts: dict[str, WarcFacts], report
         )
 
 
-def _check_pages(wacz: zipfile.ZipFile, report: VerifyReport) -> None:
+def _check_pages(root: Path, wacz: zipfile.ZipFile, report: VerifyReport) -> None:
+    """One page per article capture of every run (``runs/*/articles.jsonl`` too: the WACZ packs
+    every run's WARCs), counted as the ``wacz`` tool keys pages: URL and second of capture."""
+    articles = _article_captures(root)
     try:
         with wacz.open("pages/pages.jsonl") as lines:
             pages = sum(1 for _ in _page_lines(lines))
     except KeyError:
-        report.problem(f"{WACZ_FILE}!pages/pages.jsonl", "missing")
+        if articles:  # the wacz tool writes no pages.jsonl without pages
+            report.problem(f"{WACZ_FILE}!pages/pages.jsonl", "missing")
         return
-    articles = report.counts["articles/lines"]
     if pages != articles:
         report.problem(
-            f"{WACZ_FILE}!pages/pages.jsonl", f"{pages} pages, {ARTICLES_FILE} has {articles} articles"
+            f"{WACZ_FILE}!pages/pages.jsonl",
+            f"{pages} pages, the folder's articles.jsonl files have {articles} article captures",
         )
+
+
+def _article_captures(root: Path) -> int:
+    """Distinct (URL, capture second) of the articles of every run's ``articles.jsonl``."""
+    from archiver.packaging import article_files
+
+    keys: set[int] = set()  # 64-bit hashes: bounded to a few bytes per capture
+    for path in article_files(root):
+        with path.open(encoding="utf-8", errors="replace") as lines:
+            for line in lines:
+                try:
+                    record = json.loads(line)
+                    key = f"{_digits(str(record['fetched_at']))[:14]}/{record['url']}"
+                except (ValueError, KeyError, TypeError):
+                    continue
+                keys.add(int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big"))
+    return len(keys)
 
 
 def _page_lines(lines: IO[bytes]) -> Iterator[dict[str, Any]]:

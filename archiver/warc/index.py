@@ -8,15 +8,19 @@ both are Webrecorder's own tools, so pywb and ReplayWeb.page read what they prod
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
+import gc
 import io
 import json
 import logging
+import sys
 import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from cdxj_indexer.main import CDXJIndexer
 
@@ -115,8 +119,9 @@ def _nothing() -> None:
 
 def write_pages_jsonl(pages: Iterable[WaczPage], out_path: Path) -> Path:
     """Write a ``json-pages-1.0`` file: a header line, then one page a line."""
-    lines = [json.dumps(PAGES_HEADER)] + [json.dumps(asdict(page)) for page in pages]
-    out_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with out_path.open("w", encoding="utf-8") as lines:  # one page at a time: any number of pages
+        lines.write(json.dumps(PAGES_HEADER) + "\n")
+        lines.writelines(json.dumps(asdict(page)) + "\n" for page in pages)
     return out_path
 
 
@@ -126,9 +131,33 @@ def _run_wacz(args: list[str]) -> tuple[int, str]:
     from wacz.main import main as wacz_main
 
     captured = io.StringIO()
-    with contextlib.redirect_stdout(captured):
-        code = wacz_main(args)
+    failed: OSError | None = None
+    with contextlib.redirect_stdout(captured), _quiet_unraisable_disk_full():
+        try:
+            code = wacz_main(args)
+        except OSError as exc:  # a full disk, typically: the tool leaves its ZipFile open
+            failed = OSError(exc.errno, exc.strerror, exc.filename)
+        gc.collect()  # that ZipFile is closed here, its close failing again, quietly
+    if failed is not None:
+        raise failed
     return int(code or 0), captured.getvalue()
+
+
+@contextlib.contextmanager
+def _quiet_unraisable_disk_full() -> Iterator[None]:
+    """Leave out the "Exception ignored in ZipFile.__del__" traceback a full disk gives."""
+    previous = sys.unraisablehook
+
+    def hook(unraisable: Any) -> None:
+        if not (isinstance(unraisable.exc_value, OSError)
+                and unraisable.exc_value.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)):
+            previous(unraisable)
+
+    sys.unraisablehook = hook
+    try:
+        yield
+    finally:
+        sys.unraisablehook = previous
 
 
 def build_wacz(warc_paths: Sequence[Path], out_path: Path, pages: Iterable[WaczPage]) -> Path:

@@ -22,7 +22,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 
-from archiver.diskfull import DISK_FULL_ERRNOS
+from archiver.diskfull import DISK_FULL_ERRNOS, is_disk_full, stop_for_full_disk
 from archiver.warc.index import BackgroundIndexer
 from archiver.warc.records import (
     Clock,
@@ -264,7 +264,7 @@ class WarcMiddleware:
             index_dir = settings.get("WARC_INDEX_DIR")
             indexer = BackgroundIndexer(
                 index_dir=Path(index_dir) if index_dir else None,
-                on_error=lambda _path, _exc: _inc(crawler.stats, "warc/index_errors"),
+                on_error=lambda path, exc: _index_failed(crawler, path, exc),
             )
         spider_name = getattr(crawler.spidercls, "name", None)
         writer = WarcRollingWriter(
@@ -410,6 +410,13 @@ class WarcMiddleware:
         if self.stats is not None:
             self.stats.set_value("warc/bytes", self.writer.bytes_written)
             self.stats.set_value("warc/files", self.writer.files_started)
+
+
+def _index_failed(crawler: Crawler, path: Path, exc: BaseException) -> None:
+    """A CDXJ index could not be written (indexer thread); a full disk stops the crawl."""
+    _inc(crawler.stats, "warc/index_errors")
+    if is_disk_full(exc):
+        stop_for_full_disk(crawler, exc, f"the CDXJ index of {path.name}")
 
 
 def _inc(stats: StatsCollector | None, key: str) -> None:
