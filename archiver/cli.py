@@ -97,6 +97,11 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
                    help="how long 'slow' faults send nothing (default: 65, past the crawler's timeout)")
     p.add_argument("--hostile", type=Path, metavar="DIR",
                    help="also serve the hostile-input cases of DIR (e.g. tests/fixtures/hostile)")
+    p.add_argument("--botwall", choices=["akamai", "cloudflare", "cloudflare-challenge"], default="",
+                   help="answer every request 403 with that CDN's block (or challenge) page and headers, "
+                   "as a site refusing crawlers does (see docs/replica.md)")
+    p.add_argument("--botwall-after", type=_int_range(0, 10_000_000), default=0, metavar="N",
+                   help="with --botwall: let the first N requests through (default: 0)")
     p.set_defaults(func=_run_replica)
 
 
@@ -119,7 +124,8 @@ def _run_replica(args: argparse.Namespace) -> int:
             args.faults, seed=args.seed if args.fault_seed is None else args.fault_seed,
             delay=DEFAULT_DELAY if args.fault_delay is None else args.fault_delay)
         server_options = ServerOptions(page_size=args.page_size, crawl_delay=args.crawl_delay,
-                                       host_alias=args.host_alias, faults=faults, hostile=args.hostile)
+                                       host_alias=args.host_alias, faults=faults, hostile=args.hostile,
+                                       botwall=args.botwall, botwall_after=args.botwall_after)
         site = ReplicaSite(corpus, server_options)  # loads the hostile cases: bad ones fail here
     except (ValueError, OSError) as exc:  # options that cannot be honoured (together)
         return _usage_error(args, str(exc))
@@ -247,7 +253,7 @@ def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
 
 def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[str, object],
                       settings: dict[str, object]) -> int:
-    from archiver.crawl import CrawlJob, prepare_output, print_summary, run, succeeded
+    from archiver.crawl import CrawlJob, exit_code, prepare_output, print_summary, run
     from archiver.lock import EXIT_LOCKED, CrawlLock, LockedError
 
     try:
@@ -260,7 +266,7 @@ def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[s
         print(f"archiver {args.command}: {exc}", file=sys.stderr)
         return EXIT_LOCKED
     print_summary(report, args.out)
-    return 0 if succeeded(report) else 1
+    return exit_code(report)
 
 
 def _run_crawl(args: argparse.Namespace) -> int:

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 from archiver import signals as archiver_signals
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
 from archiver.diskfull import is_disk_full
+from archiver.refusals import refusal_report
 from archiver.skips import SkippedItem
 
 if TYPE_CHECKING:
@@ -170,6 +171,7 @@ class CrawlReport:
                 "received": stats.get("downloader/response_bytes", 0),
                 "warc": stats.get("warc/bytes", 0),
             },
+            "refused": refusal_report(stats),
             "errors": {k: v for k, v in stats.items()
                        if "error" in k or "exception" in k or k.startswith("archiver/failures")},
             "outputs": {

@@ -92,8 +92,10 @@ REDIRECT_MAX_TIMES = 10
 #: a body cut short reaches the WARC middleware (archived, marked WARC-Truncated) and is then
 #: retried by archiver.resilience.IncompleteResponseMiddleware instead of vanishing (docs/reliability.md)
 DOWNLOAD_FAIL_ON_DATALOSS = False
-#: longest wait a Retry-After (429, 503) gets before the retry, seconds
+#: longest wait a Retry-After (429, 503) gets before the retry, seconds (a longer one stops the crawl)
 ARCHIVER_RETRY_AFTER_MAX = 60.0
+#: stop the crawl after this many refusals in a row (403/401, CDN block pages; 0: never stop)
+ARCHIVER_REFUSALS_MAX = 10
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
@@ -116,6 +118,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "archiver.resilience.GuardedRedirectMiddleware": 600,
     "archiver.resilience.IncompleteResponseMiddleware": 945,
+    # 560: sees bodies decoded (590) and refusals before the retry middleware (550) retries a 429
+    "archiver.refusals.RefusalMiddleware": 560,
 }
 
 #: the cleaning pipelines (archiver/extract/chain.py, shared with `archiver extract` and re-extraction),

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from archiver.dates import in_range, parse_date
 from archiver.extract.pipeline_support import image_sources
 from archiver.listing import ListingPage, read_listing
+from archiver.refusals import NotAsked, RefusedRequest
 from archiver.report import fail
 from archiver.resilience import url_problem, without_credentials
 from archiver.site import DEFAULT_SITE, normalise_site
@@ -211,7 +212,7 @@ class ArchiverSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         error = failure.value
-        if isinstance(error, DiskFullError):
+        if isinstance(error, (DiskFullError, NotAsked)):  # not the page's failure: left for --resume
             return
         if isinstance(error, HttpError):
             response = error.response
@@ -220,17 +221,19 @@ class ArchiverSpider(scrapy.Spider):
             fail(self.crawler, request, f"HTTP {response.status}", response.status)
             return
         if isinstance(error, IgnoreRequest) and str(error):
-            # a request given up on with its reason (archiver/resilience.py, size limits, offsite)
-            fail(self.crawler, request, str(error))
+            # a request given up on with its reason (archiver/resilience.py, size limits, offsite,
+            # refusals: archiver/refusals.py)
+            fail(self.crawler, request, str(error), getattr(error, "status", None))
             return
         fail(self.crawler, request, f"{type(error).__name__}: {failure.getErrorMessage()}")
 
     def on_article_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        if isinstance(failure.value, DiskFullError):  # not the page's failure: left for --resume
+        if isinstance(failure.value, (DiskFullError, NotAsked)):  # not the page's failure: left for --resume
             return
         self.on_error(failure)
-        self.finish(request.meta, request.url)
+        if not isinstance(failure.value, RefusedRequest):  # a refused article: --resume asks it again
+            self.finish(request.meta, request.url)
         yield from self.article_settled(request.meta, changed=True)
 
     def ignore_http_error(self, response: Response) -> bool:

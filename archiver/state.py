@@ -225,6 +225,10 @@ class CrawlState:
                                "ORDER BY kind = 'article', rowid")
         return [(url, kind, json.loads(data)) for url, kind, data in rows]
 
+    def pending_count(self) -> int:
+        """Frontier entries not finished (what ``--resume`` would ask)."""
+        return int(self.db.execute("SELECT COUNT(*) FROM frontier WHERE done = 0").fetchone()[0])
+
     def frontier_articles(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT url FROM frontier WHERE kind = 'article'")]
 

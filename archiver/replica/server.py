@@ -24,6 +24,7 @@ from twisted.web import http, server
 from twisted.web.resource import Resource
 
 from archiver.replica import faults, render
+from archiver.replica.botwall import BotWall
 from archiver.replica.cache import DEFAULT_CACHE_BYTES, EncodedReply, ReplyCache, etag_of, gzip_body
 from archiver.replica.corpus import (
     CONTENT_TYPES,
@@ -53,6 +54,10 @@ class ServerOptions:
     faults: faults.FaultSpec | None = None
     #: ``--hostile DIR``: hostile-input cases served at their own paths (tests/fixtures/hostile)
     hostile: Path | None = None
+    #: ``--botwall KIND``: answer as that CDN refusing a crawler (archiver/replica/botwall.py)
+    botwall: str = ""
+    #: ``--botwall-after N``: the first N requests get through the wall
+    botwall_after: int = 0
     #: bound of the cache of finished 200 answers (gzip bytes; 0: no cache; never with ``faults``)
     cache_bytes: int = DEFAULT_CACHE_BYTES
 
@@ -91,6 +96,7 @@ class ReplicaSite(Resource):
         self.fault_plan = faults.FaultPlan(options.faults) if options.faults else None
         self.injector = faults.FaultInjector(self.fault_plan) if self.fault_plan else None
         self.hostile = faults.HostileCases.load(options.hostile, corpus) if options.hostile else None
+        self.botwall = BotWall(options.botwall, options.botwall_after) if options.botwall else None
         # fault plans are stateful (a page fails N times, then serves): only a plain replica caches
         self.cache = ReplyCache(options.cache_bytes) if options.cache_bytes > 0 and not options.faults \
             else None
@@ -117,6 +123,8 @@ class ReplicaSite(Resource):
             parts = urlsplit(uri)
             host, uri = parts.netloc, parts.path + (f"?{parts.query}" if parts.query else "")
         base = f"http://{host}"
+        if self.botwall is not None and self.botwall.blocks():
+            return self.botwall.answer(request, host, uri)
         if self.hostile is not None and self.hostile.answers(uri):
             return self.hostile.serve(request, uri, base)
         fault = self._take_fault(uri)
