@@ -95,6 +95,8 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
                    help="seed of the fault draw (default: --seed)")
     p.add_argument("--fault-delay", type=_float_range(0, 3600), default=None, metavar="SECONDS",
                    help="how long 'slow' faults send nothing (default: 65, past the crawler's timeout)")
+    p.add_argument("--fault-retry-after", type=_float_range(0, 86400), default=None, metavar="SECONDS",
+                   help="Retry-After of the '429' faults (default: 1, or an HTTP date 2 s ahead)")
     p.add_argument("--hostile", type=Path, metavar="DIR",
                    help="also serve the hostile-input cases of DIR (e.g. tests/fixtures/hostile)")
     p.add_argument("--botwall", choices=["akamai", "cloudflare", "cloudflare-challenge"], default="",
@@ -111,8 +113,9 @@ def _run_replica(args: argparse.Namespace) -> int:
     from archiver.replica.run import PortInUseError, ReplicaConfig, dump_truth, serve
     from archiver.replica.server import ReplicaSite, ServerOptions
 
-    if args.faults is None and (args.fault_seed is not None or args.fault_delay is not None):
-        return _usage_error(args, "--fault-seed and --fault-delay need --faults SPEC")
+    if args.faults is None and (args.fault_seed is not None or args.fault_delay is not None
+                                or args.fault_retry_after is not None):
+        return _usage_error(args, "--fault-seed, --fault-delay and --fault-retry-after need --faults SPEC")
     corpus_options = CorpusOptions(
         seed=args.seed, articles=args.articles, mutate_percent=args.mutate,
         new_articles=args.new, gone=args.gone,
@@ -122,7 +125,8 @@ def _run_replica(args: argparse.Namespace) -> int:
         corpus = Corpus(corpus_options)
         faults = None if args.faults is None else parse_fault_spec(
             args.faults, seed=args.seed if args.fault_seed is None else args.fault_seed,
-            delay=DEFAULT_DELAY if args.fault_delay is None else args.fault_delay)
+            delay=DEFAULT_DELAY if args.fault_delay is None else args.fault_delay,
+            retry_after=args.fault_retry_after)
         server_options = ServerOptions(page_size=args.page_size, crawl_delay=args.crawl_delay,
                                        host_alias=args.host_alias, faults=faults, hostile=args.hostile,
                                        botwall=args.botwall, botwall_after=args.botwall_after)

@@ -123,7 +123,9 @@ class CrawlReport:
             self._failures_file.close()
         assert self.crawler.stats is not None
         finished = self.crawler.stats.get_value("finish_reason") == "finished"
-        wacz = self._build_wacz() if self.build_wacz and finished else None
+        # a crawl the site refused holds block pages only: nothing to replay
+        refused = refusal_report(self.crawler.stats.get_stats()) is not None
+        wacz = self._build_wacz() if self.build_wacz and finished and not refused else None
         report = self.summary(wacz)
         path = self.out_dir / REPORT_FILE
         tmp = path.with_suffix(".json.part")

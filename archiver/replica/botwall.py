@@ -85,7 +85,8 @@ class BotWall:
         ray = self._ray()
         name = host.split(":")[0]
         body = (
-            "<!DOCTYPE html>\n<!--[if lt IE 7]> <html class=\"no-js ie6 oldie\" lang=\"en-US\"> <![endif]-->\n"
+            "<!DOCTYPE html>\n"
+            "<!--[if lt IE 7]> <html class=\"no-js ie6 oldie\" lang=\"en-US\"> <![endif]-->\n"
             "<!--[if gt IE 8]><!--> <html class=\"no-js\" lang=\"en-US\"> <!--<![endif]-->\n<head>\n"
             "<title>Attention Required! | Cloudflare</title>\n<meta charset=\"UTF-8\" />\n"
             "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=UTF-8\" />\n"
