@@ -215,6 +215,9 @@ def _add_crawl(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p.add_argument("--legacy-ids", action="store_true",
                    help="with --ids: ask the legacy NewsArticle.aspx?ID= URLs")
     p.add_argument("--images", action="store_true", help="also archive the full-size photos")
+    p.add_argument("--contact", metavar="EMAIL_OR_URL", default="",
+                   help="who runs the crawl, sent in the User-Agent so that the site's operators can "
+                   "reach you (setting ARCHIVER_CONTACT; a crawl of the real site without one warns)")
     _add_crawl_options(p)
     from archiver.distributed.commands import add_redis_options
 
@@ -293,13 +296,34 @@ def _run_crawl(args: argparse.Namespace) -> int:
         spider_args["max_pages"] = args.max_pages
     if args.images:
         spider_args["images"] = "1"
+    contact = _contact_settings(args)
+    if isinstance(contact, str):
+        return _usage_error(args, contact)
     from archiver.distributed.commands import RedisOptionError, redis_settings
 
     try:
         distributed = redis_settings(args)  # {} without --redis
     except RedisOptionError as exc:
         return _usage_error(args, str(exc))
-    return _crawl_and_report(args, args.discovery, spider_args, {**_crawl_settings(args), **distributed})
+    return _crawl_and_report(args, args.discovery, spider_args,
+                             {**contact, **_crawl_settings(args), **distributed})
+
+
+def _contact_settings(args: argparse.Namespace) -> dict[str, object] | str:
+    """``ARCHIVER_CONTACT`` from ``--contact`` (or the problem with it); warns, once, on stderr
+    when the real site is crawled without a contact (the crawl's log says so too)."""
+    from archiver.politeness import NO_CONTACT_WARNING, contact_problem, is_real_site
+
+    if args.contact:
+        problem = contact_problem(args.contact)
+        return f"--contact: {problem}" if problem else {"ARCHIVER_CONTACT": args.contact}
+    named = {"ARCHIVER_CONTACT", "ARCHIVER_CONTACT_URL", "USER_AGENT"} & {k for k, v in args.set if v}
+    if is_real_site(args.site) and not named:
+        from urllib.parse import urlsplit
+
+        print(f"archiver crawl: warning: {NO_CONTACT_WARNING.format(host=urlsplit(args.site).hostname)}",
+              file=sys.stderr, flush=True)
+    return {}
 
 
 #: the demo crawls a local server: politeness delays are lifted for it (and only for it)

@@ -63,11 +63,21 @@ ARCHIVER_REDIS_COMMIT_INTERVAL = 1.0
 ARCHIVER_REDIS_STATE_FROM = ""
 
 # -- politeness -------------------------------------------------------------------------------------
+#: product part of the User-Agent
 ARCHIVER_USER_AGENT = "defense-news-archiver/0.1"
-#: contact URL put in the User-Agent so the site's operators can reach the crawl's owner
-ARCHIVER_CONTACT_URL = "https://github.com/defense-news-archiver/archiver"
-#: set to replace the whole User-Agent string (empty: ARCHIVER_USER_AGENT (+ARCHIVER_CONTACT_URL))
+#: who runs the crawl, an e-mail address or URL put in the User-Agent so that the site's operators
+#: can reach them (`archiver crawl --contact`); no default: a crawl of the real site without one warns
+ARCHIVER_CONTACT = ""
+#: older name of ARCHIVER_CONTACT (used when ARCHIVER_CONTACT is empty)
+ARCHIVER_CONTACT_URL = ""
+#: set to replace the whole User-Agent string (empty: ARCHIVER_USER_AGENT (+ARCHIVER_CONTACT))
 USER_AGENT = ""
+#: every request asks the way a browser asks for a page (Accept-Encoding: the decompression
+#: middleware advertises what it decodes)
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en-US,en;q=0.9",
+}
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_USER_AGENT = "defense-news-archiver"
 #: honour robots.txt Crawl-delay (Scrapy alone ignores it)
