@@ -70,6 +70,9 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
                    help="add N articles newer than the corpus (they appear on page 1)")
     p.add_argument("--gone", type=_int_range(0, 1_000_000), default=0, metavar="N",
                    help="remove N articles of the corpus (they answer 404), to test incremental crawls")
+    p.add_argument("--gone-mode", choices=["404", "410", "redirect"], default="404",
+                   help="how --gone articles answer: 404 (default), 410, or redirect (301 to the URL "
+                   "with 'dei' in its slug, which answers 404, as the 2025 removals did)")
     p.add_argument("--page-size", type=_int_range(1, 500), default=10,
                    help="items per listing page (default: 10)")
     p.add_argument("--crawl-delay", type=_float_range(0, 3600), default=2.0,
@@ -129,7 +132,8 @@ def _run_replica(args: argparse.Namespace) -> int:
             retry_after=args.fault_retry_after)
         server_options = ServerOptions(page_size=args.page_size, crawl_delay=args.crawl_delay,
                                        host_alias=args.host_alias, faults=faults, hostile=args.hostile,
-                                       botwall=args.botwall, botwall_after=args.botwall_after)
+                                       botwall=args.botwall, botwall_after=args.botwall_after,
+                                       gone_mode=args.gone_mode)
         site = ReplicaSite(corpus, server_options)  # loads the hostile cases: bad ones fail here
     except (ValueError, OSError) as exc:  # options that cannot be honoured (together)
         return _usage_error(args, str(exc))

@@ -8,7 +8,7 @@ replica only.
 from __future__ import annotations
 
 from archiver.extract.chain import PIPELINE_ORDER as _cleaning_pipelines  # lower case: not a setting
-from archiver.items import ARTICLE_FIELDS as _article_fields
+from archiver.items import EXPORT_FIELDS as _article_fields
 
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["spiders"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ from twisted.python.failure import Failure
 
 from archiver.dates import in_range, parse_date
 from archiver.extract.pipeline_support import image_sources
+from archiver.gone import GONE_STATUSES, META_GONE, gone_record, last_record
 from archiver.listing import ListingPage, read_listing
 from archiver.refusals import NotAsked, RefusedRequest
 from archiver.report import fail
@@ -150,8 +152,11 @@ class ArchiverSpider(scrapy.Spider):
         if response.status == 304:  # incremental crawl: not modified since the last capture
             self._count("archiver/changes/unchanged")
             changed = False
-        elif response.status == 404:  # incremental crawl: an article seen before is gone
+        elif response.status in GONE_STATUSES:  # incremental crawl: an article seen before is gone
             self._count("archiver/changes/gone")
+            gone = self._gone_record(response.meta.get(META_GONE))
+            if gone is not None:
+                yield gone
             changed = True
         else:
             async for output in self._extract(response):
@@ -160,6 +165,19 @@ class ArchiverSpider(scrapy.Spider):
         self.finish(response.meta, response.url)
         for output in self.article_settled(response.meta, changed=changed):
             yield output
+
+    def _gone_record(self, gone: dict[str, str] | None) -> dict[str, Any] | None:
+        """The last archived record of a removed article, flagged ``gone_since`` (archiver/gone.py)."""
+        if gone is None or self.frontier is None:
+            return None
+        capture = self.frontier.get(gone["url"])
+        warc_dir = self.crawler.settings.get("WARC_DIR")
+        record = last_record(capture, Path(warc_dir)) if capture is not None and warc_dir else None
+        if record is None:
+            self.logger.warning("%s is gone; its last record was not found in the WARC files", gone["url"])
+            self._count("archiver/gone/record_not_found")
+            return None
+        return gone_record(record, gone["since"])
 
     def article_settled(self, meta: dict[str, Any], changed: bool) -> Iterator[Any]:
         """An article request has its outcome; spiders paging incrementally go on from here."""

@@ -58,6 +58,9 @@ class ServerOptions:
     botwall: str = ""
     #: ``--botwall-after N``: the first N requests get through the wall
     botwall_after: int = 0
+    #: ``--gone-mode``: how a removed article (``--gone``) answers: ``404``, ``410``, or ``redirect``
+    #: (``301`` to its URL with ``dei`` in the slug, which answers 404, as the 2025 removals did)
+    gone_mode: str = "404"
     #: bound of the cache of finished 200 answers (gzip bytes; 0: no cache; never with ``faults``)
     cache_bytes: int = DEFAULT_CACHE_BYTES
 
@@ -239,12 +242,26 @@ class ReplicaSite(Resource):
     def _article(self, base: str, match: re.Match[str], _query: dict[str, list[str]]) -> Reply:
         k = self.corpus.k_for_id(int(match.group(1)))
         if k is None:
-            return self._not_found(base, match.group(0))
+            return self._removed(base, match.group(0), int(match.group(1)))
         article = self.corpus.article(k)
         html = render.ArticleRenderer(article, base).html()
         basis = f"{self.corpus.options.seed}:{article.head.article_id}:{article.head.revision}"
         return Reply(body=html.encode("utf-8"), last_modified=article.last_modified, cookies=True,
                      etag_basis=basis)
+
+    def _removed(self, base: str, path: str, article_id: int) -> Reply:
+        """An unknown id (404), or a removed article as ``--gone-mode`` says."""
+        mode = self.options.gone_mode
+        if mode == "404" or self.corpus.removed_k_for_id(article_id) is None:
+            return self._not_found(base, path)
+        if mode == "410":
+            return Reply(410, body=render.not_found_page(base, path).encode("utf-8"))
+        head, _, slug = path.rstrip("/").rpartition(f"/{article_id}")
+        slug = slug.strip("/")
+        if slug.lower().startswith("dei"):  # where the removal redirected to: not found
+            return self._not_found(base, path)
+        target = f"{head}/{article_id}/dei{('-' + slug) if slug else ''}/"
+        return Reply(301, location=base + target, body=b"")
 
     def _page_number(self, query: dict[str, list[str]]) -> int:
         value = (query.get("Page") or query.get("page") or ["1"])[0]
