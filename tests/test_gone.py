@@ -94,3 +94,26 @@ def test_the_removal_is_archived_and_the_folder_verifies(removed: dict) -> None:
     result = subprocess.run([sys.executable, "-m", "archiver", "verify", str(out)],
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout
+
+
+def test_a_state_from_before_conversion_pointers_still_finds_the_last_record(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    with replica(*SITE) as first:
+        assert crawl(out, first.base, "--sections", "archive").returncode == 0
+        port = str(first.port)
+    db = sqlite3.connect(out / "state.sqlite")  # as an older state: only the response record's place
+    with db:
+        db.execute("UPDATE captures SET conversion_filename = NULL, conversion_offset = NULL, "
+                   "conversion_length = NULL")
+    db.close()
+    with replica(*SITE, "--port", port, "--gone", str(GONE)) as second:
+        result = crawl(out, second.base, "--sections", "archive", "--full")
+    assert result.returncode == 0, result.stdout + result.stderr
+    [previous] = [_jsonl(p) for p in (out / "runs").glob("*/articles.jsonl")]
+    gone = [r for r in _jsonl(out / "articles.jsonl") if r.get("gone_since")]
+    report = json.loads((out / "report.json").read_text())
+    assert len(gone) == report["counts"]["changes"]["gone"]
+    assert len(gone) == GONE
+    last = {r["url"]: r for r in previous}
+    for record in gone:
+        assert record["body"] == last[record["url"]]["body"]
