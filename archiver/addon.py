@@ -12,7 +12,7 @@ from typing import Any
 
 from scrapy.settings import BaseSettings
 
-from archiver.items import ARTICLE_FIELDS
+from archiver.items import EXPORT_FIELDS
 
 ARTICLES_FILE = "articles.jsonl"
 REPORT_FILE = "report.json"
@@ -32,7 +32,7 @@ class OutputLayout:
         feed: dict[str, Any] = {
             "format": "jsonlines",
             "encoding": "utf-8",
-            "fields": list(ARTICLE_FIELDS),
+            "fields": list(EXPORT_FIELDS),
             "overwrite": False,
         }
         # added to any feed already configured (Scrapyd adds its own items feed, for one)

@@ -80,6 +80,9 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
                    help="add N articles newer than the corpus (they appear on page 1)")
     p.add_argument("--gone", type=_int_range(0, 1_000_000), default=0, metavar="N",
                    help="remove N articles of the corpus (they answer 404), to test incremental crawls")
+    p.add_argument("--gone-mode", choices=["404", "410", "redirect"], default="404",
+                   help="how --gone articles answer: 404 (default), 410, or redirect (301 to the URL "
+                   "with 'dei' in its slug, which answers 404, as the 2025 removals did)")
     p.add_argument("--page-size", type=_int_range(1, 500), default=10,
                    help="items per listing page (default: 10)")
     p.add_argument("--crawl-delay", type=_float_range(0, 3600), default=2.0,
@@ -110,8 +113,15 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
                    help="seed of the fault draw (default: --seed)")
     p.add_argument("--fault-delay", type=_float_range(0, 3600), default=None, metavar="SECONDS",
                    help="how long 'slow' faults send nothing (default: 65, past the crawler's timeout)")
+    p.add_argument("--fault-retry-after", type=_float_range(0, 86400), default=None, metavar="SECONDS",
+                   help="Retry-After of the '429' faults (default: 1, or an HTTP date 2 s ahead)")
     p.add_argument("--hostile", type=Path, metavar="DIR",
                    help="also serve the hostile-input cases of DIR (e.g. tests/fixtures/hostile)")
+    p.add_argument("--botwall", choices=["akamai", "cloudflare", "cloudflare-challenge"], default="",
+                   help="answer every request 403 with that CDN's block (or challenge) page and headers, "
+                   "as a site refusing crawlers does (see docs/replica.md)")
+    p.add_argument("--botwall-after", type=_int_range(0, 10_000_000), default=0, metavar="N",
+                   help="with --botwall: let the first N requests through (default: 0)")
     p.set_defaults(func=_run_replica)
 
 
@@ -121,8 +131,9 @@ def _run_replica(args: argparse.Namespace) -> int:
     from archiver.replica.run import PortInUseError, ReplicaConfig, dump_truth, serve
     from archiver.replica.server import ReplicaSite, ServerOptions
 
-    if args.faults is None and (args.fault_seed is not None or args.fault_delay is not None):
-        return _usage_error(args, "--fault-seed and --fault-delay need --faults SPEC")
+    if args.faults is None and (args.fault_seed is not None or args.fault_delay is not None
+                                or args.fault_retry_after is not None):
+        return _usage_error(args, "--fault-seed, --fault-delay and --fault-retry-after need --faults SPEC")
     corpus_options = CorpusOptions(
         seed=args.seed, articles=args.articles, mutate_percent=args.mutate,
         new_articles=args.new, gone=args.gone,
@@ -132,9 +143,12 @@ def _run_replica(args: argparse.Namespace) -> int:
         corpus = Corpus(corpus_options)
         faults = None if args.faults is None else parse_fault_spec(
             args.faults, seed=args.seed if args.fault_seed is None else args.fault_seed,
-            delay=DEFAULT_DELAY if args.fault_delay is None else args.fault_delay)
+            delay=DEFAULT_DELAY if args.fault_delay is None else args.fault_delay,
+            retry_after=args.fault_retry_after)
         server_options = ServerOptions(page_size=args.page_size, crawl_delay=args.crawl_delay,
-                                       host_alias=args.host_alias, faults=faults, hostile=args.hostile)
+                                       host_alias=args.host_alias, faults=faults, hostile=args.hostile,
+                                       botwall=args.botwall, botwall_after=args.botwall_after,
+                                       gone_mode=args.gone_mode)
         site = ReplicaSite(corpus, server_options)  # loads the hostile cases: bad ones fail here
     except (ValueError, OSError) as exc:  # options that cannot be honoured (together)
         return _usage_error(args, str(exc))
@@ -223,6 +237,9 @@ def _add_crawl(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p.add_argument("--legacy-ids", action="store_true",
                    help="with --ids: ask the legacy NewsArticle.aspx?ID= URLs")
     p.add_argument("--images", action="store_true", help="also archive the full-size photos")
+    p.add_argument("--contact", metavar="EMAIL_OR_URL", default="",
+                   help="who runs the crawl, sent in the User-Agent so that the site's operators can "
+                   "reach you (setting ARCHIVER_CONTACT; a crawl of the real site without one warns)")
     _add_crawl_options(p)
     from archiver.distributed.commands import add_redis_options
 
@@ -269,7 +286,7 @@ def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
 
 def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[str, object],
                       settings: dict[str, object]) -> int:
-    from archiver.crawl import CrawlJob, crawl_settings, print_summary, succeeded
+    from archiver.crawl import CrawlJob, crawl_settings, exit_code, print_summary
     from archiver.lock import EXIT_LOCKED, LockedError
     from archiver.preflight import (
         EXIT_STATE_DAMAGED,
@@ -304,7 +321,7 @@ def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[s
               file=sys.stderr)
         return EXIT_STATE_DAMAGED
     print_summary(report, args.out)
-    return 0 if succeeded(report) else 1
+    return exit_code(report)
 
 
 def _locked_crawl(args: argparse.Namespace, job: CrawlJob) -> dict[str, Any]:
@@ -362,13 +379,34 @@ def _run_crawl(args: argparse.Namespace) -> int:
         spider_args["max_pages"] = args.max_pages
     if args.images:
         spider_args["images"] = "1"
+    contact = _contact_settings(args)
+    if isinstance(contact, str):
+        return _usage_error(args, contact)
     from archiver.distributed.commands import RedisOptionError, redis_settings
 
     try:
         distributed = redis_settings(args)  # {} without --redis
     except RedisOptionError as exc:
         return _usage_error(args, str(exc))
-    return _crawl_and_report(args, args.discovery, spider_args, {**_crawl_settings(args), **distributed})
+    return _crawl_and_report(args, args.discovery, spider_args,
+                             {**contact, **_crawl_settings(args), **distributed})
+
+
+def _contact_settings(args: argparse.Namespace) -> dict[str, object] | str:
+    """``ARCHIVER_CONTACT`` from ``--contact`` (or the problem with it); warns, once, on stderr
+    when the real site is crawled without a contact (the crawl's log says so too)."""
+    from archiver.politeness import NO_CONTACT_WARNING, contact_problem, is_real_site
+
+    if args.contact:
+        problem = contact_problem(args.contact)
+        return f"--contact: {problem}" if problem else {"ARCHIVER_CONTACT": args.contact}
+    named = {"ARCHIVER_CONTACT", "ARCHIVER_CONTACT_URL", "USER_AGENT"} & {k for k, v in args.set if v}
+    if is_real_site(args.site) and not named:
+        from urllib.parse import urlsplit
+
+        print(f"archiver crawl: warning: {NO_CONTACT_WARNING.format(host=urlsplit(args.site).hostname)}",
+              file=sys.stderr, flush=True)
+    return {}
 
 
 #: the demo crawls a local server: politeness delays are lifted for it (and only for it)

@@ -166,6 +166,16 @@ def succeeded(report: dict[str, Any]) -> bool:
         and not report["outputs"].get("wacz_error")
 
 
+def exit_code(report: dict[str, Any]) -> int:
+    """``archiver crawl``'s exit code: 0 nothing failed, 1 something did (or the crawl stopped
+    early), ``EXIT_REFUSED`` (4) the site refused the crawl (archiver/refusals.py)."""
+    from archiver.refusals import EXIT_REFUSED
+
+    if report.get("refused"):
+        return EXIT_REFUSED
+    return 0 if succeeded(report) else 1
+
+
 def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdout) -> None:
     """A one-screen summary of a finished crawl."""
     counts, size = report["counts"], report["bytes"]
@@ -201,6 +211,10 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
     if report["finish_reason"] == "disk_full":
         lines.append("  STOPPED    the disk is full: free some space, then run the same command "
                      "with --resume")
+    elif report.get("refused"):
+        from archiver.refusals import summary_lines
+
+        lines.extend(summary_lines(report["refused"]))
     elif report["finish_reason"] in {"shutdown", "cancelled", "closespider_timeout"}:
         reason = report["finish_reason"]
         lines.append(f"  STOPPED    ({reason}): run the same command with --resume to go on")
@@ -267,17 +281,33 @@ def _urls(lines: list[str]) -> set[str]:
     return urls
 
 
+def _drop_failures_of(path: Path, urls: set[str]) -> None:
+    """Remove the lines of ``urls`` from failures.jsonl (atomically: a new file replaces it)."""
+    lines = _complete_lines(path)
+    kept = [line for line in lines if not _urls([line]) & urls]
+    if len(kept) == len(lines):
+        return
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text("".join(line + "\n" for line in kept), "utf-8")
+    tmp.replace(path)
+    logger.warning("resuming: %d failure(s) of articles asked again removed from %s",
+                   len(lines) - len(kept), path.name)
+
+
 def reconcile(out: Path, state_file: Path | None = None) -> None:
     """Before resuming: every article the interrupted run asked for that is neither in
     articles.jsonl nor in failures.jsonl (never answered, or its line was still buffered when the
     process died) is asked again in full and counts as new content. Articles that were unchanged
     in an interrupted incremental run may so be written again as ``new``: nothing is lost."""
-    done = _urls(_complete_lines(out / ARTICLES_FILE)) | _urls(_complete_lines(out / FAILURES_FILE))
     path = state_file or out / STATE_FILE
     if not path.exists():
         return
     state = CrawlState(path)
     try:
+        # refused articles (archiver/refusals.py) failed without being finished: asked again now,
+        # so their failure lines go (an article is never in both files)
+        _drop_failures_of(out / FAILURES_FILE, {url for url, kind, _ in state.pending() if kind == "article"})
+        done = _urls(_complete_lines(out / ARTICLES_FILE)) | _urls(_complete_lines(out / FAILURES_FILE))
         lost = [url for url in state.frontier_articles() if url not in done]
         state.reopen(lost)
         state.forget_content(lost)

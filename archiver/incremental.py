@@ -18,6 +18,7 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
+from archiver.gone import GONE_STATUSES, META_GONE
 from archiver.resilience import _retry_or_give_up as retry_or_give_up
 from archiver.spiderbase import META_ARTICLE, META_KNOWN
 from archiver.state import CrawlState, crawl_state, now_iso
@@ -58,7 +59,8 @@ class ConditionalRequestMiddleware:
         request.meta[META_KNOWN] = True
         request.meta[META_PRIOR_CAPTURE] = known.prior_capture()
         handled = list(request.meta.get("handle_httpstatus_list", ()))
-        request.meta["handle_httpstatus_list"] = [*handled, 304, 404]
+        # a removed article (404, 410; also at the end of a redirect) reaches the spider: gone
+        request.meta["handle_httpstatus_list"] = [*handled, 304, *sorted(GONE_STATUSES)]
         if not self.conditional or request.meta.get("retry_times"):
             # a retry asks in full: the attempt before it may have saved the validators of a
             # response that turned out broken (a gzip stream that did not decode, see
@@ -75,8 +77,10 @@ class ConditionalRequestMiddleware:
         seen = now_iso()
         if response.status == 304:
             self.state.save(request.url, seen)
-        elif response.status == 404 and request.meta.get(META_KNOWN):
-            self.state.mark_gone(request.url, seen)
+        elif response.status in GONE_STATUSES and request.meta.get(META_KNOWN):
+            known_url = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL the state knows
+            if self.state.mark_gone(known_url, seen):
+                request.meta[META_GONE] = {"url": known_url, "since": seen}
         elif response.status == 200:
             self._remember(request, response, seen)
         return response

@@ -14,6 +14,10 @@ ARTICLE_FIELDS: tuple[str, ...] = (
     "body", "images", "videos", "tags", "related", "historical", "fetched_at", "warc",
     "extractor_version", "change", "markup_era", "legacy_id", "source",
 )
+#: fields only some records have (``gone_since``: a removed article's last record, archiver/gone.py)
+OPTIONAL_FIELDS: tuple[str, ...] = ("gone_since",)
+#: what articles.jsonl exports, in order: a record's fields, then the optional ones it has
+EXPORT_FIELDS: tuple[str, ...] = ARTICLE_FIELDS + OPTIONAL_FIELDS
 
 
 @dataclass
@@ -53,7 +57,8 @@ class ArticleItem:
     fetched_at: str = ""
     warc: dict[str, Any] | None = None
     extractor_version: str = ""
-    #: ``new`` or ``updated`` since the previous crawl into the same state (incremental crawls)
+    #: ``new`` or ``updated`` since the previous crawl into the same state (incremental crawls);
+    #: ``gone`` on a removed article's last record (a plain dict, archiver/gone.py)
     change: str = "new"
     #: which era's markup the page was: ``aspnet``, ``defenselink-static``, ``dnn``, ``dgov2``,
     #: ``wargov`` (the schema's enum)

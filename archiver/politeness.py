@@ -1,4 +1,4 @@
-"""Politeness toward the real site: robots.txt ``Crawl-delay`` and a User-Agent with a contact URL.
+"""Politeness toward the real site: robots.txt ``Crawl-delay`` and a User-Agent with a contact.
 
 Scrapy obeys robots.txt allow/deny rules but ignores ``Crawl-delay``. ``CrawlDelayMiddleware``
 listens for Scrapy's ``robots_parsed`` signal and keeps the delay of that host's downloader slot
@@ -9,6 +9,7 @@ lower it below the site's wish) has had its say.
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -73,23 +74,72 @@ class CrawlDelayMiddleware:
             slot.delay = delay
 
 
-class ContactUserAgentMiddleware:
-    """Sets ``User-Agent`` to ``ARCHIVER_USER_AGENT (+ARCHIVER_CONTACT_URL)``, or to USER_AGENT if set.
+#: hosts of the real site: a crawl of them without a contact is warned about
+REAL_SITE_HOSTS = ("defense.gov", "war.gov")
+#: what a contact may be: an e-mail address or an http(s) URL, no spaces or control characters
+_CONTACT = re.compile(r"^(?:https?://[^\s<>\"]+|mailto:[^\s<>\"@]+@[^\s<>\"@]+|[^\s<>\"@:/]+@[^\s<>\"@]+)$")
+NO_CONTACT_WARNING = (
+    "crawling {host} without a contact: the site's operators cannot reach you, and a CDN is more "
+    "likely to block an anonymous crawler; name yourself with --contact EMAIL_OR_URL "
+    "(setting ARCHIVER_CONTACT), which goes into the User-Agent")
 
-    Replaces Scrapy's ``UserAgentMiddleware`` so that site operators can always reach the crawl's
-    owner; ``-s ARCHIVER_CONTACT_URL=...`` is enough to make the crawl identify its owner.
+
+def contact_problem(contact: str) -> str | None:
+    """Why ``contact`` cannot go into a User-Agent header, else None."""
+    if _CONTACT.match(contact):
+        return None
+    return f"not an e-mail address or an http(s) URL: {contact[:200]!r}"
+
+
+def is_real_site(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == real or host.endswith("." + real) for real in REAL_SITE_HOSTS)
+
+
+def contact_of(settings: Any) -> str:
+    """The crawl owner's contact: ``ARCHIVER_CONTACT``, else the older ``ARCHIVER_CONTACT_URL``."""
+    return str(settings.get("ARCHIVER_CONTACT") or settings.get("ARCHIVER_CONTACT_URL") or "").strip()
+
+
+def user_agent(settings: Any) -> str:
+    """``USER_AGENT`` if set, else ``ARCHIVER_USER_AGENT (+contact)``, or the product alone."""
+    explicit = settings.get("USER_AGENT")
+    if explicit:
+        return str(explicit)
+    product = str(settings.get("ARCHIVER_USER_AGENT"))
+    contact = contact_of(settings)
+    if contact and contact_problem(contact) is None:
+        return f"{product} (+{contact})"
+    if contact:
+        logger.warning("contact left out of the User-Agent: %s", contact_problem(contact))
+    return product
+
+
+class ContactUserAgentMiddleware:
+    """Sets ``User-Agent`` to ``ARCHIVER_USER_AGENT (+contact)`` (``ARCHIVER_CONTACT``, or
+    ``ARCHIVER_CONTACT_URL``), or to ``USER_AGENT`` if set.
+
+    Replaces Scrapy's ``UserAgentMiddleware`` so that site operators can reach the crawl's owner:
+    ``archiver crawl --contact you@example.org`` (or ``-s ARCHIVER_CONTACT=...``). There is no
+    default contact (a placeholder would name someone who does not run the crawl); a crawl of the
+    real site without one is warned about once, when the spider opens.
     """
 
-    def __init__(self, user_agent: str) -> None:
+    def __init__(self, user_agent: str, contact: str) -> None:
         self.user_agent = user_agent
+        self.contact = contact
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ContactUserAgentMiddleware:
         settings = crawler.settings
-        explicit = settings.get("USER_AGENT")
-        if explicit:
-            return cls(explicit)
-        return cls(f"{settings.get('ARCHIVER_USER_AGENT')} (+{settings.get('ARCHIVER_CONTACT_URL')})")
+        middleware = cls(user_agent(settings), "" if settings.get("USER_AGENT") else contact_of(settings))
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        return middleware
+
+    def spider_opened(self, spider: Any) -> None:
+        site = str(getattr(spider, "site", "") or "")
+        if not self.contact and is_real_site(site):
+            logger.warning(NO_CONTACT_WARNING.format(host=urlsplit(site).hostname))
 
     def process_request(self, request: Request) -> None:
         request.headers.setdefault(b"User-Agent", self.user_agent)

@@ -25,6 +25,7 @@ from archiver import signals as archiver_signals
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
 from archiver.diskfull import DISK_FULL_ERRNOS, DISK_FULL_STAT, is_disk_full, stop_for_full_disk
 from archiver.packaging import WACZ_FILE
+from archiver.refusals import refusal_report
 from archiver.shutdown import ShutdownRequested, run_interruptibly
 from archiver.skips import SkippedItem
 
@@ -137,7 +138,10 @@ class CrawlReport:
                     raise
                 self._count_disk_full()
         assert self.crawler.stats is not None
-        wacz = self._build_wacz() if self.build_wacz and self._finish_reason() == "finished" else None
+        # a crawl the site refused holds block pages only: nothing to replay
+        refused = refusal_report(self.crawler.stats.get_stats()) is not None
+        finished = self._finish_reason() == "finished"
+        wacz = self._build_wacz() if self.build_wacz and finished and not refused else None
         if self.interrupted:  # stopped during the WACZ build: --resume builds it
             self.crawler.stats.set_value("finish_reason", "shutdown")
         self.report = self.summary(wacz)
@@ -241,6 +245,7 @@ class CrawlReport:
                 "received": stats.get("downloader/response_bytes", 0),
                 "warc": stats.get("warc/bytes", 0),
             },
+            "refused": refusal_report(stats),
             "errors": {k: v for k, v in stats.items()
                        if "error" in k or "exception" in k or k.startswith("archiver/failures")},
             "outputs": {

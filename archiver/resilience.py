@@ -4,7 +4,8 @@ Each replaces or completes a Scrapy 2.19 component where fault injection (``arch
 --faults``, tests/test_faults.py) showed a gap; docs/reliability.md has the list.
 
 - ``RetryAfterMiddleware`` (replaces ``RetryMiddleware``, 550): Scrapy retries a 429/503 at once;
-  this one waits what ``Retry-After`` asks first (capped by ``ARCHIVER_RETRY_AFTER_MAX``).
+  this one pauses the whole host for what ``Retry-After`` asks first (capped by
+  ``ARCHIVER_RETRY_AFTER_MAX``).
 - ``IncompleteResponseMiddleware`` (945): a body cut short (``dataloss``, with
   ``DOWNLOAD_FAIL_ON_DATALOSS = False`` so that the WARC middleware at 950 archives it first,
   marked ``WARC-Truncated``) or an empty 200 is retried, then fails with its reason, instead of
@@ -82,27 +83,50 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
-async def _sleep(seconds: float) -> None:
-    from scrapy.utils.defer import maybe_deferred_to_future
-    from twisted.internet import reactor
-    from twisted.internet.task import deferLater
+def pause_host(crawler: Crawler, request: Request, seconds: float) -> bool:
+    """Send nothing more to ``request``'s downloader slot (its host) for ``seconds``; False when
+    the slot is gone (the crawl is closing).
 
-    await maybe_deferred_to_future(deferLater(reactor, seconds))
+    Scrapy 2.19's downloader holds a slot's queue while ``Slot.latercall`` is pending (that is how
+    it waits out ``DOWNLOAD_DELAY``); a pause is such a call, later. ``lastseen`` moves to the end
+    of the pause so that the slot is not collected as idle meanwhile and the download delay counts
+    from there.
+    """
+    from time import monotonic
+
+    from scrapy.utils.asyncio import call_later
+
+    engine: Any = crawler.engine
+    downloader = engine.downloader if engine is not None else None
+    if downloader is None:
+        return False
+    slot = downloader.slots.get(downloader.get_slot_key(request))
+    if slot is None:
+        return False
+    until = monotonic() + seconds
+    if slot.lastseen >= until:  # a pause as long is on already
+        return True
+    if slot.latercall:
+        slot.latercall.cancel()
+    slot.latercall = call_later(seconds, downloader._latercall, slot)
+    slot.lastseen = until
+    return True
 
 
 class RetryAfterMiddleware(RetryMiddleware):
-    """Scrapy's RetryMiddleware, but a retried response with ``Retry-After`` (429, 503) waits that
-    long (at most ``ARCHIVER_RETRY_AFTER_MAX`` seconds) before its retry is handed back.
+    """Scrapy's RetryMiddleware, but a retried response with ``Retry-After`` (429, 503) pauses its
+    host that long (at most ``ARCHIVER_RETRY_AFTER_MAX`` seconds): no request goes to the host
+    meanwhile, the retry included (Scrapy alone retries at once, and the other requests go on).
 
-    The wait holds one of the crawl's concurrent slots, so a burst of 429s slows the whole crawl
-    down, which is what the site asks for. Stats: ``archiver/retry_after/waits``, ``.../max_seconds``.
+    A ``Retry-After`` longer than the cap stops the crawl (``archiver.refusals``, 560, sees it
+    first). Stats: ``archiver/retry_after/waits``, ``.../max_seconds``.
     """
 
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
         self.max_wait = settings.getfloat("ARCHIVER_RETRY_AFTER_MAX", 60.0)
 
-    async def process_response(  # type: ignore[override]
+    def process_response(
         self, request: Request, response: Response, spider: Spider | None = None
     ) -> Request | Response:
         result = super().process_response(request, response)
@@ -111,13 +135,13 @@ class RetryAfterMiddleware(RetryMiddleware):
         wait = retry_after_seconds(response.headers.get(b"Retry-After"))
         if wait:
             wait = min(wait, self.max_wait)
-            logger.info("%s answered %d with Retry-After: waiting %gs before retrying it",
+            logger.info("%s answered %d with Retry-After: pausing the host %gs before retrying it",
                         request.url, response.status, wait)
             stats = self.crawler.stats
             assert stats is not None
             stats.inc_value("archiver/retry_after/waits")
             stats.max_value("archiver/retry_after/max_seconds", wait)
-            await _sleep(wait)
+            pause_host(self.crawler, request, wait)
         return result
 
 

@@ -8,7 +8,7 @@ replica only.
 from __future__ import annotations
 
 from archiver.extract.chain import PIPELINE_ORDER as _cleaning_pipelines  # lower case: not a setting
-from archiver.items import ARTICLE_FIELDS as _article_fields
+from archiver.items import EXPORT_FIELDS as _article_fields
 
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["spiders"]
@@ -79,11 +79,21 @@ ARCHIVER_REDIS_COMMIT_INTERVAL = 1.0
 ARCHIVER_REDIS_STATE_FROM = ""
 
 # -- politeness -------------------------------------------------------------------------------------
+#: product part of the User-Agent
 ARCHIVER_USER_AGENT = "defense-news-archiver/0.1"
-#: contact URL put in the User-Agent so the site's operators can reach the crawl's owner
-ARCHIVER_CONTACT_URL = "https://github.com/defense-news-archiver/archiver"
-#: set to replace the whole User-Agent string (empty: ARCHIVER_USER_AGENT (+ARCHIVER_CONTACT_URL))
+#: who runs the crawl, an e-mail address or URL put in the User-Agent so that the site's operators
+#: can reach them (`archiver crawl --contact`); no default: a crawl of the real site without one warns
+ARCHIVER_CONTACT = ""
+#: older name of ARCHIVER_CONTACT (used when ARCHIVER_CONTACT is empty)
+ARCHIVER_CONTACT_URL = ""
+#: set to replace the whole User-Agent string (empty: ARCHIVER_USER_AGENT (+ARCHIVER_CONTACT))
 USER_AGENT = ""
+#: every request asks the way a browser asks for a page (Accept-Encoding: the decompression
+#: middleware advertises what it decodes)
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en-US,en;q=0.9",
+}
 ROBOTSTXT_OBEY = True
 ROBOTSTXT_USER_AGENT = "defense-news-archiver"
 #: honour robots.txt Crawl-delay (Scrapy alone ignores it)
@@ -108,8 +118,10 @@ REDIRECT_MAX_TIMES = 10
 #: a body cut short reaches the WARC middleware (archived, marked WARC-Truncated) and is then
 #: retried by archiver.resilience.IncompleteResponseMiddleware instead of vanishing (docs/reliability.md)
 DOWNLOAD_FAIL_ON_DATALOSS = False
-#: longest wait a Retry-After (429, 503) gets before the retry, seconds
+#: longest wait a Retry-After (429, 503) gets before the retry, seconds (a longer one stops the crawl)
 ARCHIVER_RETRY_AFTER_MAX = 60.0
+#: stop the crawl after this many refusals in a row (403/401, CDN block pages; 0: never stop)
+ARCHIVER_REFUSALS_MAX = 10
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
@@ -136,6 +148,8 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
     "archiver.resilience.GuardedRedirectMiddleware": 600,
     "archiver.resilience.IncompleteResponseMiddleware": 945,
+    # 560: sees bodies decoded (590) and refusals before the retry middleware (550) retries a 429
+    "archiver.refusals.RefusalMiddleware": 560,
 }
 
 #: the cleaning pipelines (archiver/extract/chain.py, shared with `archiver extract` and re-extraction),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import urlsplit
 
@@ -21,7 +22,9 @@ from twisted.python.failure import Failure
 from archiver.dates import in_range, parse_date
 from archiver.diskfull import is_disk_full, stop_for_full_disk
 from archiver.extract.pipeline_support import image_sources
+from archiver.gone import GONE_STATUSES, META_GONE, gone_record, last_record
 from archiver.listing import ListingPage, read_listing
+from archiver.refusals import NotAsked, RefusedRequest
 from archiver.report import fail
 from archiver.resilience import url_problem, without_credentials
 from archiver.shutdown import ShutdownCancelled
@@ -151,8 +154,11 @@ class ArchiverSpider(scrapy.Spider):
         if response.status == 304:  # incremental crawl: not modified since the last capture
             self._count("archiver/changes/unchanged")
             changed = False
-        elif response.status == 404:  # incremental crawl: an article seen before is gone
+        elif response.status in GONE_STATUSES:  # incremental crawl: an article seen before is gone
             self._count("archiver/changes/gone")
+            gone = self._gone_record(response.meta.get(META_GONE))
+            if gone is not None:
+                yield gone
             changed = True
         else:
             async for output in self._extract(response):
@@ -161,6 +167,19 @@ class ArchiverSpider(scrapy.Spider):
         self.finish(response.meta, response.url)
         for output in self.article_settled(response.meta, changed=changed):
             yield output
+
+    def _gone_record(self, gone: dict[str, str] | None) -> dict[str, Any] | None:
+        """The last archived record of a removed article, flagged ``gone_since`` (archiver/gone.py)."""
+        if gone is None or self.frontier is None:
+            return None
+        capture = self.frontier.get(gone["url"])
+        warc_dir = self.crawler.settings.get("WARC_DIR")
+        record = last_record(capture, Path(warc_dir)) if capture is not None and warc_dir else None
+        if record is None:
+            self.logger.warning("%s is gone; its last record was not found in the WARC files", gone["url"])
+            self._count("archiver/gone/record_not_found")
+            return None
+        return gone_record(record, gone["since"])
 
     def article_settled(self, meta: dict[str, Any], changed: bool) -> Iterator[Any]:
         """An article request has its outcome; spiders paging incrementally go on from here."""
@@ -213,7 +232,7 @@ class ArchiverSpider(scrapy.Spider):
     def on_error(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
         error = failure.value
-        if isinstance(error, ShutdownCancelled):  # not the page's: left for --resume
+        if isinstance(error, (ShutdownCancelled, NotAsked)):  # not the page's: left for --resume
             return
         if error is not None and is_disk_full(error):  # not the page's failure: left for --resume
             if not isinstance(error, DiskFullError):  # the state (SQLite), not the WARC writer
@@ -226,20 +245,22 @@ class ArchiverSpider(scrapy.Spider):
             fail(self.crawler, request, f"HTTP {response.status}", response.status)
             return
         if isinstance(error, IgnoreRequest) and str(error):
-            # a request given up on with its reason (archiver/resilience.py, size limits, offsite)
-            fail(self.crawler, request, str(error))
+            # a request given up on with its reason (archiver/resilience.py, size limits, offsite,
+            # refusals: archiver/refusals.py)
+            fail(self.crawler, request, str(error), getattr(error, "status", None))
             return
         fail(self.crawler, request, f"{type(error).__name__}: {failure.getErrorMessage()}")
 
     def on_article_error(self, failure: Failure) -> Iterator[Any]:
         request = failure.request  # type: ignore[attr-defined]
-        if isinstance(failure.value, ShutdownCancelled):  # not the page's: for --resume
+        if isinstance(failure.value, (ShutdownCancelled, NotAsked)):  # not the page's: for --resume
             return
         if is_disk_full(failure.value):  # not the page's failure: on_error stops the crawl, and
             self.on_error(failure)       # the page stays unfinished in the frontier for --resume
             return
         self.on_error(failure)
-        self.finish(request.meta, request.url)
+        if not isinstance(failure.value, RefusedRequest):  # a refused article: --resume asks it again
+            self.finish(request.meta, request.url)
         yield from self.article_settled(request.meta, changed=True)
 
     def ignore_http_error(self, response: Response) -> bool:

@@ -36,7 +36,10 @@ CREATE TABLE IF NOT EXISTS captures (
     status INTEGER,
     first_seen TEXT NOT NULL,
     last_seen TEXT NOT NULL,
-    gone_since TEXT
+    gone_since TEXT,
+    conversion_filename TEXT,
+    conversion_offset INTEGER,
+    conversion_length INTEGER
 );
 CREATE INDEX IF NOT EXISTS captures_article ON captures(article_id);
 CREATE TABLE IF NOT EXISTS frontier (
@@ -49,6 +52,9 @@ CREATE INDEX IF NOT EXISTS frontier_pending ON frontier(done);
 """
 
 STATE_FILE = "state.sqlite"
+#: columns added since the first state files: added to an older file when it is opened
+_ADDED_COLUMNS = {"conversion_filename": "TEXT", "conversion_offset": "INTEGER",
+                  "conversion_length": "INTEGER"}
 
 PROVENANCE_FIELDS = frozenset({"fetched_at", "warc", "extractor_version", "change", "url", "source"})
 
@@ -70,6 +76,11 @@ class KnownCapture:
     first_seen: str
     last_seen: str
     gone_since: str | None
+    #: where the WARC ``conversion`` record of the article's last cleaned record is (what a gone
+    #: article's record is read back from, archiver/gone.py)
+    conversion_filename: str | None = None
+    conversion_offset: int | None = None
+    conversion_length: int | None = None
 
     def prior_capture(self) -> dict[str, str]:
         """What a revisit record needs of this capture (``WARC-Refers-To*``)."""
@@ -152,6 +163,10 @@ class CrawlState:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(SCHEMA)
+        present = {row[1] for row in self.db.execute("PRAGMA table_info(captures)")}
+        for name, kind in _ADDED_COLUMNS.items():
+            if name not in present:
+                self.db.execute(f"ALTER TABLE captures ADD COLUMN {name} {kind}")
         self.commit_every = commit_every
         self._batch_started: float | None = None
 
@@ -199,6 +214,11 @@ class CrawlState:
             (url, seen_at, *columns.values()),
         )
 
+    def set_conversion(self, url: str, filename: str, offset: int, length: int) -> None:
+        """Remember where the conversion record of ``url``'s last cleaned record is."""
+        self._write("UPDATE captures SET conversion_filename = ?, conversion_offset = ?, "
+                    "conversion_length = ? WHERE url = ?", (filename, offset, length, url))
+
     def not_seen_since(self, moment: str) -> list[str]:
         """Known URLs, not gone, that no fetch has touched since ``moment`` (ISO 8601)."""
         rows = self.db.execute(
@@ -225,6 +245,10 @@ class CrawlState:
                                "ORDER BY kind = 'article', rowid")
         return [(url, kind, json.loads(data)) for url, kind, data in rows]
 
+    def pending_count(self) -> int:
+        """Frontier entries not finished (what ``--resume`` would ask)."""
+        return int(self.db.execute("SELECT COUNT(*) FROM frontier WHERE done = 0").fetchone()[0])
+
     def frontier_articles(self) -> list[str]:
         return [row[0] for row in self.db.execute("SELECT url FROM frontier WHERE kind = 'article'")]
 
@@ -241,7 +265,8 @@ class CrawlState:
             [(u,) for u in urls], many=True)
 
     def mark_gone(self, url: str, when: str) -> bool:
-        """Record that a known URL answers 404 now; True when it was known and not gone yet."""
+        """Record that a known URL is gone now (404, 410, a redirect to a 404); True when it was
+        known and not gone yet."""
         cursor = self._write(
             "UPDATE captures SET gone_since = ?, last_seen = ? WHERE url = ? AND gone_since IS NULL",
             (when, when, url))

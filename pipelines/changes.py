@@ -35,6 +35,8 @@ class ChangeDetectionPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
+        if adapter.get("gone_since"):  # a removed article's last record (archiver/gone.py): counted
+            return item
         record = {name: adapter.get(name) for name in ARTICLE_FIELDS}
         digest = record_digest(record)
         known = self.state.get(adapter["url"])

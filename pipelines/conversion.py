@@ -14,6 +14,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
 from archiver.items import ARTICLE_FIELDS
+from archiver.state import CrawlState, crawl_state
 from archiver.warc.middleware import WarcMiddleware, find_warc_middleware
 
 if TYPE_CHECKING:
@@ -36,6 +37,11 @@ class WarcConversionPipeline:
         self.crawler = crawler
         self._middleware: WarcMiddleware | None = None
 
+    def _state(self) -> CrawlState | None:
+        if not self.crawler.settings.getbool("ARCHIVER_INCREMENTAL"):
+            return None
+        return crawl_state(self.crawler)
+
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcConversionPipeline:
         if not crawler.settings.get("WARC_DIR"):
@@ -44,6 +50,8 @@ class WarcConversionPipeline:
 
     def process_item(self, item: Any) -> Any:
         warc = ItemAdapter(item).get("warc")
+        if ItemAdapter(item).get("gone_since"):  # a removed article: its conversion record exists
+            return item
         if not warc or not warc.get("record_id"):
             self._count("archiver/conversion/skipped")
             return item
@@ -52,9 +60,12 @@ class WarcConversionPipeline:
             self._count("archiver/conversion/skipped")
             return item
         self._middleware = middleware
-        middleware.write_conversion(record_json(item), refers_to=warc["record_id"],
-                                    target_uri=str(ItemAdapter(item).get("url")))
+        url = str(ItemAdapter(item).get("url"))
+        location = middleware.write_conversion(record_json(item), refers_to=warc["record_id"], target_uri=url)
         self._count("archiver/conversion/written")
+        state = self._state()
+        if state is not None:  # where the last record is, should the article be removed later
+            state.set_conversion(url, location.filename, location.offset, location.length)
         return item
 
     def _count(self, key: str) -> None:

@@ -217,6 +217,13 @@ class Corpus:
             return k
         return None
 
+    def removed_k_for_id(self, article_id: int) -> int | None:
+        """The rank of a removed article (``--gone``) with that id, else None."""
+        k = (article_id - FIRST_ID) // self.id_step
+        if 0 <= k < self.size and self.article_id(k) == article_id and k in self.removed:
+            return k
+        return None
+
     def published(self, k: int) -> datetime:
         when = self.start + self._span * k if k < self.base_size else \
             self.end + timedelta(days=k - self.base_size + 1)

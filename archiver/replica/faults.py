@@ -96,12 +96,15 @@ class FaultSpec:
     fails: dict[str, int | None]
     seed: int = 1
     delay: float = DEFAULT_DELAY
+    #: ``--fault-retry-after``: the Retry-After seconds of ``429`` faults (None: 1 s or a date 2 s ahead)
+    retry_after: float | None = None
 
     def describe(self) -> str:
         return ",".join(f"{name}={pct:g}" for name, pct in self.percents.items())
 
 
-def parse_fault_spec(text: str, seed: int = 1, delay: float = DEFAULT_DELAY) -> FaultSpec:
+def parse_fault_spec(text: str, seed: int = 1, delay: float = DEFAULT_DELAY,
+                     retry_after: float | None = None) -> FaultSpec:
     """``"5xx=4,429=2:3,loop=1"`` → a FaultSpec; raises FaultSpecError with a one-line reason."""
     percents: dict[str, float] = {}
     fails: dict[str, int | None] = {}
@@ -116,7 +119,7 @@ def parse_fault_spec(text: str, seed: int = 1, delay: float = DEFAULT_DELAY) -> 
         raise FaultSpecError("no fault kinds given (e.g. 5xx=4,slow=1)")
     if sum(percents.values()) > 100:
         raise FaultSpecError(f"fault percentages add up to {sum(percents.values()):g} (at most 100)")
-    return FaultSpec(percents, fails, seed, delay)
+    return FaultSpec(percents, fails, seed, delay, retry_after)
 
 
 def _spec_part(part: str) -> tuple[str, float, int | None]:
@@ -156,6 +159,8 @@ class Fault:
     kind: str
     fails: int | None
     variant: int
+    #: the Retry-After of a ``429`` (``--fault-retry-after``; None: the variant picks)
+    retry_after: float | None = None
 
     @property
     def permanent(self) -> bool:
@@ -186,7 +191,7 @@ class FaultPlan:
         for kind, low, high in self._intervals:
             if low <= u < high:
                 if kind.scope in {"any", scope}:
-                    return Fault(kind.name, self.spec.fails[kind.name], variant)
+                    return Fault(kind.name, self.spec.fails[kind.name], variant, self.spec.retry_after)
                 return None
         return None
 
@@ -244,7 +249,9 @@ def _server_error(fault: Fault, reply: Reply, _path: str, _query: str) -> Reply:
 
 
 def _too_many(fault: Fault, reply: Reply, _path: str, _query: str) -> Reply:
-    if fault.variant % 2:
+    if fault.retry_after is not None:
+        retry_after = f"{fault.retry_after:g}".encode("ascii")
+    elif fault.variant % 2:
         when = datetime.now(UTC) + timedelta(seconds=2)
         retry_after = format_datetime(when, usegmt=True).encode("ascii")
     else:

@@ -24,6 +24,7 @@ from twisted.web import http, server
 from twisted.web.resource import Resource
 
 from archiver.replica import faults, render
+from archiver.replica.botwall import BotWall
 from archiver.replica.cache import DEFAULT_CACHE_BYTES, EncodedReply, ReplyCache, etag_of, gzip_body
 from archiver.replica.corpus import (
     CONTENT_TYPES,
@@ -54,6 +55,13 @@ class ServerOptions:
     faults: faults.FaultSpec | None = None
     #: ``--hostile DIR``: hostile-input cases served at their own paths (tests/fixtures/hostile)
     hostile: Path | None = None
+    #: ``--botwall KIND``: answer as that CDN refusing a crawler (archiver/replica/botwall.py)
+    botwall: str = ""
+    #: ``--botwall-after N``: the first N requests get through the wall
+    botwall_after: int = 0
+    #: ``--gone-mode``: how a removed article (``--gone``) answers: ``404``, ``410``, or ``redirect``
+    #: (``301`` to its URL with ``dei`` in the slug, which answers 404, as the 2025 removals did)
+    gone_mode: str = "404"
     #: bound of the cache of finished 200 answers (gzip bytes; 0: no cache; never with ``faults``)
     cache_bytes: int = DEFAULT_CACHE_BYTES
 
@@ -92,6 +100,7 @@ class ReplicaSite(EraRoutes, Resource):
         self.fault_plan = faults.FaultPlan(options.faults) if options.faults else None
         self.injector = faults.FaultInjector(self.fault_plan) if self.fault_plan else None
         self.hostile = faults.HostileCases.load(options.hostile, corpus) if options.hostile else None
+        self.botwall = BotWall(options.botwall, options.botwall_after) if options.botwall else None
         # fault plans are stateful (a page fails N times, then serves): only a plain replica caches
         self.cache = ReplyCache(options.cache_bytes) if options.cache_bytes > 0 and not options.faults \
             else None
@@ -119,6 +128,8 @@ class ReplicaSite(EraRoutes, Resource):
             parts = urlsplit(uri)
             host, uri = parts.netloc, parts.path + (f"?{parts.query}" if parts.query else "")
         base = f"http://{host}"
+        if self.botwall is not None and self.botwall.blocks():
+            return self.botwall.answer(request, host, uri)
         if self.hostile is not None and self.hostile.answers(uri):
             return self.hostile.serve(request, uri, base)
         fault = self._take_fault(uri)
@@ -234,7 +245,7 @@ class ReplicaSite(EraRoutes, Resource):
     def _article(self, base: str, match: re.Match[str], _query: dict[str, list[str]]) -> Reply:
         k = self.corpus.k_for_id(int(match.group(1)))
         if k is None:
-            return self._not_found(base, match.group(0))
+            return self._removed(base, match.group(0), int(match.group(1)))
         if self.corpus.options.era:
             return self.era_article(base, k)
         article = self.corpus.article(k)
@@ -242,6 +253,20 @@ class ReplicaSite(EraRoutes, Resource):
         basis = f"{self.corpus.options.seed}:{article.head.article_id}:{article.head.revision}"
         return Reply(body=html.encode("utf-8"), last_modified=article.last_modified, cookies=True,
                      etag_basis=basis)
+
+    def _removed(self, base: str, path: str, article_id: int) -> Reply:
+        """An unknown id (404), or a removed article as ``--gone-mode`` says."""
+        mode = self.options.gone_mode
+        if mode == "404" or self.corpus.removed_k_for_id(article_id) is None:
+            return self._not_found(base, path)
+        if mode == "410":
+            return Reply(410, body=render.not_found_page(base, path).encode("utf-8"))
+        head, _, slug = path.rstrip("/").rpartition(f"/{article_id}")
+        slug = slug.strip("/")
+        if slug.lower().startswith("dei"):  # where the removal redirected to: not found
+            return self._not_found(base, path)
+        target = f"{head}/{article_id}/dei{('-' + slug) if slug else ''}/"
+        return Reply(301, location=base + target, body=b"")
 
     def _page_number(self, query: dict[str, list[str]]) -> int:
         value = (query.get("Page") or query.get("page") or ["1"])[0]
