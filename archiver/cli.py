@@ -302,6 +302,7 @@ def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[s
         check_output_folder(args.out)
     except PreflightError as exc:
         return _usage_error(args, str(exc))
+    _warn_without_contact(args)
     try:
         report = _locked_crawl(args, job)
     except LockedError as exc:
@@ -393,20 +394,27 @@ def _run_crawl(args: argparse.Namespace) -> int:
 
 
 def _contact_settings(args: argparse.Namespace) -> dict[str, object] | str:
-    """``ARCHIVER_CONTACT`` from ``--contact`` (or the problem with it); warns, once, on stderr
-    when the real site is crawled without a contact (the crawl's log says so too)."""
-    from archiver.politeness import NO_CONTACT_WARNING, contact_problem, is_real_site
+    """``ARCHIVER_CONTACT`` from ``--contact``, or the problem with it."""
+    from archiver.politeness import contact_problem
 
     if args.contact:
         problem = contact_problem(args.contact)
         return f"--contact: {problem}" if problem else {"ARCHIVER_CONTACT": args.contact}
+    return {}
+
+
+def _warn_without_contact(args: argparse.Namespace) -> None:
+    """Once, on stderr, when the real site is crawled without a contact (the crawl's log says so
+    too); after every option check, so that a bad option stays a one-line error."""
+    from archiver.politeness import NO_CONTACT_WARNING, is_real_site
+
+    site = getattr(args, "site", None)
     named = {"ARCHIVER_CONTACT", "ARCHIVER_CONTACT_URL", "USER_AGENT"} & {k for k, v in args.set if v}
-    if is_real_site(args.site) and not named:
+    if site and not getattr(args, "contact", None) and is_real_site(site) and not named:
         from urllib.parse import urlsplit
 
-        print(f"archiver crawl: warning: {NO_CONTACT_WARNING.format(host=urlsplit(args.site).hostname)}",
-              file=sys.stderr, flush=True)
-    return {}
+        print(f"archiver {args.command}: warning: "
+              f"{NO_CONTACT_WARNING.format(host=urlsplit(site).hostname)}", file=sys.stderr, flush=True)
 
 
 #: the demo crawls a local server: politeness delays are lifted for it (and only for it)

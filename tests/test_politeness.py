@@ -75,6 +75,21 @@ def test_pages_are_asked_for_as_a_browser_asks_with_the_contact_in_the_user_agen
         assert _header(request, "Accept").startswith("text/html,application/xhtml+xml")
         assert _header(request, "Accept-Language") == "en-US,en;q=0.9"
         assert "gzip" in _header(request, "Accept-Encoding")
+    assert _warcinfo_user_agents(out) == {"defense-news-archiver/0.1 (+archivist@example.org)"}
+
+
+def _warcinfo_user_agents(out: Path) -> set[str]:
+    """The ``http-header-user-agent`` field of every warcinfo record (WARC 1.1: the UA the crawl sent)."""
+    found = set()
+    for path in sorted((out / "warc").glob("*.warc.gz")):
+        with path.open("rb") as fh:
+            for record in ArchiveIterator(fh):
+                if record.rec_type == "warcinfo":
+                    for line in record.content_stream().read().decode("utf-8").splitlines():
+                        name, _, value = line.partition(": ")
+                        if name == "http-header-user-agent":
+                            found.add(value)
+    return found
 
 
 def test_the_older_contact_url_setting_still_works(tmp_path: Path, site: RunningReplica) -> None:
