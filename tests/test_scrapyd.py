@@ -63,8 +63,8 @@ def test_deploy_schedule_and_finish(scrapyd: str, replica300: RunningReplica, tm
     deploy = subprocess.run([str(BIN / "scrapyd-deploy"), "env"], cwd=ROOT, capture_output=True, text=True,
                             timeout=300, env={**os.environ, "SCRAPYD_URL": scrapyd})
     assert deploy.returncode == 0, deploy.stdout + deploy.stderr
-    assert call(scrapyd + "listspiders.json?project=archiver")["spiders"] == ["harvest", "ids", "rss", "sections",
-                                                                              "sitemap"]
+    spiders = call(scrapyd + "listspiders.json?project=archiver")["spiders"]
+    assert spiders == ["harvest", "ids", "rss", "sections", "sitemap"]
     out = tmp_path / "out"
     job = call(scrapyd + "schedule.json", [
         ("project", "archiver"), ("spider", "sections"), ("site", replica300.base),
