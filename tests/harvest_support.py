@@ -25,7 +25,15 @@ from archiver.harvest.pywb import build_collection, pywb_tool, serving
 __all__ = ["pywb_tool"]
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL = ROOT / "tests" / "fixtures" / "harvest"
+FIXTURES = ROOT / "tests" / "fixtures"
+#: the real pages of four eras (byte copies of shared/fixtures/real/, see each case's info.json),
+#: by their name in shared/fixtures/real/
+REAL_CASES = {
+    "defenselink-2006-release-10242": "release/real-defenselink-10242",
+    "dnn2018-contract-605989": "contract/real-dnn-605989",
+    "dgov2-2021-release-2411893": "release/real-dgov2-2411893",
+    "release-3981590-rendered": "release/real-3981590",
+}
 FRONT = ROOT / "tests" / "archive_front.py"
 #: settings of a harvest of a local archive: no delays (the archive is this machine)
 LOCAL = (
@@ -75,7 +83,7 @@ class ArchivedPage:
 
 
 def real_page(name: str) -> bytes:
-    return (REAL / f"{name}.html").read_bytes()
+    return (FIXTURES / REAL_CASES[name] / "body.html").read_bytes()
 
 
 def dgov2_edited() -> bytes:
