@@ -188,6 +188,9 @@ def _add_crawl_options(p: ArgumentParser) -> None:
     p.add_argument("--progress", type=_float_range(0, 3600), default=2.0, metavar="SECONDS",
                    help="seconds between progress lines on stderr, 0 for none (default: 2)")
     p.add_argument("--no-wacz", action="store_true", help="do not build archive.wacz at the end")
+    p.add_argument("--no-requisites", action="store_true",
+                   help="do not archive the pages' requisites (stylesheets, scripts, fonts, displayed "
+                   "images); the archive then replays pages unstyled (docs/replay.md)")
     p.add_argument("-s", "--set", type=_key_value, action="append", default=[], metavar="NAME=VALUE",
                    help="override a Scrapy/archiver setting (see docs/settings.md); repeatable")
 
@@ -255,6 +258,8 @@ def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
         "ARCHIVER_FULL": args.full,
         "ARCHIVER_RESUME": args.resume,
     }
+    if getattr(args, "no_requisites", False):
+        settings["ARCHIVER_REQUISITES"] = False
     settings.update(dict(args.set))
     return settings
 

@@ -23,6 +23,7 @@ from twisted.python.failure import Failure
 from archiver import signals as archiver_signals
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
 from archiver.diskfull import is_disk_full
+from archiver.requisites.middleware import requisites_report
 from archiver.skips import SkippedItem
 
 if TYPE_CHECKING:
@@ -169,6 +170,8 @@ class CrawlReport:
                 "warc_records": {k.rsplit("/", 1)[1]: v for k, v in stats.items()
                                  if k.startswith("warc/records/")},
             },
+            # page requisites (stylesheets, scripts, fonts, images): apart from the articles
+            "requisites": requisites_report(stats, self.out_dir),
             "bytes": {
                 "received": stats.get("downloader/response_bytes", 0),
                 "warc": stats.get("warc/bytes", 0),
