@@ -80,7 +80,7 @@ class RequisitesMiddleware:
         policy = RequisitePolicy(hosts, settings.getlist("ARCHIVER_REQUISITES_IGNORE"))
         state = crawl_state(crawler) if settings.getbool("ARCHIVER_INCREMENTAL") else None
         out = settings.get("ARCHIVER_OUT_DIR")
-        middleware = cls(crawler, policy, RequisiteStore(state) if state else None,
+        middleware = cls(crawler, policy, RequisiteStore(state) if state is not None else None,
                          settings.getbool("ARCHIVER_CONDITIONAL_GET"),
                          Path(out) / FAILURES_FILE if out else None)
         crawler.signals.connect(middleware.requisite_failed, signal=requisite_failed)
@@ -108,7 +108,8 @@ class RequisitesMiddleware:
     def _after(self, response: Response, skip: set[str]) -> Iterator[Request]:
         kind = response.meta.get(META_REQUISITE)
         if kind is not None:
-            yield from self._requisite_arrived(response, kind)
+            if response.status in (200, 304):  # else its errback ran (HttpError): a failure
+                yield from self._requisite_arrived(response, kind)
         elif self._is_site_page(response):
             yield from self.requests(page_requisites(response.body, response.url), skip)
 
