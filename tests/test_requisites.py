@@ -254,26 +254,45 @@ def test_the_archive_is_valid(first: Run) -> None:
     assert_warcs_pass_check(first.out / "warc")
 
 
-def test_a_second_crawl_archives_requisites_as_revisits(first: Run, second: Run) -> None:
-    assert second.process.returncode == 0, second.process.stdout + second.process.stderr[-2000:]
-    missing = {f["url"] for f in first.requisite_failures()}
-    known = _requisite_urls(first) - missing
-    again = [r for r in second.records() if r["url"] in known and r["type"] in ("response", "revisit")]
+def _again(first: Run, later: Run) -> list[dict[str, Any]]:
+    """The records a later run wrote for the requisites the first run archived."""
+    known = _requisite_urls(first) - {f["url"] for f in first.requisite_failures()}
+    return [r for r in later.records() if r["url"] in known and r["type"] in ("response", "revisit")]
+
+
+def _assert_skeleton_asked_again(first: Run, again: list[dict[str, Any]]) -> None:
+    # the listing page (200 again) asks the skeleton's requisites again and its stylesheets their
+    # fonts and images; an unchanged article (304) asks none: its photos are in the first run's WARC
     asked = {r["url"] for r in again}
     base = first.report["site"]
-    # the listing page (200 again) asks the skeleton's requisites, conditionally; the fonts of a
-    # stylesheet that answered 304 come from the crawl state (a 304 has no body to read them from).
-    # An unchanged article (304) asks none: its photos are in the first run's WARC.
     assert f"{base}/desktopmodules/ArticleCS/styles/DefenseGOV2/style.css?cdv=1913" in asked
     assert f"{base}{FA_FONT}" in asked
     assert f"{base}/desktopmodules/articlecs/images/ebebeb.jpg" in asked
     assert len(asked) >= 60
+
+
+def test_a_second_crawl_archives_requisites_as_revisits(first: Run, second: Run) -> None:
+    assert second.process.returncode == 0, second.process.stdout + second.process.stderr[-2000:]
+    again = _again(first, second)
+    _assert_skeleton_asked_again(first, again)
     assert [r for r in again if r["type"] == "response"] == []  # not one new payload
-    profiles = {r["profile"].rsplit("/", 1)[-1] for r in again}
-    assert profiles <= {"server-not-modified", "identical-payload-digest"}
-    assert second.report["requisites"]["not_modified"] > 0
+    assert {r["profile"].rsplit("/", 1)[-1] for r in again} == {"identical-payload-digest"}
     assert second.report["requisites"]["archived"] == 0
+    assert second.report["requisites"]["revisits"] == len(again)
     assert_warcs_pass_check(second.out / "warc")
+
+
+def test_requisites_conditional_asks_with_validators_and_archives_304_revisits(
+        site: RunningReplica, second: Run) -> None:
+    third = _run(site, second.out, "-s", "ARCHIVER_REQUISITES_CONDITIONAL=True")
+    assert third.process.returncode == 0
+    again = _again(second, third)
+    # the fonts of a stylesheet that answered 304 come from the crawl state (a 304 has no body)
+    _assert_skeleton_asked_again(second, again)
+    assert [r for r in again if r["type"] == "response"] == []
+    assert {r["profile"].rsplit("/", 1)[-1] for r in again} == {"server-not-modified"}
+    assert third.report["requisites"]["not_modified"] == len(again)
+    assert_warcs_pass_check(third.out / "warc")
 
 
 def test_no_requisites_option_skips_them(site: RunningReplica, tmp_path: Path) -> None:

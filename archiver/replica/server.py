@@ -80,6 +80,15 @@ def jpeg_bytes(variant: int) -> bytes:
     return resources.files("archiver.replica").joinpath("data", f"photo-{variant % 4}.jpg").read_bytes()
 
 
+def photo_rendition(media_id: int, path: str) -> bytes:
+    """The photo at ``path`` (one size of one photo): one of four small JPEGs with the path in a
+    comment segment, so that each rendition is its own payload, as on media.defense.gov (were they
+    the same bytes, every photo but four would be archived as a revisit of another)."""
+    data = jpeg_bytes(media_id)
+    comment = path.encode("utf-8")[:60000]
+    return data[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + data[2:]
+
+
 class ReplicaSite(EraRoutes, Resource):
     """Every URL of the replica, answered from one ``Corpus``."""
 
@@ -345,7 +354,7 @@ class ReplicaSite(EraRoutes, Resource):
         return Reply(301, location=base + self.corpus.head(k).path)
 
     def _image(self, _base: str, match: re.Match[str], _q: dict[str, list[str]]) -> Reply:
-        return Reply(body=jpeg_bytes(int(match.group(1))), content_type=b"image/jpeg",
+        return Reply(body=photo_rendition(int(match.group(1)), match.group(0)), content_type=b"image/jpeg",
                      last_modified=END)
 
     def _asset(self, _base: str, match: re.Match[str], _q: dict[str, list[str]]) -> Reply:

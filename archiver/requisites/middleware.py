@@ -3,9 +3,12 @@
 For each HTML page of the site (listing or article, status 200) it asks the page's requisites
 (``archiver.requisites.scan``), each URL once per crawl, from the site's hosts only
 (``archiver.requisites.policy``); a stylesheet's own references (fonts, images, ``@import``) are
-asked when it arrives. A known requisite is asked conditionally (``If-None-Match`` /
-``If-Modified-Since`` from ``archiver.requisites.store``) with its last capture handed to the WARC
-middleware, so an unchanged one is archived as a ``revisit`` record. Requisites are plain Scrapy
+asked when it arrives. A requisite an earlier run archived is asked with its last capture handed to
+the WARC middleware (``archiver.requisites.store``), so an unchanged one is archived as an
+``identical-payload-digest`` revisit record; with ``ARCHIVER_REQUISITES_CONDITIONAL`` it is asked
+conditionally (``If-None-Match`` / ``If-Modified-Since``) and a ``304`` becomes a
+``server-not-modified`` revisit, which pywb replays and ReplayWeb.page 2.5 does not (it serves the
+304 itself; docs/decisions.md). Requisites are plain Scrapy
 requests: the host's downloader slot, delays, AutoThrottle, Crawl-delay and robots.txt apply.
 
 They are not articles: their callbacks yield nothing, a failed one is written to
@@ -81,7 +84,8 @@ class RequisitesMiddleware:
         state = crawl_state(crawler) if settings.getbool("ARCHIVER_INCREMENTAL") else None
         out = settings.get("ARCHIVER_OUT_DIR")
         middleware = cls(crawler, policy, RequisiteStore(state) if state is not None else None,
-                         settings.getbool("ARCHIVER_CONDITIONAL_GET"),
+                         settings.getbool("ARCHIVER_REQUISITES_CONDITIONAL")
+                         and settings.getbool("ARCHIVER_CONDITIONAL_GET"),
                          Path(out) / FAILURES_FILE if out else None)
         crawler.signals.connect(middleware.requisite_failed, signal=requisite_failed)
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
