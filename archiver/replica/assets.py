@@ -65,7 +65,7 @@ def _body(path: str, extension: str) -> bytes:
     if extension in ("js", "axd"):
         return f"/* replica stand-in for {path} (the real script is not in the replica) */\n".encode()
     if extension in ("png", "gif", "jpg", "jpeg", "svg", "ico"):
-        return _image(extension)
+        return _image(extension, path)
     return f"replica stand-in font for {path}\n".encode()  # not a font: the browser falls back
 
 
@@ -85,27 +85,33 @@ def site_stylesheet() -> bytes:
     return resources.files("archiver.replica").joinpath("data", SITE_STYLESHEET_FILE).read_bytes()
 
 
-@cache
-def _image(extension: str) -> bytes:
+def _image(extension: str, path: str) -> bytes:
+    """A valid small image naming ``path`` inside (a comment), so that each is its own payload:
+    were they the same bytes, all but one would be archived as revisits of another URL's capture."""
+    note = path.encode("utf-8")[:2000]
     if extension == "png":
-        return png_1x1()
-    if extension == "gif":  # the classic transparent 1x1 GIF (43 bytes)
+        return png_1x1(note)
+    if extension == "gif":  # the classic transparent 1x1 GIF, with a comment extension
         return (b"GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00"
-                b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+                + b"!\xfe" + bytes([len(note[:255])]) + note[:255] + b"\x00"
+                + b",\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
     if extension == "svg":
+        comment = b"<!-- replica stand-in for " + note.replace(b"--", b"- -") + b" -->"
         return (b'<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 16 16">'
-                b'<rect width="16" height="16" fill="#112e51"/></svg>\n')
+                + comment + b'<rect width="16" height="16" fill="#112e51"/></svg>\n')
     if extension == "ico":  # an ICO directory with one PNG image (what browsers accept)
-        png = png_1x1()
+        png = png_1x1(note)
         return struct.pack("<HHH", 0, 1, 1) + struct.pack("<BBBBHHII", 1, 1, 0, 0, 1, 32, len(png), 22) + png
-    return resources.files("archiver.replica").joinpath("data", "photo-0.jpg").read_bytes()
+    jpeg = resources.files("archiver.replica").joinpath("data", "photo-0.jpg").read_bytes()
+    return jpeg[:2] + b"\xff\xfe" + (len(note) + 2).to_bytes(2, "big") + note + jpeg[2:]
 
 
-def png_1x1() -> bytes:
-    """A valid 1x1 PNG (one navy pixel), built here rather than shipped."""
+def png_1x1(note: bytes = b"") -> bytes:
+    """A valid 1x1 PNG (one navy pixel), built here rather than shipped; ``note`` in a tEXt chunk."""
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
     pixel = zlib.compress(b"\x00\x11\x2e\x51")  # filter byte 0, then R G B
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixel) + chunk(b"IEND", b"")
+    text = chunk(b"tEXt", b"Comment\x00" + note.replace(b"\x00", b"")) if note else b""
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + text + chunk(b"IDAT", pixel) + chunk(b"IEND", b"")
