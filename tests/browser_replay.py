@@ -119,8 +119,11 @@ _PAGE_STATE = """async () => {
   }
   const text = document.querySelector(".adetail .body p") || document.querySelector("p");
   return {
-    stylesheets: [...document.querySelectorAll("link[rel~=stylesheet]")].map(l => ({
-      href: l.href, loaded: !!l.sheet, rules: l.sheet ? l.sheet.cssRules.length : 0})),
+    stylesheets: [...document.querySelectorAll("link[rel~=stylesheet]")].map(l => {
+      let rules = 0;
+      try { rules = l.sheet ? l.sheet.cssRules.length : 0; } catch (e) { rules = -1; }  // not the archive's
+      return {href: l.href, loaded: !!l.sheet && rules >= 0, rules: rules};
+    }),
     fontFamily: getComputedStyle(text).fontFamily,
     images: [...document.images].map(i => ({src: i.currentSrc || i.src, complete: i.complete,
                                             naturalWidth: i.naturalWidth})),
