@@ -158,7 +158,17 @@ def replay(page_url: str, article_url: str, site_host: str, screenshot: Path,
 
             page.context.on("response", on_response)
             page.goto(page_url)
-            frame = _replay_frame(page, article_url, timeout)
+            frame = _replay_frame(page, article_url, timeout / 3)
+            for _ in range(2):
+                # ReplayWeb.page's first load sometimes stays on its loading screen (its service worker
+                # not yet in control): a reload, as a person would, finds the worker in place
+                if frame is not None:
+                    break
+                page.reload()
+                frame = _replay_frame(page, article_url, timeout / 3)
+            if frame is None:
+                raise AssertionError(f"no frame replayed {article_url} within {timeout} s; frames: "
+                                     f"{[f.url for f in page.frames]}")
             state = frame.evaluate(_PAGE_STATE)
             frame.evaluate("document.querySelector('.adetail') && document.querySelector('.adetail')"
                            ".scrollIntoView()")
@@ -171,7 +181,8 @@ def replay(page_url: str, article_url: str, site_host: str, screenshot: Path,
 
 
 def _replay_frame(page: Any, article_url: str, timeout: float) -> Any:
-    """The (nested) frame showing the archived article, once its article container is there."""
+    """The (nested) frame showing the archived article, once its article container is there (None
+    when none did within ``timeout`` seconds)."""
     waited = 0.0
     while waited < timeout:
         for frame in page.frames:
@@ -185,8 +196,7 @@ def _replay_frame(page: Any, article_url: str, timeout: float) -> Any:
                     raise
         page.wait_for_timeout(250)  # not time.sleep: Playwright's events arrive while it waits
         waited += 0.25
-    raise AssertionError(f"no frame replayed {article_url} within {timeout} s; frames: "
-                         f"{[f.url for f in page.frames]}")
+    return None
 
 
 def keep_artifact(path: Path) -> None:
