@@ -11,6 +11,10 @@
 #    .venv/tools/redis-server/. Exported as ARCHIVER_REDIS_SERVER.
 # 2. a check that .venv can run distributed workers (scrapy-redis 0.9.1 + redis-py 8.1.0, from the
 #    `test` extra; pywb, whose redis-py pin used to clash, lives in .venv/tools/pywb/).
+# 3. what the real-browser replay tests (tests/test_replay_browser.py) drive: headless Chromium
+#    (Debian package `chromium`, as root) and ReplayWeb.page (npm `replaywebpage`, pinned in
+#    tools/replaywebpage/package-lock.json, `npm ci` into .venv/tools/replaywebpage/). Missing, those
+#    tests skip with the reason (and fail under CI).
 
 _archiver_services() {
     local root venv_python server tools problem
@@ -49,6 +53,46 @@ _archiver_services() {
         return 1
     fi
     echo "services: .venv has scrapy-redis and redis-py >= 4.2" >&2
+    _archiver_replay_tools "$root"
+}
+
+_archiver_apt_install() {
+    # as root with apt-get only; the package lists are refreshed once when the first try fails
+    [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null || return 1
+    echo "services: installing $1 (Debian package)" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null \
+        || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$1" >/dev/null; }
+}
+
+_archiver_replay_tools() {
+    local root="$1" pins tools
+    pins="$root/tools/replaywebpage"
+    tools="$root/.venv/tools/replaywebpage"
+    if ! command -v chromium >/dev/null; then
+        _archiver_apt_install chromium || echo "services: could not install chromium" >&2
+    fi
+    if command -v chromium >/dev/null; then
+        echo "services: $(chromium --version 2>/dev/null | head -n 1)" >&2
+    fi
+    if ! command -v npm >/dev/null; then
+        _archiver_apt_install npm || echo "services: could not install npm" >&2
+    fi
+    if [ -f "$tools/.installed" ] && cmp -s "$pins/package-lock.json" "$tools/package-lock.json"; then
+        echo "services: ReplayWeb.page is in $tools" >&2
+        return 0
+    fi
+    if ! command -v npm >/dev/null; then
+        echo "services: no npm: the ReplayWeb.page tests will be skipped" >&2
+        return 0
+    fi
+    mkdir -p "$tools"
+    cp "$pins/package.json" "$pins/package-lock.json" "$tools/"
+    if (cd "$tools" && npm ci --no-audit --no-fund --ignore-scripts --loglevel=error >/dev/null); then
+        touch "$tools/.installed"
+        echo "services: installed ReplayWeb.page into $tools" >&2
+    else
+        echo "services: npm ci could not install ReplayWeb.page" >&2
+    fi
 }
 
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
@@ -57,4 +101,4 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
 else
     _archiver_services || return 1
 fi
-unset -f _archiver_services
+unset -f _archiver_services _archiver_apt_install _archiver_replay_tools

@@ -209,6 +209,9 @@ def _add_crawl_options(p: ArgumentParser) -> None:
     p.add_argument("--reset-state", action="store_true",
                    help="the crawl state is damaged: move it aside (state.sqlite.damaged-TIME) and run "
                    "with an empty one (every article is fetched again and counted new)")
+    p.add_argument("--no-requisites", action="store_true",
+                   help="do not archive the pages' requisites (stylesheets, scripts, fonts, displayed "
+                   "images); the archive then replays pages unstyled (docs/replay.md)")
     p.add_argument("-s", "--set", type=_key_value, action="append", default=[], metavar="NAME=VALUE",
                    help="override a Scrapy/archiver setting (see docs/settings.md); repeatable")
 
@@ -280,6 +283,8 @@ def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
         "ARCHIVER_FULL": args.full,
         "ARCHIVER_RESUME": args.resume,
     }
+    if getattr(args, "no_requisites", False):
+        settings["ARCHIVER_REQUISITES"] = False
     settings.update(dict(args.set))
     return settings
 

@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
 from archiver.diskfull import is_disk_full
 from archiver.packaging import WACZ_FILE
+from archiver.requisites.middleware import FAILURES_FILE as REQUISITE_FAILURES_FILE
 from archiver.state import STATE_FILE, CrawlState
 from archiver.warc.index import cdxj_path_for, write_cdxj
 from archiver.warc.writer import repair_open_files
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 #: outputs of one run, moved to ``runs/<started>/`` when the next (incremental) run starts
-RUN_OUTPUTS = (ARTICLES_FILE, REPORT_FILE, FAILURES_FILE, WACZ_FILE, "crawl.log")
+RUN_OUTPUTS = (ARTICLES_FILE, REPORT_FILE, FAILURES_FILE, WACZ_FILE, "crawl.log", REQUISITE_FAILURES_FILE)
 #: everything a crawl keeps in its folder (``--overwrite`` removes exactly these)
 OUTPUTS = ("warc", "indexes", "runs", STATE_FILE, *RUN_OUTPUTS)
 
@@ -194,6 +195,9 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
         f"  received   {size['received'] / 1e6:.1f} MB",
         f"  indexes    {out / 'indexes'}",
     ]
+    requisites = _requisites_line(report.get("requisites"), out)
+    if requisites:
+        lines.insert(3, requisites)
     harvested = _harvest_line(report.get("stats", {}))
     if harvested:
         lines.insert(1, harvested)
@@ -219,6 +223,18 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
         reason = report["finish_reason"]
         lines.append(f"  STOPPED    ({reason}): run the same command with --resume to go on")
     stream.write("\n".join(lines) + "\n")
+
+
+def _requisites_line(requisites: dict[str, Any] | None, out: Path) -> str:
+    """``requisites  N archived (M as revisits), K failed`` (page requisites, apart from articles)."""
+    if not requisites or not requisites.get("requested"):
+        return ""
+    line = (f"  requisites {requisites['archived'] + requisites['revisits']} archived "
+            f"({requisites['revisits']} as revisits, {requisites['not_modified']} not modified), "
+            f"{requisites['failed']} failed")
+    if requisites.get("failures"):
+        line += f" (see {out / requisites['failures']})"
+    return line
 
 
 def _harvest_line(stats: dict[str, Any]) -> str:

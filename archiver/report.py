@@ -26,6 +26,7 @@ from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
 from archiver.diskfull import DISK_FULL_ERRNOS, DISK_FULL_STAT, is_disk_full, stop_for_full_disk
 from archiver.packaging import WACZ_FILE
 from archiver.refusals import refusal_report
+from archiver.requisites.middleware import requisites_report
 from archiver.shutdown import ShutdownRequested, run_interruptibly
 from archiver.skips import SkippedItem
 
@@ -241,6 +242,8 @@ class CrawlReport:
                 "warc_records": {k.rsplit("/", 1)[1]: v for k, v in stats.items()
                                  if k.startswith("warc/records/")},
             },
+            # page requisites (stylesheets, scripts, fonts, images): apart from the articles
+            "requisites": requisites_report(stats, self.out_dir),
             "bytes": {
                 "received": stats.get("downloader/response_bytes", 0),
                 "warc": stats.get("warc/bytes", 0),

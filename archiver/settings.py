@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from archiver.extract.chain import PIPELINE_ORDER as _cleaning_pipelines  # lower case: not a setting
 from archiver.items import EXPORT_FIELDS as _article_fields
+from archiver.requisites.policy import DEFAULT_IGNORE as _requisites_ignored
 
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["spiders"]
@@ -26,6 +27,16 @@ ARCHIVER_SITE_HOSTS = ["defense.gov", "war.gov", "archive.defense.gov"]
 ARCHIVER_IMAGES = False
 #: build a WACZ (archive.wacz with pages.jsonl) when the crawl ends
 ARCHIVER_WACZ = True
+#: archive each page's requisites (stylesheets, scripts, fonts, displayed images, favicon) so that
+#: the archive replays the page as it looked (`--no-requisites`: off; docs/replay.md)
+ARCHIVER_REQUISITES = True
+#: ask requisites an earlier run archived with If-None-Match / If-Modified-Since (a 304 revisit:
+#: pywb replays it, ReplayWeb.page 2.5 does not); off: in full, archived as identical-payload revisits
+ARCHIVER_REQUISITES_CONDITIONAL = False
+#: hosts requisites may come from besides the site's host and ARCHIVER_SITE_HOSTS (a CDN, say)
+ARCHIVER_REQUISITES_HOSTS: list[str] = []
+#: URL patterns (regular expressions) of requisites never fetched: trackers and analytics
+ARCHIVER_REQUISITES_IGNORE = list(_requisites_ignored)
 #: seconds between progress lines (0: none); lines go to stderr
 ARCHIVER_PROGRESS_INTERVAL = 0.0
 
@@ -159,6 +170,11 @@ ITEM_PIPELINES = {
     "pipelines.resume.ResumeDedupePipeline": 860,
     "pipelines.changes.ChangeDetectionPipeline": 870,
     "pipelines.conversion.WarcConversionPipeline": 900,
+}
+
+SPIDER_MIDDLEWARES = {
+    # 800: before Scrapy's referer (700) and offsite (500) middlewares see the requests it adds
+    "archiver.requisites.middleware.RequisitesMiddleware": 800,
 }
 
 EXTENSIONS = {

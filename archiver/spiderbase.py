@@ -59,6 +59,8 @@ class ArchiverSpider(scrapy.Spider):
     ``until`` (YYYY-MM-DD), ``images`` (1: also archive full-size photos)."""
 
     allowed_domains: list[str]
+    #: the pages' requisites are archived too (archiver/requisites/; ARCHIVER_REQUISITES)
+    archive_requisites = True
 
     def __init__(self, site: str | None = None, since: str | None = None, until: str | None = None,
                  images: str | bool | None = None, **kwargs: Any) -> None:
@@ -224,6 +226,16 @@ class ArchiverSpider(scrapy.Spider):
     def parse_image(self, response: Response) -> None:
         """Photos are archived (WARC) only: nothing to extract."""
         self._count("archiver/images/archived")
+
+    def parse_requisite(self, response: Response) -> Iterator[Any]:
+        """A page requisite is archived (WARC) only; archiver.requisites.middleware reads it."""
+        return iter(())
+
+    def on_requisite_error(self, failure: Failure) -> None:
+        """A requisite failed: reported apart (requisite-failures.jsonl), never an article's failure."""
+        from archiver.requisites.middleware import requisite_failed
+
+        self.crawler.signals.send_catch_log(signal=requisite_failed, failure=failure)
 
     def _count(self, key: str) -> None:
         assert self.crawler.stats is not None

@@ -82,6 +82,8 @@ class HarvestSpider(ArchiverSpider):
     """Harvests the news captures of a web archive (module docstring)."""
 
     name = "harvest"
+    #: a capture's requisites would be the archive's captures, not the live site's: not asked
+    archive_requisites = False
     source: CdxSource
     harvest: HarvestState
     mode = "latest"

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 from twisted.web import http, server
 from twisted.web.resource import Resource
 
-from archiver.replica import faults, render
+from archiver.replica import assets, faults, render
 from archiver.replica.botwall import BotWall
 from archiver.replica.cache import DEFAULT_CACHE_BYTES, EncodedReply, ReplyCache, etag_of, gzip_body
 from archiver.replica.corpus import (
@@ -88,6 +88,15 @@ def jpeg_bytes(variant: int) -> bytes:
     return resources.files("archiver.replica").joinpath("data", f"photo-{variant % 4}.jpg").read_bytes()
 
 
+def photo_rendition(media_id: int, path: str) -> bytes:
+    """The photo at ``path`` (one size of one photo): one of four small JPEGs with the path in a
+    comment segment, so that each rendition is its own payload, as on media.defense.gov (were they
+    the same bytes, every photo but four would be archived as a revisit of another)."""
+    data = jpeg_bytes(media_id)
+    comment = path.encode("utf-8")[:60000]
+    return data[:2] + b"\xff\xfe" + (len(comment) + 2).to_bytes(2, "big") + comment + data[2:]
+
+
 class ReplicaSite(EraRoutes, Resource):
     """Every URL of the replica, answered from one ``Corpus``."""
 
@@ -113,6 +122,7 @@ class ReplicaSite(EraRoutes, Resource):
             (re.compile(r"^/News/NewsArticle\.aspx$", re.I), self._legacy_news),
             (re.compile(r"^/Transcripts/Transcript\.aspx$", re.I), self._legacy_transcript),
             (_IMAGE_PATH, self._image),
+            (assets.ASSET_PATH, self._asset),  # stylesheets, scripts, fonts, images the pages load
             (_ARTICLE_PATH, self._article),
             (re.compile(r"^(/News/[^/]+/)$", re.I), self._listing),
             (re.compile(r"^/$"), self._home),
@@ -369,8 +379,15 @@ class ReplicaSite(EraRoutes, Resource):
         return Reply(301, location=base + self.corpus.head(k).path)
 
     def _image(self, _base: str, match: re.Match[str], _q: dict[str, list[str]]) -> Reply:
-        return Reply(body=jpeg_bytes(int(match.group(1))), content_type=b"image/jpeg",
+        return Reply(body=photo_rendition(int(match.group(1)), match.group(0)), content_type=b"image/jpeg",
                      last_modified=END)
+
+    def _asset(self, _base: str, match: re.Match[str], _q: dict[str, list[str]]) -> Reply:
+        found = assets.asset(match.group(0))
+        if found is None:
+            return self._not_found(_base, match.group(0))
+        body, content_type = found
+        return Reply(body=body, content_type=content_type, last_modified=END)
 
     def _not_found(self, base: str, path: str) -> Reply:
         return Reply(404, body=render.not_found_page(base, path).encode("utf-8"))

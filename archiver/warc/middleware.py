@@ -64,6 +64,8 @@ META_LOCATION = "warc"
 META_DATE = "warc_date"
 META_PRIOR_CAPTURE = "warc_prior_capture"
 META_REVISIT = "warc_revisit"
+#: request.meta: the capture a revisit record refers to (target_uri, warc_date, record_id, payload_digest)
+META_REVISIT_OF = "warc_revisit_of"
 #: request.meta: a WARC-Truncated reason (``length``...) set by whatever cut this download short
 META_TRUNCATED = "warc_truncated"
 
@@ -308,6 +310,11 @@ class WarcMiddleware:
         request.meta[META_DATE] = warc_date(exchange.fetched_at)
         if revisit is not None:
             request.meta[META_REVISIT] = str(revisit.profile)
+            prior = revisit.prior
+            if prior is not None:
+                request.meta[META_REVISIT_OF] = {
+                    "target_uri": prior.target_uri, "warc_date": prior.warc_date or "",
+                    "record_id": prior.record_id or "", "payload_digest": prior.payload_digest or ""}
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
