@@ -41,6 +41,10 @@ _archiver_services() {
         export ARCHIVER_REDIS_SERVER="$server"
         echo "services: redis-server is $server ($("$server" --version | cut -d' ' -f3))" >&2
     else
+        if [ -n "${CI:-}" ]; then
+            echo "services: no redis-server: CI needs one for the distributed-crawl tests" >&2
+            return 1
+        fi
         echo "services: no redis-server: the distributed-crawl tests will be skipped" >&2
     fi
 

@@ -91,7 +91,7 @@ def worker_pipelines(settings: BaseSettings) -> dict[str, int]:
 def prepare_config(crawler: Crawler) -> PrepareConfig | None:
     """What the workers need to run the crawl's cleaning pipelines (None: extraction only)."""
     settings = crawler.settings
-    if not settings.getbool("ARCHIVER_EXTRACT_PIPELINES", True):
+    if not settings.getbool("ARCHIVER_EXTRACT_PIPELINES"):
         return None
     pipelines = worker_pipelines(settings)
     if not pipelines:
@@ -206,7 +206,7 @@ class ExtractionPool:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ExtractionPool:
-        pool = cls(crawler.settings.getint("ARCHIVER_EXTRACT_WORKERS", 2), crawler,
+        pool = cls(crawler.settings.getint("ARCHIVER_EXTRACT_WORKERS"), crawler,
                    python=crawler.settings.get("ARCHIVER_EXTRACT_PYTHON") or sys.executable)
         crawler.signals.connect(pool.start, signal=signals.engine_started)
         crawler.signals.connect(pool.close, signal=signals.spider_closed)

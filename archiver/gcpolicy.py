@@ -48,7 +48,7 @@ class GcPolicy:
             thresholds = (-1,)
         if len(thresholds) not in (0, 3) or any(value < 0 for value in thresholds):
             raise ValueError(f"ARCHIVER_GC_THRESHOLDS must be three whole numbers >= 0, got {given}")
-        freeze = settings.getbool("ARCHIVER_GC_FREEZE", True)
+        freeze = settings.getbool("ARCHIVER_GC_FREEZE")
         if not freeze and not thresholds:
             raise NotConfigured("garbage collector left as Python sets it")
         policy = cls(freeze, thresholds)

@@ -22,18 +22,6 @@ from archiver import settings as archiver_settings
 #: a damaged ``state.sqlite``: not an option error, the operator has to act (``--reset-state``)
 EXIT_STATE_DAMAGED = 2
 
-#: documented settings read with a default in their component instead of archiver/settings.py
-#: (docs/settings.md): their types, for the checks below
-_COMPONENT_SETTINGS: dict[str, type] = {
-    "ARCHIVER_STATE_COMMIT_SECONDS": float,
-    "ARCHIVER_VALIDATE": bool,
-    "ARCHIVER_DROP_DUPLICATES": bool,
-    "WARC_GZIP_LEVEL_COMPRESSED": int,
-    "WARC_CDXJ": bool,
-    "WARC_DEDUPE": bool,
-    "WARC_DEDUPE_MEMORY": int,
-    "WARC_ENCODE_IN_THREAD": bool,
-}
 #: settings with an integer default that Scrapy reads with getfloat (so 2.5 is fine)
 _READ_AS_FLOAT = frozenset({"DNS_TIMEOUT", "DOWNLOAD_TIMEOUT", "DOWNLOAD_DELAY", "CLOSESPIDER_TIMEOUT"})
 #: room kept below PATH_MAX for the longest name a crawl writes under ``--out``
@@ -51,8 +39,6 @@ class StateDamagedError(RuntimeError):
 
 def setting_type(name: str) -> type | None:
     """The type of a known setting's default (ours, then Scrapy's), None when unknown or untyped."""
-    if name in _COMPONENT_SETTINGS:
-        return _COMPONENT_SETTINGS[name]
     for module in (archiver_settings, default_settings):
         if name.isupper() and hasattr(module, name):
             return type(getattr(module, name))

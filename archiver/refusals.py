@@ -183,7 +183,7 @@ class RefusalMiddleware:
         limit = settings.getint("ARCHIVER_REFUSALS_MAX")
         if limit <= 0:
             raise NotConfigured("ARCHIVER_REFUSALS_MAX is 0: refusals are plain HTTP errors")
-        middleware = cls(crawler, limit, settings.getfloat("ARCHIVER_RETRY_AFTER_MAX", 60.0))
+        middleware = cls(crawler, limit, settings.getfloat("ARCHIVER_RETRY_AFTER_MAX"))
         crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 

@@ -124,7 +124,7 @@ class RetryAfterMiddleware(RetryMiddleware):
 
     def __init__(self, settings: BaseSettings) -> None:
         super().__init__(settings)
-        self.max_wait = settings.getfloat("ARCHIVER_RETRY_AFTER_MAX", 60.0)
+        self.max_wait = settings.getfloat("ARCHIVER_RETRY_AFTER_MAX")
 
     def process_response(
         self, request: Request, response: Response, spider: Spider | None = None

@@ -58,6 +58,8 @@ ARCHIVER_LISTING_MAX_REPEATS = 3
 ARCHIVER_SITEMAP_CROSSCHECK = True
 #: continue the interrupted run recorded in the crawl state's frontier (`--resume`)
 ARCHIVER_RESUME = False
+#: seconds a batch of crawl-state writes may wait before its commit (0: every write at once)
+ARCHIVER_STATE_COMMIT_SECONDS = 1.0
 
 # -- harvests from web archives (archiver harvest, docs/harvest.md) ---------------------------------
 #: which captures of an article a harvest fetches: latest, earliest, or all (each distinct version)
@@ -171,6 +173,10 @@ ITEM_PIPELINES = {
     "pipelines.changes.ChangeDetectionPipeline": 870,
     "pipelines.conversion.WarcConversionPipeline": 900,
 }
+#: validate every record against the JSON Schema (invalid: dropped, reason in failures.jsonl)
+ARCHIVER_VALIDATE = True
+#: keep one record per article_id when an article is reached through several URLs
+ARCHIVER_DROP_DUPLICATES = True
 
 SPIDER_MIDDLEWARES = {
     # 800: before Scrapy's referer (700) and offsite (500) middlewares see the requests it adds
@@ -199,8 +205,18 @@ WARC_PREFIX = "defense-news"
 WARC_MAX_SIZE = 1_000_000_000
 #: zlib level of each record's gzip member (warcio's own is 9; 6 is twice as fast for +0.5 % size)
 WARC_GZIP_LEVEL = 6
+#: zlib level of a response record whose body is compressed already (gzip body, JPEG, video, PDF)
+WARC_GZIP_LEVEL_COMPRESSED = 0
 #: folder of the CDXJ indexes (set by ARCHIVER_OUT_DIR to <out>/indexes)
 WARC_INDEX_DIR = ""
+#: index each WARC file when it closes (<name>.cdxj)
+WARC_CDXJ = True
+#: an identical payload fetched again in the same crawl becomes a revisit record
+WARC_DEDUPE = True
+#: distinct payloads remembered for those revisits (the least recently seen forgotten first)
+WARC_DEDUPE_MEMORY = 10000
+#: digest and gzip records on a worker thread (measured no faster: docs/performance.md)
+WARC_ENCODE_IN_THREAD = False
 
 # -- the cleaned feed -------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"

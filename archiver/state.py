@@ -103,10 +103,6 @@ def state_path(settings: Any) -> Path | None:
     return Path(out) / STATE_FILE if out else None
 
 
-#: seconds a crawl's batch of state writes may wait before its commit (:func:`crawl_state`)
-DEFAULT_COMMIT_SECONDS = 1.0
-
-
 def crawl_state(crawler: Any) -> CrawlState | None:
     """The crawl's one connection to its state (``None`` without a state path), shared by the
     spider's frontier, the conditional-GET middleware and the change pipeline: writes are batched
@@ -120,7 +116,7 @@ def crawl_state(crawler: Any) -> CrawlState | None:
     if state is None or state.path != path:
         from scrapy import signals
 
-        every = crawler.settings.getfloat("ARCHIVER_STATE_COMMIT_SECONDS", DEFAULT_COMMIT_SECONDS)
+        every = crawler.settings.getfloat("ARCHIVER_STATE_COMMIT_SECONDS")
         state = CrawlState(path, commit_every=every)
         crawler._archiver_state = state  # the crawler holds it: the signals hold their receivers weakly
         crawler.signals.connect(state.commit, signal=signals.spider_idle)

@@ -108,7 +108,7 @@ class HarvestSpider(ArchiverSpider):
         middlewares["archiver.harvest.middleware.HarvestWarcMiddleware"] = 950
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
         # few connections to an archive (a -s CONCURRENT_REQUESTS_PER_DOMAIN=... still wins)
-        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", settings.getint("ARCHIVER_HARVEST_CONCURRENCY", 2),
+        settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", settings.getint("ARCHIVER_HARVEST_CONCURRENCY"),
                      priority="spider")
         if settings.get("ARCHIVER_HARVEST_CAPTURES") == "all":
             pipelines = dict(settings.getdict("ITEM_PIPELINES"))

@@ -81,9 +81,9 @@ class SectionsSpider(ArchiverSpider):
             # a full incremental run sees every listed article: ask the others whether they are gone
             spider.sweep_state = path
             crawler.signals.connect(spider.sweep_unlisted, signal=signals.spider_idle)
-        spider.max_repeats = max(1, settings.getint("ARCHIVER_LISTING_MAX_REPEATS", 3))
+        spider.max_repeats = max(1, settings.getint("ARCHIVER_LISTING_MAX_REPEATS"))
         # a worker of a distributed crawl (ARCHIVER_REDIS_URL) sees only part of the listings
-        if settings.getbool("ARCHIVER_SITEMAP_CROSSCHECK", True) and spider.paging is None \
+        if settings.getbool("ARCHIVER_SITEMAP_CROSSCHECK") and spider.paging is None \
                 and spider.max_pages is None and not settings.get("ARCHIVER_REDIS_URL"):
             spider.crosscheck_pending = True
             crawler.signals.connect(spider.crosscheck_sitemap, signal=signals.spider_idle)

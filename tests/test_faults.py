@@ -381,6 +381,7 @@ def test_redirect_loop_through_a_second_url() -> None:
 
 def test_only_permanent_faults_end_in_failures(crawl: Crawl) -> None:
     by_url = {t["url"]: t for t in crawl.truth}
+    assert crawl.failures
     for failure in crawl.failures:
         truth = by_url.get(failure["url"])
         assert truth is not None, failure  # only articles can fail here: listings and sitemaps recover

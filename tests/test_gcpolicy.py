@@ -14,7 +14,8 @@ from archiver.gcpolicy import GcPolicy
 
 def test_thresholds_and_freeze_apply_while_the_engine_runs_then_are_undone() -> None:
     before = gc.get_threshold()
-    crawler = get_crawler(settings_dict={"ARCHIVER_GC_THRESHOLDS": [5000, 11, 12]})
+    crawler = get_crawler(settings_dict={"ARCHIVER_GC_THRESHOLDS": [5000, 11, 12],
+                                         "ARCHIVER_GC_FREEZE": True})
     policy = GcPolicy.from_crawler(crawler)
     policy.engine_started()
     try:

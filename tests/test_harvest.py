@@ -85,7 +85,9 @@ def test_each_article_once_with_original_url_and_capture_time(eras: Path) -> Non
 
 
 def test_records_carry_their_source_and_match_the_schema(eras: Path, collection: str) -> None:
-    for record in jsonl(eras / "articles.jsonl"):
+    cases = jsonl(eras / "articles.jsonl")
+    assert cases
+    for record in cases:
         jsonschema.validate(record, SCHEMA)
         source = record["source"]
         assert source["archive"] == collection

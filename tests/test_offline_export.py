@@ -51,6 +51,7 @@ def test_parquet_columns_have_the_stable_schema(parquet: Path, pq: Any) -> None:
 
 def test_parquet_values_round_trip(crawl: Crawl, parquet: Path, pq: Any) -> None:
     rows = pq.read_table(parquet).to_pylist()
+    assert rows
     for row, record in zip(rows, articles(crawl.out), strict=True):
         assert row["images"] == record["images"]
         assert row["videos"] == record["videos"]

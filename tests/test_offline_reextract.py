@@ -239,7 +239,9 @@ def plain_warcs(crawled: Path, tmp_path_factory: pytest.TempPathFactory) -> Path
 def test_plain_warc_records_are_where_warcio_finds_them(plain_warcs: Path) -> None:
     from warcio.archiveiterator import ArchiveIterator
 
-    for path in sorted(plain_warcs.glob("*.warc")):
+    cases = sorted(plain_warcs.glob("*.warc"))
+    assert cases
+    for path in cases:
         with path.open("rb") as stream:
             iterator = ArchiveIterator(stream)
             expected = []

@@ -136,7 +136,9 @@ def test_corpus_covers_every_type_era_and_feature(replica300: RunningReplica) ->
 
 def test_historical_notice_follows_the_cutoff(fresh_replica: Callable[..., RunningReplica]) -> None:
     running = fresh_replica("--articles", "40", "--historical-cutoff", "2019-01-01", truth=True)
-    for record in running.truth():
+    cases = running.truth()
+    assert cases
+    for record in cases:
         assert record["historical"] == (record["published"] < "2019-01-01")
         text = doc(running.base, path_of(record["url"])).text_content()
         assert ("part of a historical collection" in text) == record["historical"]
@@ -147,7 +149,9 @@ def test_historical_notice_follows_the_cutoff(fresh_replica: Callable[..., Runni
 
 def test_every_article_page_keeps_the_real_chrome_and_the_truth_text(
         replica300: RunningReplica) -> None:
-    for record in replica300.truth():
+    cases = replica300.truth()
+    assert cases
+    for record in cases:
         page = doc(replica300.base, path_of(record["url"]))
         text = " ".join(page.text_content().split())
         assert "An official website of the United States Government" in text
@@ -191,7 +195,9 @@ def test_article_urls_follow_the_real_schemes(replica300: RunningReplica) -> Non
         "feature": r"/News/Feature-Stories/Story/Article/\d+/[a-z0-9-]+/",
         "advisory": r"/News/Advisories/Advisory/Article/\d+/[a-z0-9-]+/",
     }
-    for record in replica300.truth():
+    cases = replica300.truth()
+    assert cases
+    for record in cases:
         assert re.fullmatch(schemes[record["content_type"]], urlsplit(record["url"]).path)
 
 
@@ -201,6 +207,7 @@ def test_photos_repeat_their_caption_the_way_the_seed_shows(replica300: RunningR
     page = doc(replica300.base, path_of(record["url"]))
     lines = [line.strip() for line in page.cssselect(".adetail")[0].text_content().splitlines()
              if line.strip()]
+    assert record["images"]
     for image in record["images"]:
         at = lines.index(image["caption"])
         # inline caption (x3 as the naive scrape shows), popup title, popup caption, credit, VIRIN
@@ -216,6 +223,7 @@ def test_video_player_renders_as_the_seed_shows(replica300: RunningReplica) -> N
     page = doc(replica300.base, path_of(record["url"]))
     lines = [line.strip() for line in page.cssselect(".adetail")[0].text_content().splitlines()
              if line.strip()]
+    assert record["videos"]
     for video in record["videos"]:
         clock = f"{video['duration'] // 60:02d}:{video['duration'] % 60:02d}"
         at = lines.index(f"VIDEO | {clock} | {video['title']}")

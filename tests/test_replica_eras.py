@@ -91,7 +91,9 @@ def test_truth_covers_every_content_type_of_the_era(era_sites: dict[str, Running
 def test_truth_record_is_complete(era_sites: dict[str, RunningReplica], era: str) -> None:
     required = ("url", "canonical_url", "article_id", "content_type", "title", "published", "authors", "body",
                 "images", "videos", "tags", "related", "historical", "markup_era", "legacy_id")
-    for record in era_sites[era].truth():
+    cases = era_sites[era].truth()
+    assert cases
+    for record in cases:
         assert all(key in record for key in required), record["url"]
         assert record["title"]
         assert record["body"]
@@ -99,7 +101,9 @@ def test_truth_record_is_complete(era_sites: dict[str, RunningReplica], era: str
 
 
 def test_aspnet_ids_are_legacy_kind_and_number(era_sites: dict[str, RunningReplica]) -> None:
-    for record in era_sites["aspnet"].truth():
+    cases = era_sites["aspnet"].truth()
+    assert cases
+    for record in cases:
         match = LEGACY_URL.search(record["url"])
         assert match, record["url"]
         kind, number = KIND_OF_PARAM[match.group(1).rsplit("?", 1)[1]], int(match.group(2))
@@ -113,7 +117,9 @@ def test_aspnet_ids_are_legacy_kind_and_number(era_sites: dict[str, RunningRepli
 
 @pytest.mark.parametrize("era", ["dnn", "dgov2", "wargov"])
 def test_current_ids_have_no_legacy_id(era_sites: dict[str, RunningReplica], era: str) -> None:
-    for record in era_sites[era].truth():
+    cases = era_sites[era].truth()
+    assert cases
+    for record in cases:
         assert record["legacy_id"] is None
         assert re.fullmatch(r"\d+", record["article_id"])
         assert f"/Article/{record['article_id']}/" in record["url"]

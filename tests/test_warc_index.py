@@ -95,7 +95,9 @@ def test_cdxj_lists_responses_and_revisits_sorted(warc_file: Path) -> None:
 
 
 def test_cdxj_offsets_and_lengths_point_at_the_records(warc_file: Path) -> None:
-    for _, _, block in cdxj_lines(write_cdxj(warc_file)):
+    cases = cdxj_lines(write_cdxj(warc_file))
+    assert cases
+    for _, _, block in cases:
         assert block["filename"] == warc_file.name
         record, _ = read_record_at(warc_file, int(block["offset"]), int(block["length"]))
         assert record.rec_type in ("response", "revisit")

@@ -235,6 +235,7 @@ def test_item_location_points_at_its_response_record(crawl: Crawl) -> None:
 
 
 def test_conversion_record_refers_to_the_response(crawl: Crawl) -> None:
+    assert crawl.items
     for item in crawl.items:
         location = item["conversion"]
         record, raw = read_location(crawl.warc_dir, location)

@@ -131,6 +131,7 @@ def test_each_record_is_a_complete_gzip_member(tmp_path: Path) -> None:
     with writer(tmp_path) as target:
         locations = write_pages(target, 2)
     data = (tmp_path / locations[0].filename).read_bytes()
+    assert locations
     for location in locations:
         member = data[location.offset : location.offset + location.length]
         assert gzip.decompress(member).startswith(b"WARC/1.1\r\n")

@@ -31,9 +31,9 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import IO, Any
 
-from archiver.dates import in_range, parse_date
 from archiver.extract import extract_article
 from archiver.extract.chain import PipelineChain
+from archiver.extract.dates import in_range, parse_date
 from archiver.items import ArticleItem
 from archiver.listing import ListingPage, read_listing
 

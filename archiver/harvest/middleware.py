@@ -72,8 +72,7 @@ class HarvestWarcMiddleware(WarcMiddleware):
     def from_crawler(cls, crawler: Crawler) -> HarvestWarcMiddleware:
         middleware = super().from_crawler(crawler)
         assert isinstance(middleware, HarvestWarcMiddleware)
-        middleware.max_redirects = crawler.settings.getint("ARCHIVER_HARVEST_MAX_REDIRECTS",
-                                                           DEFAULT_MAX_REDIRECTS)
+        middleware.max_redirects = crawler.settings.getint("ARCHIVER_HARVEST_MAX_REDIRECTS")
         return middleware
 
     async def process_response(self, request: Request, response: Response) -> Any:

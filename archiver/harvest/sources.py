@@ -328,7 +328,7 @@ class CommonCrawlSource(PagedCdxSource):
 def source_for(archive: str, settings: Any) -> CdxSource:
     """The client of ``--archive`` (``wayback``, ``commoncrawl[:CC-MAIN-YYYY-WW]``, a pywb URL);
     ValueError for anything else. Base URLs come from the ``ARCHIVER_HARVEST_*_URL`` settings."""
-    page_size = settings.getint("ARCHIVER_HARVEST_CDX_PAGE_SIZE", 5000)
+    page_size = settings.getint("ARCHIVER_HARVEST_CDX_PAGE_SIZE")
     if archive == "wayback":
         return WaybackSource(settings.get("ARCHIVER_HARVEST_WAYBACK_URL") or WAYBACK_URL, page_size)
     if archive == "commoncrawl" or archive.startswith("commoncrawl:"):

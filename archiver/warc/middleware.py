@@ -22,6 +22,7 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 
+from archiver import settings as defaults
 from archiver.diskfull import DISK_FULL_ERRNOS, is_disk_full, stop_for_full_disk
 from archiver.politeness import user_agent
 from archiver.warc.index import BackgroundIndexer
@@ -39,11 +40,8 @@ from archiver.warc.records import (
     utc_now,
     warc_date,
 )
-from archiver.warc.revisit import DEFAULT_MEMORY as DEFAULT_DEDUPE_MEMORY
 from archiver.warc.revisit import RevisitPolicy, prior_capture_from
 from archiver.warc.writer import (
-    DEFAULT_GZIP_LEVEL,
-    DEFAULT_MAX_SIZE,
     EncodedRecord,
     RecordLocation,
     WarcRollingWriter,
@@ -79,8 +77,6 @@ _UNRECORDED_REQUEST_HEADERS = frozenset({b"proxy-authorization"})
 #: media types whose bytes are compressed already (a second deflate gains next to nothing)
 _COMPRESSED_MEDIA = (b"image/", b"video/", b"audio/", b"application/zip", b"application/gzip",
                      b"application/x-gzip", b"application/pdf", b"font/woff")
-#: default zlib level of response records whose payload is compressed already (0: stored blocks)
-DEFAULT_COMPRESSED_GZIP_LEVEL = 0
 _WARCINFO_SETTINGS = (
     "BOT_NAME",
     "USER_AGENT",
@@ -250,20 +246,22 @@ class WarcMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcMiddleware:
+        # the middleware also runs in a crawl without the archiver's settings (a plain Scrapy
+        # project, tests): the defaults are archiver/settings.py's, read from there
         settings = crawler.settings
         warc_dir = settings.get("WARC_DIR")
         if not warc_dir:
             raise NotConfigured("WARC_DIR must be set")
         effective: dict[str, Any] = {
-            "WARC_MAX_SIZE": settings.getint("WARC_MAX_SIZE", DEFAULT_MAX_SIZE),
-            "WARC_GZIP_LEVEL": settings.getint("WARC_GZIP_LEVEL", DEFAULT_GZIP_LEVEL),
-            "WARC_GZIP_LEVEL_COMPRESSED": settings.getint(
-                "WARC_GZIP_LEVEL_COMPRESSED", DEFAULT_COMPRESSED_GZIP_LEVEL),
-            "WARC_DEDUPE": settings.getbool("WARC_DEDUPE", True),
-            "WARC_DEDUPE_MEMORY": settings.getint("WARC_DEDUPE_MEMORY", DEFAULT_DEDUPE_MEMORY),
+            "WARC_MAX_SIZE": settings.getint("WARC_MAX_SIZE", defaults.WARC_MAX_SIZE),
+            "WARC_GZIP_LEVEL": settings.getint("WARC_GZIP_LEVEL", defaults.WARC_GZIP_LEVEL),
+            "WARC_GZIP_LEVEL_COMPRESSED": settings.getint("WARC_GZIP_LEVEL_COMPRESSED",
+                                                          defaults.WARC_GZIP_LEVEL_COMPRESSED),
+            "WARC_DEDUPE": settings.getbool("WARC_DEDUPE", defaults.WARC_DEDUPE),
+            "WARC_DEDUPE_MEMORY": settings.getint("WARC_DEDUPE_MEMORY", defaults.WARC_DEDUPE_MEMORY),
         }
         indexer = None
-        if settings.getbool("WARC_CDXJ", True):
+        if settings.getbool("WARC_CDXJ", defaults.WARC_CDXJ):
             index_dir = settings.get("WARC_INDEX_DIR")
             indexer = BackgroundIndexer(
                 index_dir=Path(index_dir) if index_dir else None,
@@ -272,7 +270,7 @@ class WarcMiddleware:
         spider_name = getattr(crawler.spidercls, "name", None)
         writer = WarcRollingWriter(
             Path(warc_dir),
-            prefix=settings.get("WARC_PREFIX") or "archiver",
+            prefix=settings.get("WARC_PREFIX") or defaults.WARC_PREFIX,
             max_size=effective["WARC_MAX_SIZE"],
             gzip_level=effective["WARC_GZIP_LEVEL"],
             worker=settings.get("WARC_WORKER") or None,
@@ -284,7 +282,7 @@ class WarcMiddleware:
             stats=crawler.stats,
             revisits=RevisitPolicy(dedupe=effective["WARC_DEDUPE"], memory=effective["WARC_DEDUPE_MEMORY"]),
             indexer=indexer,
-            encode_in_thread=settings.getbool("WARC_ENCODE_IN_THREAD", False),
+            encode_in_thread=settings.getbool("WARC_ENCODE_IN_THREAD", defaults.WARC_ENCODE_IN_THREAD),
             compressed_gzip_level=effective["WARC_GZIP_LEVEL_COMPRESSED"],
         )
         middleware.crawler = crawler

@@ -21,6 +21,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 
+from archiver import settings as defaults
 from archiver.warc.records import (
     HttpExchange,
     PriorCapture,
@@ -32,7 +33,7 @@ from archiver.warc.records import (
 
 NOT_MODIFIED = 304
 #: distinct payload digests remembered for identical-payload revisits (~0.5 KB each)
-DEFAULT_MEMORY = 10_000
+DEFAULT_MEMORY: int = defaults.WARC_DEDUPE_MEMORY  # archiver/settings.py's
 
 
 def prior_capture_from(value: PriorCapture | Mapping[str, str] | None) -> PriorCapture | None:

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from archiver import settings as defaults
 from archiver.warc.records import (
     Clock,
     RecordIdFactory,
@@ -37,8 +38,10 @@ from archiver.warc.records import (
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_MAX_SIZE = 1_000_000_000
-DEFAULT_GZIP_LEVEL = 6
+#: the defaults of archiver/settings.py (one definition), for a writer made without settings
+DEFAULT_MAX_SIZE: int = defaults.WARC_MAX_SIZE
+DEFAULT_GZIP_LEVEL: int = defaults.WARC_GZIP_LEVEL
+DEFAULT_PREFIX: str = defaults.WARC_PREFIX
 OPEN_SUFFIX = ".open"
 WARC_SUFFIX = ".warc.gz"
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -116,7 +119,7 @@ class WarcRollingWriter:
         self,
         directory: Path | str,
         *,
-        prefix: str = "archiver",
+        prefix: str = DEFAULT_PREFIX,
         max_size: int = DEFAULT_MAX_SIZE,
         gzip_level: int = DEFAULT_GZIP_LEVEL,
         worker: str | None = None,
@@ -128,7 +131,7 @@ class WarcRollingWriter:
         if not 0 <= gzip_level <= 9:
             raise ValueError(f"gzip_level must be 0-9, got {gzip_level}")
         self.directory = Path(directory)
-        self.prefix = safe_name_part(prefix) or "archiver"
+        self.prefix = safe_name_part(prefix) or DEFAULT_PREFIX
         self.max_size = max_size
         self.gzip_level = gzip_level
         self.worker = safe_name_part(worker) if worker else default_worker_name()
