@@ -16,19 +16,14 @@ WACZ_FILE = "archive.wacz"
 
 
 def article_files(out_dir: Path) -> list[Path]:
-    """Every run's ``articles.jsonl`` in a crawl folder, oldest first: ``runs/*/`` then the last run's.
-
-    An incremental run's own file holds only what was new or changed, so the WACZ, which packs
-    every run's WARC files, lists the pages of all of them (a quiet night's run has none of its own).
-    """
-    files = sorted((out_dir / "runs").glob(f"*/{ARTICLES_FILE}"))
-    if (out_dir / ARTICLES_FILE).exists():
-        files.append(out_dir / ARTICLES_FILE)
-    return files
+    """The files whose articles are the WACZ's pages: the folder's current dataset
+    (``articles.jsonl``, every article of every run once, archiver/dataset.py)."""
+    return [out_dir / ARTICLES_FILE] if (out_dir / ARTICLES_FILE).exists() else []
 
 
 def folder_pages(out_dir: Path) -> Iterator[WaczPage]:
-    """The WACZ pages of every article captured in the folder, read one line at a time."""
+    """The WACZ pages of every article of the folder's dataset (its latest version's capture),
+    read one line at a time."""
     for path in article_files(out_dir):
         yield from article_pages(path)
 
@@ -51,8 +46,8 @@ def closed_warcs(out_dir: Path) -> list[Path]:
 
 
 def package_wacz(out_dir: Path, out_path: Path | None = None) -> Path:
-    """Build ``out_dir/archive.wacz`` from ``out_dir/warc/*.warc.gz``, with the pages of every run's
-    ``articles.jsonl`` (:func:`article_files`)."""
+    """Build ``out_dir/archive.wacz`` from ``out_dir/warc/*.warc.gz``, with the pages of the
+    folder's dataset (:func:`article_files`)."""
     warcs = closed_warcs(out_dir)
     if not warcs:
         raise RuntimeError(f"no closed WARC files in {out_dir / 'warc'}")
