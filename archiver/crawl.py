@@ -92,7 +92,7 @@ def settle_dataset(out: Path) -> None:
     if report is not None and not (out / CHANGES_FILE).exists() and (out / ARTICLES_FILE).exists() \
             and "dataset" not in report.get("outputs", {}):
         (out / ARTICLES_FILE).replace(out / CHANGES_FILE)
-        runs = sorted((out / "runs").glob(f"*/{ARTICLES_FILE}")) + sorted((out / "runs").glob(f"*/{CHANGES_FILE}"))
+        runs = [*(out / "runs").glob(f"*/{ARTICLES_FILE}"), *(out / "runs").glob(f"*/{CHANGES_FILE}")]
         summary = rebuild_dataset(out, [*sorted(runs, key=lambda p: p.parent.name), out / CHANGES_FILE])
         logger.warning("%s: a folder of the older layout: its dataset %s is built from every run "
                        "(%d articles)", out, ARTICLES_FILE, summary.articles)

@@ -2,8 +2,8 @@
 
 An interrupted run may have written an article and died before its request was marked finished;
 resuming asks it again. This pipeline reads the article ids already in the folder's
-``changes.jsonl`` (this run's records) when a resumed crawl opens and drops those (a skip, not a failure), so every
-article is there exactly once. Stat: ``archiver/resume/already_written``.
+``changes.jsonl`` (this run's records) when a resumed crawl opens and drops those (a skip, not a
+failure), so every article is there exactly once. Stat: ``archiver/resume/already_written``.
 """
 
 from __future__ import annotations

@@ -421,9 +421,8 @@ def check_articles(root: Path, report: VerifyReport) -> None:
     if not path.exists():
         report.problem(ARTICLES_FILE, "missing")
         return
-    from pipelines.validate import problems as schema_problems
-
     from archiver.dataset import sort_key
+    from pipelines.validate import problems as schema_problems
 
     previous = ""
     with PointerResolver(pointer_sources(root)) as resolver, path.open(encoding="utf-8") as lines:
