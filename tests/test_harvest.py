@@ -348,11 +348,11 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None
         ]
         proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while len(jsonl(out / "articles.jsonl")) < 5 and time.monotonic() < deadline and proc.poll() is None:
+        while len(jsonl(out / "changes.jsonl")) < 5 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert len(jsonl(out / "articles.jsonl")) < 30  # killed mid-harvest
+        assert len(jsonl(out / "changes.jsonl")) < 30  # killed mid-harvest
         result = subprocess.run(
             [*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=180, check=False
         )
