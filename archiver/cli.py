@@ -469,12 +469,14 @@ def build_parser() -> ArgumentParser:
         add_reextract_command,
         add_stats_command,
         add_verify_command,
+        add_versions_command,
     )
 
     add_reextract_command(sub)
     add_verify_command(sub)
     add_export_command(sub)
     add_stats_command(sub)
+    add_versions_command(sub)
     from archiver.distributed.commands import add_merge_command, add_redis_command
 
     add_merge_command(sub)
