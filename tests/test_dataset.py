@@ -74,6 +74,7 @@ def nights(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     with replica(*SITE, "--port", port, "--mutate", str(MUTATED_PERCENT), "--new", str(NEW),
                  "--gone", str(GONE), "--gone-mode", request.param, truth_dir=changed) as site:
         snapshots.append(_snapshot(out, crawl(out, site.base, "--full"), site.truth(), base / "3"))
+    snapshots[-1]["out"] = out
     return snapshots
 
 
@@ -137,3 +138,96 @@ def test_export_and_stats_count_the_whole_dataset(nights: list[dict]) -> None:
 def test_reextract_rebuilds_the_dataset_byte_for_byte(nights: list[dict]) -> None:
     for night in nights:
         assert night["reextracted"] == night["dataset_bytes"]
+
+
+def test_the_folder_verifies_as_a_dataset(nights: list[dict]) -> None:
+    result = _archiver("verify", str(nights[-1]["out"]))
+    assert result.returncode == 0, result.stdout
+
+
+def test_an_updated_articles_versions_are_listed_with_their_capture_times(nights: list[dict]) -> None:
+    first, last = nights[0], nights[-1]
+    [updated] = [r for r in last["changes"] if r["change"] == "updated"][:1]
+    result = _archiver("versions", str(last["out"]), updated["article_id"], "--jsonl")
+    assert result.returncode == 0, result.stderr
+    versions = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [v["change"] for v in versions] == ["new", "updated"]
+    assert versions[0]["body"] == first["truth"][updated["article_id"]]["body"]
+    assert versions[1]["body"] == _by_id(last["dataset"])[updated["article_id"]]["body"]
+    assert versions[0]["fetched_at"] < versions[1]["fetched_at"]
+    table = _archiver("versions", str(last["out"]), updated["article_id"])
+    assert f"2 version(s) of article {updated['article_id']}" in table.stdout
+
+
+def test_export_changes_writes_one_runs_changes(nights: list[dict], tmp_path: Path) -> None:
+    out = nights[-1]["out"]
+    last = tmp_path / "last.jsonl"
+    assert _archiver("export", str(out), "--format", "jsonl", "--changes", "--output", str(last)).returncode == 0
+    assert [r["article_id"] for r in _jsonl(last)] == [r["article_id"] for r in nights[-1]["changes"]]
+    first_run = sorted(p.parent.name for p in (out / "runs").glob("*/changes.jsonl"))[0]
+    earlier = tmp_path / "first.jsonl"
+    result = _archiver("export", str(out), "--format", "jsonl", "--changes", first_run, "--output", str(earlier))
+    assert result.returncode == 0, result.stderr
+    assert len(_jsonl(earlier)) == ARTICLES
+    assert "one run's changes only" in (tmp_path / "DATASET.md").read_text("utf-8")
+
+
+def test_parquet_partitioned_by_year_loads_with_pyarrow(nights: list[dict], tmp_path: Path) -> None:
+    ds = pytest.importorskip("pyarrow.dataset")
+    out, dataset = nights[-1]["out"], nights[-1]["dataset"]
+    folder = tmp_path / "articles"
+    result = _archiver("export", str(out), "--format", "parquet", "--partition-by", "year",
+                       "--output", str(folder))
+    assert result.returncode == 0, result.stderr
+    years = {r["published"][:4] for r in dataset}
+    assert {p.name for p in folder.iterdir()} == {f"year={y}" for y in years}
+    table = ds.dataset(folder, format="parquet", partitioning="hive").to_table()
+    assert sorted(table.column("article_id").to_pylist()) == sorted(r["article_id"] for r in dataset)
+    gone = {r["article_id"] for r in dataset if r.get("gone_since")}
+    flagged = {row["article_id"] for row in table.to_pylist() if row["gone_since"] is not None}
+    assert flagged == gone
+    card = (tmp_path / "DATASET.md").read_text("utf-8")
+    assert "| markup era | articles |" in card
+    assert f"{len(gone)} removed from the live site" in card
+
+
+def test_the_cards_loading_code_runs(nights: list[dict], tmp_path: Path) -> None:
+    """The card's pyarrow code (and the ``datasets`` one, when that library is installed) loads the
+    export as it is printed."""
+    pytest.importorskip("pyarrow")
+    from archiver.offline.card import loading_code
+    from archiver.offline.export import EXPORT_FIELDS, export
+
+    out, dataset = nights[-1]["out"], nights[-1]["dataset"]
+    for partition in (None, "year"):
+        target = tmp_path / str(partition) / ("articles" if partition else "articles.parquet")
+        result = export(out, "parquet", list(EXPORT_FIELDS), target, partition_by=partition)
+        libraries = ["pyarrow"] + (["datasets"] if _importable("datasets") else [])
+        code = loading_code(result)
+        for library in libraries:
+            scope: dict = {}
+            with _cwd(target.parent):
+                exec(code[library], scope)  # noqa: S102  (the card's own code, run as a reader would)
+            loaded = scope.get("table") or scope.get("data")
+            assert loaded.num_rows == len(dataset), library
+
+
+def _importable(name: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(name) is not None
+
+
+class _cwd:
+    def __init__(self, path: Path) -> None:
+        self.path, self.previous = path, Path.cwd()
+
+    def __enter__(self) -> None:
+        import os
+
+        os.chdir(self.path)
+
+    def __exit__(self, *_: object) -> None:
+        import os
+
+        os.chdir(self.previous)

@@ -199,8 +199,9 @@ def loading_code(result: ExportResult) -> dict[str, str]:
     if result.format == "parquet":
         if result.path.is_dir():
             return {
-                "pyarrow": "import pyarrow.dataset as ds\n\n"
-                f'dataset = ds.dataset("{name}", format="parquet", partitioning="hive")\n'
+                "pyarrow": "import pyarrow as pa\nimport pyarrow.dataset as ds\n\n"
+                "years = ds.partitioning(pa.schema([(\"year\", pa.string())]), flavor=\"hive\")\n"
+                f'dataset = ds.dataset("{name}", format="parquet", partitioning=years)\n'
                 "table = dataset.to_table()\n"
                 'recent = dataset.to_table(filter=ds.field("year") >= "2020")',
                 "pandas": f'import pandas as pd\n\nframe = pd.read_parquet("{name}")',
