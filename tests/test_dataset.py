@@ -162,11 +162,13 @@ def test_an_updated_articles_versions_are_listed_with_their_capture_times(nights
 def test_export_changes_writes_one_runs_changes(nights: list[dict], tmp_path: Path) -> None:
     out = nights[-1]["out"]
     last = tmp_path / "last.jsonl"
-    assert _archiver("export", str(out), "--format", "jsonl", "--changes", "--output", str(last)).returncode == 0
+    result = _archiver("export", str(out), "--format", "jsonl", "--changes", "--output", str(last))
+    assert result.returncode == 0, result.stderr
     assert [r["article_id"] for r in _jsonl(last)] == [r["article_id"] for r in nights[-1]["changes"]]
     first_run = sorted(p.parent.name for p in (out / "runs").glob("*/changes.jsonl"))[0]
     earlier = tmp_path / "first.jsonl"
-    result = _archiver("export", str(out), "--format", "jsonl", "--changes", first_run, "--output", str(earlier))
+    result = _archiver("export", str(out), "--format", "jsonl", "--changes", first_run,
+                       "--output", str(earlier))
     assert result.returncode == 0, result.stderr
     assert len(_jsonl(earlier)) == ARTICLES
     assert "one run's changes only" in (tmp_path / "DATASET.md").read_text("utf-8")
@@ -207,7 +209,7 @@ def test_the_cards_loading_code_runs(nights: list[dict], tmp_path: Path) -> None
         for library in libraries:
             scope: dict = {}
             with _cwd(target.parent):
-                exec(code[library], scope)  # noqa: S102  (the card's own code, run as a reader would)
+                exec(code[library], scope)
             loaded = scope.get("table") or scope.get("data")
             assert loaded.num_rows == len(dataset), library
 
