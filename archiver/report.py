@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -162,7 +163,7 @@ class CrawlReport:
             return
         try:
             self.dataset = update_dataset(self.out_dir).as_dict()
-        except OSError as exc:  # the previous dataset stays whole; --resume builds it
+        except (OSError, sqlite3.Error) as exc:  # the previous dataset stays whole; --resume builds it
             if not is_disk_full(exc):
                 raise
             self._count_disk_full()
