@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from archiver.addon import ARTICLES_FILE
+from archiver.addon import ARTICLES_FILE, CHANGES_FILE
 from archiver.warc.index import WaczPage, build_wacz
 
 logger = logging.getLogger(__name__)
@@ -17,8 +17,21 @@ WACZ_FILE = "archive.wacz"
 
 def article_files(out_dir: Path) -> list[Path]:
     """The files whose articles are the WACZ's pages: the folder's current dataset
-    (``articles.jsonl``, every article of every run once, archiver/dataset.py)."""
-    return [out_dir / ARTICLES_FILE] if (out_dir / ARTICLES_FILE).exists() else []
+    (``articles.jsonl``, every article of every run once, archiver/dataset.py).
+
+    A folder of the older layout (no ``changes.jsonl`` yet: each run's own records in its
+    ``articles.jsonl``, earlier runs' in ``runs/*/articles.jsonl``) gives every run's, oldest first,
+    until its next run builds its dataset."""
+    files = [out_dir / ARTICLES_FILE] if (out_dir / ARTICLES_FILE).exists() else []
+    if not is_dataset_folder(out_dir):
+        files = sorted((out_dir / "runs").glob(f"*/{ARTICLES_FILE}")) + files
+    return files
+
+
+def is_dataset_folder(out_dir: Path) -> bool:
+    """Whether ``out_dir/articles.jsonl`` is a dataset (a crawl, harvest or merge folder with its
+    ``changes.jsonl``, a re-extraction with its ``captures.jsonl``), not an older run's records."""
+    return (out_dir / CHANGES_FILE).exists() or (out_dir / "captures.jsonl").exists()
 
 
 def folder_pages(out_dir: Path) -> Iterator[WaczPage]:
