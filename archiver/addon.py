@@ -1,8 +1,10 @@
 """Scrapy add-on laying out the output folder from one setting, ``ARCHIVER_OUT_DIR``.
 
 ``scrapy crawl sections -s ARCHIVER_OUT_DIR=out`` and ``archiver crawl --out out`` give the same
-folder: ``warc/``, ``indexes/``, ``articles.jsonl`` (Scrapy FEEDS), ``report.json``,
-``failures.jsonl``. Settings given explicitly (``WARC_DIR``, ``FEEDS``...) win.
+folder: ``warc/``, ``indexes/``, ``changes.jsonl`` (this run's records: Scrapy FEEDS),
+``articles.jsonl`` (the whole current dataset, built from the previous one and ``changes.jsonl``
+when the run ends: archiver/dataset.py), ``report.json``, ``failures.jsonl``. Settings given
+explicitly (``WARC_DIR``, ``FEEDS``...) win.
 """
 
 from __future__ import annotations
@@ -14,7 +16,10 @@ from scrapy.settings import BaseSettings
 
 from archiver.items import EXPORT_FIELDS
 
+#: the current dataset: every article once, its latest version (archiver/dataset.py)
 ARTICLES_FILE = "articles.jsonl"
+#: this run's new, updated and gone records, each with ``change`` (the crawl's feed)
+CHANGES_FILE = "changes.jsonl"
 REPORT_FILE = "report.json"
 FAILURES_FILE = "failures.jsonl"
 
@@ -37,7 +42,7 @@ class OutputLayout:
         }
         # added to any feed already configured (Scrapyd adds its own items feed, for one)
         feeds = dict(settings.getdict("FEEDS"))
-        feeds.setdefault(str(root / ARTICLES_FILE), feed)
+        feeds.setdefault(str(root / CHANGES_FILE), feed)
         settings.set("FEEDS", feeds, priority=max(settings.getpriority("FEEDS") or 0, 15))
 
     @staticmethod

@@ -193,8 +193,8 @@ def _sections(value: str) -> list[str]:
 
 def _add_crawl_options(p: ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="DIR",
-                   help="output folder: warc/, indexes/, articles.jsonl, report.json, failures.jsonl, "
-                   "archive.wacz, crawl.log")
+                   help="output folder: warc/, indexes/, articles.jsonl (the dataset), changes.jsonl, "
+                   "report.json, failures.jsonl, archive.wacz, crawl.log")
     p.add_argument("--overwrite", action="store_true",
                    help="start from scratch: remove every output of earlier crawls in DIR, crawl state "
                    "included (default: an incremental run that fetches only what is new or changed)")
@@ -222,7 +222,8 @@ def _add_crawl(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p = sub.add_parser(
         "crawl", help="crawl defense.gov (or --site) into a web archive plus cleaned JSON",
         description="Crawl the site's news into DIR: WARC files, CDXJ indexes, a WACZ, the cleaned "
-        "articles.jsonl, report.json and failures.jsonl. Polite by default (robots.txt, Crawl-delay, "
+        "articles.jsonl (the whole dataset, every run), changes.jsonl (this run's records), report.json and "
+        "failures.jsonl. Polite by default (robots.txt, Crawl-delay, "
         "AutoThrottle). Exit code 0 when nothing failed, 1 otherwise, 2 for bad options.")
     p.add_argument("--site", type=_site, default=DEFAULT_SITE,
                    help=f"site to crawl (default: {DEFAULT_SITE})")
@@ -269,8 +270,7 @@ def _add_demo(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
 def _add_wacz(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p = sub.add_parser("wacz", help="package a crawl folder's WARC files into a WACZ",
                        description="Build DIR/archive.wacz (or --output) from DIR/warc/*.warc.gz, "
-                       "with pages.jsonl listing the articles of every run (DIR/runs/*/articles.jsonl and "
-                       "DIR/articles.jsonl).")
+                       "with pages.jsonl listing the articles of the dataset (DIR/articles.jsonl).")
     p.add_argument("dir", type=Path, metavar="DIR", help="a crawl output folder")
     p.add_argument("--output", type=Path, metavar="FILE", help="where to write the WACZ")
     p.set_defaults(func=_run_wacz)
@@ -482,12 +482,14 @@ def build_parser() -> ArgumentParser:
         add_reextract_command,
         add_stats_command,
         add_verify_command,
+        add_versions_command,
     )
 
     add_reextract_command(sub)
     add_verify_command(sub)
     add_export_command(sub)
     add_stats_command(sub)
+    add_versions_command(sub)
     from archiver.distributed.commands import add_merge_command, add_redis_command
 
     add_merge_command(sub)

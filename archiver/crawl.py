@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
+from archiver.addon import ARTICLES_FILE, CHANGES_FILE, FAILURES_FILE, REPORT_FILE
 from archiver.diskfull import is_disk_full
 from archiver.packaging import WACZ_FILE
 from archiver.requisites.middleware import FAILURES_FILE as REQUISITE_FAILURES_FILE
@@ -25,10 +25,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: outputs of one run, moved to ``runs/<started>/`` when the next (incremental) run starts
-RUN_OUTPUTS = (ARTICLES_FILE, REPORT_FILE, FAILURES_FILE, WACZ_FILE, "crawl.log", REQUISITE_FAILURES_FILE)
+#: outputs of one run, moved to ``runs/<started>/`` when the next (incremental) run starts;
+#: ``articles.jsonl`` (the current dataset of every run) stays
+RUN_OUTPUTS = (CHANGES_FILE, REPORT_FILE, FAILURES_FILE, WACZ_FILE, "crawl.log", REQUISITE_FAILURES_FILE)
 #: everything a crawl keeps in its folder (``--overwrite`` removes exactly these)
-OUTPUTS = ("warc", "indexes", "runs", STATE_FILE, *RUN_OUTPUTS)
+OUTPUTS = ("warc", "indexes", "runs", STATE_FILE, ARTICLES_FILE, *RUN_OUTPUTS)
 
 
 @dataclass
@@ -45,8 +46,11 @@ def prepare_output(
     """Make ``out`` ready for a run.
 
     A folder holding an earlier run gets an incremental run: the earlier run's own outputs
-    (articles.jsonl, report.json, ...) move to ``runs/<its start time>/``, which is returned;
-    WARC files, indexes and the crawl state stay. ``overwrite`` removes every output instead.
+    (changes.jsonl, report.json, ...) move to ``runs/<its start time>/``, which is returned;
+    WARC files, indexes, the crawl state and the dataset (articles.jsonl) stay. The dataset is
+    first brought up to date with the earlier run's changes when that run did not do it itself
+    (killed), and a folder of the older layout (each run's own articles.jsonl) gets its dataset
+    (:func:`settle_dataset`). ``overwrite`` removes every output instead.
     With ``resume``, an interrupted run (no report.json) is continued in place instead.
     Whatever the mode, WARC files a crash left open are repaired and indexed first. ``state``: the
     crawl state when it is not ``out/state.sqlite`` (``ARCHIVER_STATE_PATH``).
@@ -63,6 +67,7 @@ def prepare_output(
         for leftover in out.glob(f"{STATE_FILE}-*"):  # SQLite's -wal and -shm files
             leftover.unlink()
         return None
+    settle_dataset(out)
     previous = [name for name in RUN_OUTPUTS if (out / name).exists()]
     if not previous:
         return None
@@ -71,6 +76,40 @@ def prepare_output(
     for name in previous:
         (out / name).replace(archive / name)
     return archive
+
+
+def settle_dataset(out: Path) -> None:
+    """Make ``out/articles.jsonl`` the whole dataset of every run so far, before a new run starts.
+
+    A run that finished built it (``report.json`` ``outputs.dataset``); one that was killed or
+    stopped did not (or not with all its changes): its ``changes.jsonl`` is applied now (applying
+    changes twice gives the same dataset). A folder written before the dataset existed holds each
+    run's records in its ``articles.jsonl`` (``runs/*/articles.jsonl`` and the last one's): the
+    last one becomes its ``changes.jsonl``, and the dataset is built from every run, oldest first.
+    """
+    from archiver.dataset import rebuild_dataset, update_dataset
+
+    report = _read_report(out)
+    if report is not None and not (out / CHANGES_FILE).exists() and (out / ARTICLES_FILE).exists() \
+            and "dataset" not in report.get("outputs", {}):
+        (out / ARTICLES_FILE).replace(out / CHANGES_FILE)
+        runs = [*(out / "runs").glob(f"*/{ARTICLES_FILE}"), *(out / "runs").glob(f"*/{CHANGES_FILE}")]
+        summary = rebuild_dataset(out, [*sorted(runs, key=lambda p: p.parent.name), out / CHANGES_FILE])
+        logger.warning("%s: a folder of the older layout: its dataset %s is built from every run "
+                       "(%d articles)", out, ARTICLES_FILE, summary.articles)
+        return
+    finished = report is not None and report.get("finish_reason") == "finished" \
+        and "dataset" in report.get("outputs", {})
+    if (out / CHANGES_FILE).exists() and not finished:
+        update_dataset(out)
+
+
+def _read_report(out: Path) -> dict[str, Any] | None:
+    try:
+        found = json.loads((out / REPORT_FILE).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
 
 
 def _run_name(out: Path) -> str:
@@ -187,8 +226,9 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
         f"crawl {report['finish_reason']} in {report['duration_seconds']:.1f} s "
         f"({report['spider']} spider, {report['site']})",
         f"  pages      {counts['responses']} fetched ({statuses or 'none'}), {counts['retries']} retries",
-        f"  articles   {counts['articles']} in {out / ARTICLES_FILE}"
+        f"  articles   {counts['articles']} new, updated or gone in {out / CHANGES_FILE}"
         + (f" ({counts['dropped']} dropped)" if counts["dropped"] else ""),
+        *_dataset_line(report, out),
         f"  failures   {counts['failures']}"
         + (f" (see {out / FAILURES_FILE})" if counts["failures"] else ""),
         f"  WARC       {len(warcs)} file(s), {size['warc'] / 1e6:.1f} MB in {out / 'warc'} ({records})",
@@ -237,6 +277,14 @@ def _requisites_line(requisites: dict[str, Any] | None, out: Path) -> str:
     return line
 
 
+def _dataset_line(report: dict[str, Any], out: Path) -> list[str]:
+    dataset = report["outputs"].get("dataset")
+    if not isinstance(dataset, dict):
+        return []
+    return [f"  dataset    {dataset['articles']} articles ({dataset['gone']} gone from the site) "
+            f"in {out / ARTICLES_FILE}"]
+
+
 def _harvest_line(stats: dict[str, Any]) -> str:
     """``captures listed / chosen / fetched`` of a harvest (archiver harvest), else ""."""
     if "archiver/harvest/listed" not in stats:
@@ -249,7 +297,7 @@ def _harvest_line(stats: dict[str, Any]) -> str:
 def interrupted(out: Path) -> bool:
     """Whether ``out`` holds a run that did not finish: killed (outputs but no report.json) or
     stopped early (disk full, shutdown: report.json with another finish reason)."""
-    started = (out / ARTICLES_FILE).exists() or any((out / "warc").glob("*.warc.gz*"))
+    started = (out / CHANGES_FILE).exists() or any((out / "warc").glob("*.warc.gz*"))
     if not started:
         return False
     try:
@@ -312,7 +360,7 @@ def _drop_failures_of(path: Path, urls: set[str]) -> None:
 
 def reconcile(out: Path, state_file: Path | None = None) -> None:
     """Before resuming: every article the interrupted run asked for that is neither in
-    articles.jsonl nor in failures.jsonl (never answered, or its line was still buffered when the
+    changes.jsonl nor in failures.jsonl (never answered, or its line was still buffered when the
     process died) is asked again in full and counts as new content. Articles that were unchanged
     in an interrupted incremental run may so be written again as ``new``: nothing is lost."""
     path = state_file or out / STATE_FILE
@@ -323,7 +371,7 @@ def reconcile(out: Path, state_file: Path | None = None) -> None:
         # refused articles (archiver/refusals.py) failed without being finished: asked again now,
         # so their failure lines go (an article is never in both files)
         _drop_failures_of(out / FAILURES_FILE, {url for url, kind, _ in state.pending() if kind == "article"})
-        done = _urls(_complete_lines(out / ARTICLES_FILE)) | _urls(_complete_lines(out / FAILURES_FILE))
+        done = _urls(_complete_lines(out / CHANGES_FILE)) | _urls(_complete_lines(out / FAILURES_FILE))
         lost = [url for url in state.frontier_articles() if url not in done]
         state.reopen(lost)
         state.forget_content(lost)

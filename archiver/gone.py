@@ -2,10 +2,11 @@
 
 A known article (in the crawl state) that now answers ``404`` or ``410``, or redirects to a page
 that does (the 2025 removals redirected to a URL with ``dei`` in it that answers 404), is gone:
-the state flags it (``gone_since``) and this run's ``articles.jsonl`` carries the article's last
-cleaned record, read back from the WARC ``conversion`` record the state points to, with
-``gone_since`` set and ``change: "gone"``. Its last capture stays where it is (the record's
-``warc`` pointer still names it); a gone article is not a failure.
+the state flags it (``gone_since``: the WARC-Date of the capture that showed it gone) and this
+run's ``changes.jsonl`` carries the article's last cleaned record, read back from the WARC
+``conversion`` record the state points to, with ``gone_since`` set and ``change: "gone"``; the
+dataset (``articles.jsonl``, archiver/dataset.py) keeps the article flagged so. Its last capture
+stays where it is (the record's ``warc`` pointer still names it); a gone article is not a failure.
 
 A state written before conversion records were pointed to has only the response record's place:
 the conversion record is then looked for after it, in the same file (it is written once the

@@ -79,8 +79,11 @@ class ConditionalRequestMiddleware:
             self.state.save(request.url, seen)
         elif response.status in GONE_STATUSES and request.meta.get(META_KNOWN):
             known_url = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL the state knows
-            if self.state.mark_gone(known_url, seen):
-                request.meta[META_GONE] = {"url": known_url, "since": seen}
+            # gone since the WARC-Date of the capture that says so: what re-extraction reads back
+            # from the WARC (archiver/offline/gone.py)
+            since = str(request.meta.get("warc_date") or seen)
+            if self.state.mark_gone(known_url, since):
+                request.meta[META_GONE] = {"url": known_url, "since": since}
         elif response.status == 200:
             self._remember(request, response, seen)
         return response

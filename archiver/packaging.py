@@ -7,7 +7,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from archiver.addon import ARTICLES_FILE
+from archiver.addon import ARTICLES_FILE, CHANGES_FILE
 from archiver.warc.index import WaczPage, build_wacz
 
 logger = logging.getLogger(__name__)
@@ -16,19 +16,27 @@ WACZ_FILE = "archive.wacz"
 
 
 def article_files(out_dir: Path) -> list[Path]:
-    """Every run's ``articles.jsonl`` in a crawl folder, oldest first: ``runs/*/`` then the last run's.
+    """The files whose articles are the WACZ's pages: the folder's current dataset
+    (``articles.jsonl``, every article of every run once, archiver/dataset.py).
 
-    An incremental run's own file holds only what was new or changed, so the WACZ, which packs
-    every run's WARC files, lists the pages of all of them (a quiet night's run has none of its own).
-    """
-    files = sorted((out_dir / "runs").glob(f"*/{ARTICLES_FILE}"))
-    if (out_dir / ARTICLES_FILE).exists():
-        files.append(out_dir / ARTICLES_FILE)
+    A folder of the older layout (no ``changes.jsonl`` yet: each run's own records in its
+    ``articles.jsonl``, earlier runs' in ``runs/*/articles.jsonl``) gives every run's, oldest first,
+    until its next run builds its dataset."""
+    files = [out_dir / ARTICLES_FILE] if (out_dir / ARTICLES_FILE).exists() else []
+    if not is_dataset_folder(out_dir):
+        files = sorted((out_dir / "runs").glob(f"*/{ARTICLES_FILE}")) + files
     return files
 
 
+def is_dataset_folder(out_dir: Path) -> bool:
+    """Whether ``out_dir/articles.jsonl`` is a dataset (a crawl, harvest or merge folder with its
+    ``changes.jsonl``, a re-extraction with its ``captures.jsonl``), not an older run's records."""
+    return (out_dir / CHANGES_FILE).exists() or (out_dir / "captures.jsonl").exists()
+
+
 def folder_pages(out_dir: Path) -> Iterator[WaczPage]:
-    """The WACZ pages of every article captured in the folder, read one line at a time."""
+    """The WACZ pages of every article of the folder's dataset (its latest version's capture),
+    read one line at a time."""
     for path in article_files(out_dir):
         yield from article_pages(path)
 
@@ -51,8 +59,8 @@ def closed_warcs(out_dir: Path) -> list[Path]:
 
 
 def package_wacz(out_dir: Path, out_path: Path | None = None) -> Path:
-    """Build ``out_dir/archive.wacz`` from ``out_dir/warc/*.warc.gz``, with the pages of every run's
-    ``articles.jsonl`` (:func:`article_files`)."""
+    """Build ``out_dir/archive.wacz`` from ``out_dir/warc/*.warc.gz``, with the pages of the
+    folder's dataset (:func:`article_files`)."""
     warcs = closed_warcs(out_dir)
     if not warcs:
         raise RuntimeError(f"no closed WARC files in {out_dir / 'warc'}")

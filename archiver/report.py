@@ -1,9 +1,12 @@
-"""End-of-crawl outputs: ``failures.jsonl`` (live), ``report.json``, the WACZ.
+"""End-of-crawl outputs: ``failures.jsonl`` (live), the dataset, ``report.json``, the WACZ.
 
 ``failures.jsonl`` gets one line per URL that finally failed (download error after retries, HTTP
 error, an article page that could not be extracted, an item a pipeline dropped), flushed as it
 happens so that nothing is lost if the crawl dies. ``report.json`` sums the crawl up when the
-engine stops, after the WARC files, their indexes and the feed are closed.
+engine stops, after the WARC files, their indexes and the feed (``changes.jsonl``) are closed;
+before it, ``articles.jsonl`` (the whole current dataset) is rebuilt from the previous one and this
+run's ``changes.jsonl`` (archiver/dataset.py), also when the run stopped early (the changes it has
+are real; ``--resume`` applies them again, which changes nothing, and the rest).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import sqlite3
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +26,7 @@ from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from archiver import signals as archiver_signals
-from archiver.addon import ARTICLES_FILE, FAILURES_FILE, REPORT_FILE
+from archiver.addon import ARTICLES_FILE, CHANGES_FILE, FAILURES_FILE, REPORT_FILE
 from archiver.diskfull import DISK_FULL_ERRNOS, DISK_FULL_STAT, is_disk_full, stop_for_full_disk
 from archiver.packaging import WACZ_FILE
 from archiver.refusals import refusal_report
@@ -49,6 +53,8 @@ class CrawlReport:
         self.started_at = datetime.now(UTC)
         self._failures_file: IO[str] | None = None
         self.wacz_error = ""
+        #: what the dataset build did (archiver/dataset.py), None when it could not be built
+        self.dataset: dict[str, Any] | None = None
         self._stopping = False
         self.interrupted = False  # a stop signal ended the WACZ build
         #: the report.json of the run, also when the disk was too full to write it
@@ -141,12 +147,29 @@ class CrawlReport:
         assert self.crawler.stats is not None
         # a crawl the site refused holds block pages only: nothing to replay
         refused = refusal_report(self.crawler.stats.get_stats()) is not None
+        self._build_dataset()
         finished = self._finish_reason() == "finished"
         wacz = self._build_wacz() if self.build_wacz and finished and not refused else None
         if self.interrupted:  # stopped during the WACZ build: --resume builds it
             self.crawler.stats.set_value("finish_reason", "shutdown")
         self.report = self.summary(wacz)
         self._write_report(self.report)
+
+    def _build_dataset(self) -> None:
+        """``articles.jsonl`` = the previous dataset with this run's changes (before the WACZ, whose
+        pages are the dataset's articles)."""
+        from archiver.dataset import update_dataset
+
+        if not (self.out_dir / CHANGES_FILE).exists() and not (self.out_dir / ARTICLES_FILE).exists():
+            return
+        try:
+            self.dataset = update_dataset(self.out_dir).as_dict()
+        except (OSError, sqlite3.Error) as exc:  # the previous dataset stays whole; --resume builds it
+            if not is_disk_full(exc):
+                raise
+            self._count_disk_full()
+            logger.error("disk full: could not build %s; free some space, then run the same command "
+                         "with --resume", ARTICLES_FILE)
 
     def _write_report(self, report: dict[str, Any]) -> None:
         """Write ``report.json``; on a full disk there is none (the run counts as interrupted, and
@@ -233,7 +256,7 @@ class CrawlReport:
                 "responses_by_status": by_status,
                 "articles": stats.get("item_scraped_count", 0),
                 "dropped": stats.get("item_dropped_count", 0),
-                # pages that were an article already in articles.jsonl (same id, title and text)
+                # pages that were an article already in changes.jsonl (same id, title and text)
                 "duplicates": stats.get("archiver/duplicates/dropped", 0),
                 "retries": stats.get("retry/count", 0),
                 "failures": self.failures,
@@ -255,6 +278,8 @@ class CrawlReport:
                 "warc": "warc/",
                 "indexes": "indexes/",
                 "articles": ARTICLES_FILE,
+                "changes": CHANGES_FILE,
+                **({"dataset": self.dataset} if self.dataset is not None else {}),
                 "failures": FAILURES_FILE,
                 "wacz": wacz.name if wacz else None,
                 "wacz_error": self.wacz_error or None,

@@ -19,7 +19,7 @@ ADDONS = {"archiver.addon.OutputLayout": 0, "archiver.distributed.addon.Distribu
 # -- what and where ---------------------------------------------------------------------------------
 #: site to crawl (scheme + host); the real site by default
 ARCHIVER_SITE = "https://www.defense.gov"
-#: output folder: warc/, indexes/, articles.jsonl, report.json, failures.jsonl (empty: no outputs)
+#: output folder: warc/, indexes/, articles.jsonl, changes.jsonl, report.json, failures.jsonl (empty: none)
 ARCHIVER_OUT_DIR = ""
 #: hosts the crawl may fetch from besides the site's own host
 ARCHIVER_SITE_HOSTS = ["defense.gov", "war.gov", "archive.defense.gov"]
@@ -220,9 +220,9 @@ WARC_ENCODE_IN_THREAD = False
 
 # -- the cleaned feed -------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
-#: file feeds (articles.jsonl) stop the crawl with `disk_full` when the disk is full (archiver/feedstorage.py)
+#: file feeds (changes.jsonl) stop the crawl with `disk_full` when the disk is full (archiver/feedstorage.py)
 FEED_STORAGES = {"file": "archiver.feedstorage.DiskFullAwareFileFeedStorage"}
-#: every feed (articles.jsonl, Scrapyd's items file, -o FILE) exports the record's fields only
+#: every feed (changes.jsonl, Scrapyd's items file, -o FILE) exports the record's fields only
 FEED_EXPORT_FIELDS = list(_article_fields)
 
 # -- engine -----------------------------------------------------------------------------------------

@@ -10,6 +10,15 @@ worker's peak, the peak of their sum, pages and wall time, then the ratio of the
 peak to the smallest's. Targets: <= 250 MB, and 50k within 10 % of 10k (nothing kept per article
 beyond the duplicate filter). A 10k crawl takes ~4 min here, 50k ~20 min (the replica renders each
 page once).
+
+    .venv/bin/python -m benchmarks.memory --dataset 10000 100000 [--articles]
+
+The crawl's last step, building the current dataset (``articles.jsonl`` = the previous dataset
+merged with the run's ``changes.jsonl``, archiver/dataset.py), is measured on its own too, since a
+crawl of 100k articles takes hours here: for each size, a synthetic previous dataset of that many
+articles (bodies of ~4 KB) and a run's changes (10 % updated, 1 % new, 1 % gone) are built into a new
+dataset in a fresh process, whose ``ru_maxrss`` is printed. Target: flat (100k within 10 % of 10k).
+Without ``--articles`` given, ``--dataset`` measures the build only.
 """
 
 from __future__ import annotations
@@ -84,12 +93,84 @@ def crawl(site: str, out: Path, articles: int) -> Peak:
                 int(stats["memusage/max"]), worker, tree)
 
 
+_BUILD = """
+import json, resource, sys, time
+from pathlib import Path
+from archiver.dataset import update_dataset
+started = time.monotonic()
+summary = update_dataset(Path(sys.argv[1]))
+print(json.dumps({"articles": summary.articles, "seconds": time.monotonic() - started,
+                  "maxrss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))
+"""
+
+
+def synthetic_folder(folder: Path, articles: int) -> None:
+    """``articles.jsonl`` of ``articles`` records (shuffled ids, as a dataset is ordered by id only
+    once built) and a ``changes.jsonl`` of 10 % updates, 1 % new and 1 % gone."""
+    import random
+
+    rng = random.Random(articles)
+    body = "Paragraph of a synthetic article body. " * 100
+
+    def record(number: int, change: str, text: str, when: str) -> str:
+        return json.dumps({"url": f"https://www.defense.gov/News/Article/Article/{number}/",
+                           "article_id": str(number), "title": f"Article {number}", "body": text,
+                           "fetched_at": when, "change": change})
+
+    folder.mkdir(parents=True)
+    ids = list(range(1_000_000, 1_000_000 + articles))
+    rng.shuffle(ids)
+    with (folder / "articles.jsonl").open("w", encoding="utf-8") as out:
+        out.writelines(record(i, "new", body, "2026-01-01T00:00:00Z") + "\n" for i in ids)
+    with (folder / "changes.jsonl").open("w", encoding="utf-8") as out:
+        for i in ids[: articles // 10]:
+            out.write(record(i, "updated", body + " Edited.", "2026-01-02T00:00:00Z") + "\n")
+        for i in range(2_000_000, 2_000_000 + articles // 100):
+            out.write(record(i, "new", body, "2026-01-02T00:00:00Z") + "\n")
+        for i in ids[-(articles // 100):]:
+            gone = json.loads(record(i, "gone", body, "2026-01-01T00:00:00Z"))
+            out.write(json.dumps({**gone, "gone_since": "2026-01-02T00:00:00Z"}) + "\n")
+
+
+def dataset_build(articles: int) -> dict[str, float]:
+    """Peak memory of one dataset build over a synthetic folder, in a fresh process."""
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "out"
+        synthetic_folder(folder, articles)
+        done = subprocess.run([sys.executable, "-c", _BUILD, str(folder)], capture_output=True, text=True,
+                              check=True)
+        found: dict[str, float] = json.loads(done.stdout)
+    return found
+
+
+def dataset_main(sizes: list[int]) -> None:
+    results = [dataset_build(size) for size in sizes]
+    print("peak resident memory of the dataset build (previous articles.jsonl + changes.jsonl)")
+    print(f"{'articles':>9}{'built':>9}{'wall s':>8}{'peak MB':>9}")
+    for size, result in zip(sizes, results, strict=True):
+        peak = result["maxrss_kb"] / 1024
+        print(f"{size:>9}{int(result['articles']):>9}{result['seconds']:>8.1f}{peak:>9.1f}")
+    if len(results) > 1:
+        ratio = results[-1]["maxrss_kb"] / results[0]["maxrss_kb"]
+        print(f"{sizes[-1]} vs {sizes[0]}: {ratio:.3f}x (target <= 1.10)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--articles", type=int, nargs="+", default=[10_000, 50_000])
+    parser.add_argument("--articles", type=int, nargs="+", default=None)
+    parser.add_argument("--dataset", type=int, nargs="+", default=None, metavar="ARTICLES",
+                        help="measure the dataset build at these sizes (e.g. 10000 100000)")
     args = parser.parse_args()
+    if args.dataset:
+        dataset_main(args.dataset)
+        if args.articles is None:
+            return
+    crawl_main(args.articles or [10_000, 50_000])
+
+
+def crawl_main(sizes: list[int]) -> None:
     peaks = []
-    for articles in args.articles:
+    for articles in sizes:
         with tempfile.TemporaryDirectory() as tmp, replica("--articles", str(articles), "--seed", "4",
                                                            "--crawl-delay", "0") as site:
             peaks.append(crawl(site.base, Path(tmp) / "out", articles))

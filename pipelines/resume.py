@@ -1,9 +1,9 @@
-"""After ``--resume``: an article already in articles.jsonl is not written again.
+"""After ``--resume``: an article already in changes.jsonl is not written again.
 
 An interrupted run may have written an article and died before its request was marked finished;
 resuming asks it again. This pipeline reads the article ids already in the folder's
-``articles.jsonl`` when a resumed crawl opens and drops those (a skip, not a failure), so every
-article is there exactly once. Stat: ``archiver/resume/already_written``.
+``changes.jsonl`` (this run's records) when a resumed crawl opens and drops those (a skip, not a
+failure), so every article is there exactly once. Stat: ``archiver/resume/already_written``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from archiver.addon import ARTICLES_FILE
+from archiver.addon import CHANGES_FILE
 from archiver.skips import SkippedItem
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class AlreadyWritten(SkippedItem):
-    """The article is in articles.jsonl from before the interruption."""
+    """The article is in changes.jsonl (this run's records) from before the interruption."""
 
 
 def written_ids(path: Path) -> set[str]:
@@ -49,13 +49,13 @@ class ResumeDedupePipeline:
         out = crawler.settings.get("ARCHIVER_OUT_DIR")
         if not crawler.settings.getbool("ARCHIVER_RESUME") or not out:
             raise NotConfigured("not resuming")
-        return cls(crawler, written_ids(Path(out) / ARTICLES_FILE))
+        return cls(crawler, written_ids(Path(out) / CHANGES_FILE))
 
     def process_item(self, item: Any) -> Any:
         article_id = str(ItemAdapter(item).get("article_id"))
         if article_id in self.ids:
             assert self.crawler.stats is not None
             self.crawler.stats.inc_value("archiver/resume/already_written")
-            raise AlreadyWritten(f"article {article_id} is already in {ARTICLES_FILE}")
+            raise AlreadyWritten(f"article {article_id} is already in {CHANGES_FILE}")
         self.ids.add(article_id)
         return item

@@ -4,7 +4,7 @@ The duplicate filter keeps one record per ``article_id``; a harvest of every cap
 ``article_id`` and cleaned content (the record without where and when it was fetched:
 :func:`archiver.state.record_digest`), so an article the site edited twice is there three times,
 each with its capture time, and a capture identical to an earlier one is skipped. When resuming,
-the versions already in ``articles.jsonl`` count as kept. Replaces ``DropDuplicatesPipeline`` and
+the versions already in ``changes.jsonl`` count as kept. Replaces ``DropDuplicatesPipeline`` and
 ``ResumeDedupePipeline`` in such a harvest (spiders/harvest.py). Stats:
 ``archiver/versions/kept``, ``archiver/versions/dropped``.
 """
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
-from archiver.addon import ARTICLES_FILE
+from archiver.addon import CHANGES_FILE
 from archiver.items import ARTICLE_FIELDS
 from archiver.state import record_digest
 from pipelines.rejections import ArticleSkipped
@@ -32,7 +32,7 @@ def version_key(record: dict[str, Any]) -> tuple[str, str]:
 
 
 def written_versions(path: Path) -> set[tuple[str, str]]:
-    """The versions already in an ``articles.jsonl``."""
+    """The versions already in a ``changes.jsonl`` (this run's records)."""
     keys: set[tuple[str, str]] = set()
     if not path.exists():
         return keys
@@ -56,7 +56,7 @@ class DistinctVersionsPipeline:
             raise NotConfigured("ARCHIVER_DROP_DUPLICATES is off")
         out = crawler.settings.get("ARCHIVER_OUT_DIR")
         resuming = crawler.settings.getbool("ARCHIVER_RESUME") and out
-        return cls(crawler, written_versions(Path(out) / ARTICLES_FILE) if resuming else set())
+        return cls(crawler, written_versions(Path(out) / CHANGES_FILE) if resuming else set())
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)

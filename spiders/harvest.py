@@ -30,7 +30,7 @@ from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
-from archiver.addon import ARTICLES_FILE, FAILURES_FILE
+from archiver.addon import CHANGES_FILE, FAILURES_FILE
 from archiver.harvest.captures import Capture, is_page_capture, timestamp_datetime
 from archiver.harvest.middleware import META_CAPTURE, META_SOURCE
 from archiver.harvest.sources import CdxError, CdxIndex, CdxPage, CdxSource, CommonCrawlSource, source_for
@@ -310,7 +310,7 @@ class HarvestSpider(ArchiverSpider):
         whose failure was written but whose outcome was not, are set right before going on."""
         out = Path(self.crawler.settings.get("ARCHIVER_OUT_DIR") or ".")
         written: set[tuple[str, str]] = set()
-        for record in _json_lines(out / ARTICLES_FILE):
+        for record in _json_lines(out / CHANGES_FILE):
             written.add((str(record.get("url")), str(record.get("fetched_at"))))
         failed = {str(record.get("url")) for record in _json_lines(out / FAILURES_FILE)}
         lost = self.harvest.reopen_lost(written, failed, lambda data: capture_name(self.source, data))

@@ -64,7 +64,7 @@ def crawl_command(site: str, out: Path, log: Path, *extra: str) -> list[str]:
 #: phase -> (what is mounted small, its size, the line crawl.log must show)
 PHASES = {
     "warc": ("out", "1m", "disk full: cannot write to"),
-    "articles": ("out", "160k", "articles.jsonl"),
+    "articles": ("out", "160k", "changes.jsonl"),  # the feed (the dataset is built from it at the end)
     "state": ("state", "96k", "database or disk is full"),  # with a commit per write (below)
     "state-open": ("state", "8k", ""),  # no room to create the state: the crawl cannot start
     "cdxj": ("indexes", "20k", "the CDXJ index of"),
@@ -79,7 +79,7 @@ def test_a_full_disk_stops_with_the_summary_and_resume_finishes(
     out, state = tmp_path / "out", tmp_path / "state"
     limited = {"out": out, "state": state, "indexes": out / "indexes"}[small]
     tmpfs(limited, size)
-    if phase == "articles":  # only articles.jsonl (and failures.jsonl, report.json) on the small mount
+    if phase == "articles":  # only changes.jsonl, articles.jsonl (and failures.jsonl, report.json) small
         tmpfs(out / "warc", "64m")
         tmpfs(out / "indexes", "8m")
     shared_state = small == "state" or phase == "articles"

@@ -223,3 +223,42 @@ def test_the_state_union_is_order_free_and_idempotent(tmp_path: Path) -> None:
     merge_state_files(tmp_path / "ab.sqlite", [a, b])
     merge_state_files(tmp_path / "ba.sqlite", [b, a, b])
     assert rows(tmp_path / "ab.sqlite") == rows(tmp_path / "ba.sqlite")
+
+
+# -- the dataset of a merged folder (archiver/dataset.py) -------------------------------------------
+
+
+def test_the_merged_folder_holds_the_workers_changes(tmp_path: Path) -> None:
+    worker(tmp_path / "a", "a", ["1"])
+    worker(tmp_path / "b", "b", ["2"])
+    (tmp_path / "a" / "changes.jsonl").write_text('{"article_id": "1", "change": "new"}\n', "utf-8")
+    cut = '{"article_id": "2", "change": "new"}\n{"url": "cut'
+    (tmp_path / "b" / "changes.jsonl").write_text(cut, "utf-8")
+    merge_crawls([tmp_path / "b", tmp_path / "a"], tmp_path / "m", wacz=False)
+    merged = (tmp_path / "m" / "changes.jsonl").read_text("utf-8").splitlines()
+    # by folder name; the line a killed worker cut short is left out
+    assert [json.loads(line)["article_id"] for line in merged] == ["1", "2"]
+
+
+def test_a_gone_flag_a_killed_worker_left_in_its_changes_is_kept(tmp_path: Path) -> None:
+    worker(tmp_path / "a", "a", ["5"])
+    dataset_line = (tmp_path / "a" / "articles.jsonl").read_text("utf-8").splitlines()[0]
+    gone = {**json.loads(dataset_line), "change": "gone", "gone_since": "2025-02-01T00:00:00Z"}
+    (tmp_path / "a" / "changes.jsonl").write_text(json.dumps(gone) + "\n", "utf-8")  # not built: killed
+    merge_crawls([tmp_path / "a"], tmp_path / "m", wacz=False)
+    [kept] = [json.loads(line) for line in (tmp_path / "m" / "articles.jsonl").read_text().splitlines()]
+    assert (kept["change"], kept["gone_since"]) == ("gone", "2025-02-01T00:00:00Z")
+
+
+def test_the_merged_dataset_is_a_dataset(tmp_path: Path) -> None:
+    """In the dataset's order and bytes: building it again with no changes gives the same file."""
+    from archiver.dataset import update_dataset
+
+    worker(tmp_path / "a", "a", ["100", "99", "release:7"])
+    worker(tmp_path / "b", "b", ["1000", "99"], fetched_at="2025-02-01T00:00:00Z")
+    merge_crawls([tmp_path / "a", tmp_path / "b"], tmp_path / "m", wacz=False)
+    merged = (tmp_path / "m" / "articles.jsonl").read_bytes()
+    assert merged_ids(tmp_path / "m") == ["99", "100", "1000", "release:7"]
+    (tmp_path / "m" / "changes.jsonl").unlink()
+    update_dataset(tmp_path / "m")
+    assert (tmp_path / "m" / "articles.jsonl").read_bytes() == merged

@@ -48,12 +48,13 @@ def quiet(small_replica: RunningReplica, tmp_path_factory: pytest.TempPathFactor
     return out
 
 
-def test_a_quiet_run_has_no_articles_of_its_own(quiet: Path) -> None:
-    assert (quiet / "articles.jsonl").read_text("utf-8") == ""
+def test_a_quiet_run_has_no_changes_of_its_own(quiet: Path) -> None:
+    assert (quiet / "changes.jsonl").read_text("utf-8") == ""
+    assert len((quiet / "articles.jsonl").read_text("utf-8").splitlines()) == ARTICLES  # the dataset
 
 
 def test_a_quiet_runs_wacz_lists_the_pages_of_every_run(quiet: Path) -> None:
-    first = [json.loads(line) for line in next(quiet.glob("runs/*/articles.jsonl")).read_text().splitlines()]
+    first = [json.loads(line) for line in next(quiet.glob("runs/*/changes.jsonl")).read_text().splitlines()]
     assert len(first) == ARTICLES
     assert sorted(p["url"] for p in pages(quiet / "archive.wacz")) == sorted(a["url"] for a in first)
 

@@ -47,7 +47,7 @@ def removed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
                  truth_dir=second_truth) as second:
         run2 = crawl(out, second.base, "--full")
         truth2 = {r["url"]: r for r in second.truth()}
-    [previous] = list((out / "runs").glob("*/articles.jsonl"))
+    [previous] = list((out / "runs").glob("*/changes.jsonl"))
     return {"mode": request.param, "out": out, "run1": run1, "run2": run2,
             "gone": sorted(truth1.keys() - truth2.keys()), "first": {r["url"]: r for r in _jsonl(previous)}}
 
@@ -109,7 +109,7 @@ def test_a_state_from_before_conversion_pointers_still_finds_the_last_record(tmp
     with replica(*SITE, "--port", port, "--gone", str(GONE)) as second:
         result = crawl(out, second.base, "--sections", "archive", "--full")
     assert result.returncode == 0, result.stdout + result.stderr
-    [previous] = [_jsonl(p) for p in (out / "runs").glob("*/articles.jsonl")]
+    [previous] = [_jsonl(p) for p in (out / "runs").glob("*/changes.jsonl")]
     gone = [r for r in _jsonl(out / "articles.jsonl") if r.get("gone_since")]
     report = json.loads((out / "report.json").read_text())
     assert len(gone) == report["counts"]["changes"]["gone"]

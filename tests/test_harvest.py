@@ -172,12 +172,14 @@ def test_summary_counts_captures(eras: Path) -> None:
 
 def test_captures_all_keeps_each_distinct_version(collection: str, tmp_path: Path) -> None:
     result = harvest(tmp_path / "out", collection, "--captures", "all")
-    records = [r for r in jsonl(tmp_path / "out" / "articles.jsonl") if r["article_id"] == "2411893"]
+    records = [r for r in jsonl(tmp_path / "out" / "changes.jsonl") if r["article_id"] == "2411893"]
     assert sorted(r["fetched_at"] for r in records) == ["2021-10-01T12:00:00Z", "2021-12-15T12:00:00Z"], (
         result.stderr[-2000:]
     )
-    contract = [r for r in jsonl(tmp_path / "out" / "articles.jsonl") if r["article_id"] == "605989"]
+    contract = [r for r in jsonl(tmp_path / "out" / "changes.jsonl") if r["article_id"] == "605989"]
     assert len(contract) == 1  # same payload under two hosts: one version
+    [latest] = [r for r in jsonl(tmp_path / "out" / "articles.jsonl") if r["article_id"] == "2411893"]
+    assert latest["fetched_at"] == "2021-12-15T12:00:00Z"  # the dataset: the latest version
 
 
 def test_second_harvest_asks_only_for_newer_captures(collection: str, tmp_path: Path) -> None:
@@ -350,11 +352,11 @@ def test_kill_9_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None
         ]
         proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
-        while len(jsonl(out / "articles.jsonl")) < 5 and time.monotonic() < deadline and proc.poll() is None:
+        while len(jsonl(out / "changes.jsonl")) < 5 and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.1)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
-        assert len(jsonl(out / "articles.jsonl")) < 30  # killed mid-harvest
+        assert len(jsonl(out / "changes.jsonl")) < 30  # killed mid-harvest
         result = subprocess.run(
             [*command, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=180, check=False
         )

@@ -49,7 +49,7 @@ def test_second_run_emits_exactly_the_new_and_edited_articles(two_runs: dict) ->
     edited = {u for u in truth1.keys() & truth2.keys() if truth1[u]["body"] != truth2[u]["body"]}
     assert len(new) == 5
     assert len(edited) == round(ARTICLES * 0.1)
-    emitted = [r for r in articles(two_runs["out"] / "articles.jsonl") if r["change"] != "gone"]
+    emitted = [r for r in articles(two_runs["out"] / "changes.jsonl") if r["change"] != "gone"]
     assert sorted(r["url"] for r in emitted) == sorted(new | edited)
     expected = {u: "new" if u in new else "updated" for u in new | edited}
     assert {r["url"]: r["change"] for r in emitted} == expected
@@ -59,11 +59,11 @@ def test_second_run_emits_exactly_the_new_and_edited_articles(two_runs: dict) ->
 
 def test_first_run_is_kept_and_nothing_is_lost(two_runs: dict) -> None:
     out, truth1, truth2 = two_runs["out"], two_runs["truth1"], two_runs["truth2"]
-    [previous] = list((out / "runs").glob("*/articles.jsonl"))
+    [previous] = list((out / "runs").glob("*/changes.jsonl"))
     first = articles(previous)
     assert sorted(r["url"] for r in first) == sorted(truth1)
     assert {r["change"] for r in first} == {"new"}
-    latest = {r["url"]: r for r in first} | {r["url"]: r for r in articles(out / "articles.jsonl")}
+    latest = {r["url"]: r for r in articles(out / "articles.jsonl")}  # the dataset: every run
     for url, record in truth2.items():
         assert latest[url]["body"] == record["body"]
 
@@ -116,4 +116,5 @@ def test_paging_stops_at_a_page_of_unchanged_articles(tmp_path: Path) -> None:
     listings = [k for k in report["stats"] if k == "archiver/listing/pages/archive"]
     assert report["stats"][listings[0]] == 2  # page 1 (3 new), page 2 (all unchanged): stop
     assert report["counts"]["changes"]["new"] == 3
-    assert len(articles(out / "articles.jsonl")) == 3
+    assert len(articles(out / "changes.jsonl")) == 3
+    assert len(articles(out / "articles.jsonl")) == 153

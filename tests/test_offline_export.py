@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from archiver.items import ARTICLE_FIELDS
+from archiver.items import EXPORT_FIELDS
 from archiver.offline.export import arrow_schema
 from archiver.offline.stats import crawl_stats, section_of
 from tests.test_offline_helpers import Crawl, articles, crawl_once, run_cli
@@ -41,8 +41,9 @@ def test_parquet_columns_have_the_stable_schema(parquet: Path, pq: Any) -> None:
     import pyarrow as pa
 
     schema = pq.read_schema(parquet)
-    assert schema.names == list(ARTICLE_FIELDS)
-    assert schema.equals(arrow_schema(ARTICLE_FIELDS))
+    assert schema.names == list(EXPORT_FIELDS)  # the record's fields, then gone_since
+    assert schema.equals(arrow_schema(EXPORT_FIELDS))
+    assert schema.field("gone_since").type == pa.timestamp("us", tz="UTC")
     assert schema.field("images").type == pa.list_(pa.struct(
         [(k, pa.string()) for k in ("src", "title", "caption", "credit", "virin", "alt")]))
     assert schema.field("fetched_at").type == pa.timestamp("us", tz="UTC")

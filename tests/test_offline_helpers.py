@@ -63,8 +63,10 @@ def copy_crawl(source: Path, target: Path) -> Path:
     return target
 
 
-def articles(folder: Path) -> list[dict[str, Any]]:
-    with (folder / "articles.jsonl").open(encoding="utf-8") as lines:
+def articles(folder: Path, name: str = "articles.jsonl") -> list[dict[str, Any]]:
+    """The records of ``folder/name``: the dataset, or ``changes.jsonl`` (a crawl's own records, in
+    archive order), ``captures.jsonl`` (a re-extraction's)."""
+    with (folder / name).open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines]
 
 

@@ -47,6 +47,11 @@ def test_reextract_is_byte_identical_to_the_crawl(crawled: Path, reextracted: Pa
     assert (reextracted / "articles.jsonl").read_bytes() == (crawled / "articles.jsonl").read_bytes()
 
 
+def test_reextract_captures_are_the_crawls_changes_byte_for_byte(crawled: Path, reextracted: Path) -> None:
+    """A first crawl's own records (changes.jsonl, in archive order) are every capture re-extracted."""
+    assert (reextracted / "captures.jsonl").read_bytes() == (crawled / "changes.jsonl").read_bytes()
+
+
 def test_reextract_report_counts_every_article_page(crawled: Path, reextracted: Path) -> None:
     report = json.loads((reextracted / "reextract.json").read_text())
     assert report["articles"] == len(articles(crawled))
@@ -63,7 +68,7 @@ def test_reextract_writes_conversion_records_referring_to_the_originals(
         records = [r for r in ArchiveIterator(stream, check_digests="raise")
                    if r.rec_type == "conversion" and r.content_stream().read()]
     refers = [r.rec_headers.get_header("WARC-Refers-To") for r in records]
-    assert refers == [a["warc"]["record_id"] for a in articles(crawled)]
+    assert refers == [a["warc"]["record_id"] for a in articles(crawled, "changes.jsonl")]
 
 
 def test_crawl_feed_order_is_archive_order(crawled: Path) -> None:
@@ -80,7 +85,7 @@ def test_crawl_feed_order_is_archive_order(crawled: Path) -> None:
                     responses.append(record_id)
                 elif record.rec_type == "conversion":
                     conversions.append(record.rec_headers.get_header("WARC-Refers-To"))
-    exported = [a["warc"]["record_id"] for a in articles(crawled)]
+    exported = [a["warc"]["record_id"] for a in articles(crawled, "changes.jsonl")]
     kept = set(exported)
     assert exported == conversions
     assert exported == [r for r in responses if r in kept]
@@ -176,7 +181,7 @@ def test_revisit_is_resolved_to_the_payload_it_repeats(revisit_warc: Path, tmp_p
         monkeypatch.setattr(RecordLocator, "_scan", lambda *_: pytest.fail("scanned despite the index"))
     options = ReextractOptions(settings=(("ARCHIVER_DROP_DUPLICATES", "False"),))
     summary = reextract(resolve_inputs([revisit_warc]), _mkdir(tmp_path / "out"), options)
-    first, second = articles(tmp_path / "out")
+    first, second = articles(tmp_path / "out", "captures.jsonl")  # every capture, in archive order
     assert summary.counts["revisits/resolved"] == 1
     assert second["url"] == first["url"] + "?copy=1"
     assert second["body"] == first["body"]

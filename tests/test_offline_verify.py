@@ -79,6 +79,18 @@ def test_invalid_article_line_is_named(copy: Path) -> None:
     assert any(p.startswith("articles.jsonl:4: not JSON") for p in problems)
 
 
+def test_an_article_twice_or_out_of_order_in_the_dataset_is_named(copy: Path) -> None:
+    lines = (copy / "articles.jsonl").read_text("utf-8").splitlines(keepends=True)
+    lines.insert(3, lines[2])  # line 4: the article of line 3 again
+    lines[6], lines[7] = lines[7], lines[6]  # lines 7 and 8 swapped
+    (copy / "articles.jsonl").write_text("".join(lines), "utf-8")
+    problems = verify(copy).problems
+    twice = json.loads(lines[2])["article_id"]
+    assert f"articles.jsonl:4: article {twice!r} is there twice" in problems
+    assert any(p.startswith("articles.jsonl:8: article ") and p.endswith("out of article_id order")
+               for p in problems)
+
+
 def test_cdxj_line_pointing_elsewhere_is_named(copy: Path) -> None:
     index = sorted((copy / "indexes").glob("*.cdxj"))[0]
     lines = index.read_text("utf-8").splitlines(keepends=True)

@@ -97,9 +97,9 @@ def test_reset_state_moves_the_damaged_state_aside_and_crawls(
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
     aside = list(folder.glob("state.sqlite.damaged-*"))
     assert [p.read_bytes() for p in aside if not p.name.endswith(("-wal", "-shm"))] == [damaged]
-    lines = (folder / "articles.jsonl").read_text("utf-8").splitlines()
+    lines = (folder / "changes.jsonl").read_text("utf-8").splitlines()
     assert len(lines) == 20  # an empty state: every article is new again
-    assert list((folder / "runs").glob("*/articles.jsonl"))  # the previous outputs kept
+    assert list((folder / "runs").glob("*/changes.jsonl"))  # the previous outputs kept
 
 
 def test_a_sound_shared_state_path_is_not_reported(tmp_path: Path, small_replica: RunningReplica) -> None:

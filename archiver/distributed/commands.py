@@ -118,10 +118,10 @@ def add_merge_command(sub: Any) -> None:
     p = sub.add_parser(
         "merge", help="merge the output folders of a distributed crawl's workers",
         description="Merge worker folders (archiver crawl --redis ... --out DIR) into one: WARCs "
-        "(linked), one CDXJ, one articles.jsonl without duplicates (one line per article_id, in "
-        "article_id order), one WACZ, the union of the crawl states. Run it once every worker has "
-        "stopped. Exit code 0 when merged, 1 when the WACZ failed, 2 for bad options, 3 when a "
-        "crawl still runs in an input folder.")
+        "(linked), one CDXJ, one articles.jsonl (the dataset: one line per article_id, in "
+        "article_id order), the workers' changes.jsonl, one WACZ, the union of the crawl states. "
+        "Run it once every worker has stopped. Exit code 0 when merged, 1 when the WACZ failed, "
+        "2 for bad options, 3 when a crawl still runs in an input folder.")
     p.add_argument("dirs", nargs="+", type=Path, metavar="DIR", help="worker output folders")
     p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder of the merged archive")
     p.add_argument("--no-wacz", action="store_true", help="do not build archive.wacz")

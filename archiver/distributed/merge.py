@@ -6,17 +6,21 @@ The merged folder looks like a crawl folder, so ``archiver wacz`` and pywb work 
 |---|---|
 | ``warc/`` | every worker's closed WARC files, hard-linked (symlinked across file systems) |
 | ``indexes/index.cdxj`` | one sorted CDXJ over all of them (``cdxj-indexer``, as for single files) |
-| ``articles.jsonl`` | one line per article (``article_id``), the worker's line byte for byte |
+| ``articles.jsonl`` | the dataset: one line per article (``article_id``), in the dataset's order and bytes |
+| ``changes.jsonl`` | this run's records of every worker (their ``changes.jsonl``), by folder name |
 | ``archive.wacz`` | all WARCs, the index and ``pages.jsonl`` of the merged articles |
 | ``state.sqlite`` | the union of the workers' crawl states, for the next run |
 |  | (``ARCHIVER_REDIS_STATE_FROM``) |
 | ``merge.json`` | what was merged: inputs, counts, duplicates, repaired files, each worker's summary |
 
 An article can appear more than once: a worker killed after writing it but before committing
-its request leaves it to be fetched again; incremental runs add newer versions (every run's
-``articles.jsonl`` of a folder is read, ``runs/*/`` included). Per ``article_id`` the kept
-record is the one whose WARC record exists, then the latest ``fetched_at``, then the smallest
-WARC location: the same inputs always give the same bytes, in ``article_id`` order.
+its request leaves it to be fetched again; several workers' datasets hold versions of one article
+(each folder's ``articles.jsonl`` and ``changes.jsonl`` are read; a folder of the older layout's
+``runs/*/articles.jsonl`` too). Per ``article_id`` the kept record is the one whose WARC record
+exists, then the latest ``fetched_at``, then the one flagged gone, then the smallest WARC
+location: the same inputs always give the same bytes, in the dataset's order
+(:func:`archiver.dataset.sort_key`). The candidates wait in a temporary SQLite file: memory does
+not grow with the number of articles.
 
 WARC files left ``.open`` by a killed worker are repaired first (complete records kept,
 ``archiver.warc.writer.repair_open_files``); merge refuses a folder whose crawl is still running
@@ -29,12 +33,14 @@ import json
 import logging
 import os
 import socket
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from archiver.addon import ARTICLES_FILE, REPORT_FILE
+from archiver.addon import ARTICLES_FILE, CHANGES_FILE, REPORT_FILE
+from archiver.dataset import dataset_line, is_gone, sort_key
 from archiver.lock import LOCK_FILE
 from archiver.packaging import WACZ_FILE
 from archiver.state import STATE_FILE
@@ -44,7 +50,7 @@ logger = logging.getLogger(__name__)
 
 MERGE_REPORT = "merge.json"
 INDEX_FILE = "index.cdxj"
-MERGE_OUTPUTS = ("warc", "indexes", ARTICLES_FILE, WACZ_FILE, STATE_FILE, MERGE_REPORT)
+MERGE_OUTPUTS = ("warc", "indexes", ARTICLES_FILE, CHANGES_FILE, WACZ_FILE, STATE_FILE, MERGE_REPORT)
 
 
 class MergeError(ValueError):
@@ -96,6 +102,7 @@ def merge_crawls(inputs: Sequence[Path], out: Path, *, wacz: bool = True, repair
     report.warcs = len(linked)
     sizes = {path.name: path.stat().st_size for path in linked}
     _write_articles(_article_files(folders), sizes, out / ARTICLES_FILE, report)
+    _write_changes(folders, out / CHANGES_FILE)
     report.cdxj, report.cdxj_lines = _write_cdxj(linked, out / "indexes" / INDEX_FILE)
     report.state_rows = _merge_states(folders, out / STATE_FILE)
     if wacz and linked:
@@ -177,11 +184,13 @@ def _collect_warcs(folders: Iterable[Path]) -> list[Path]:
 
 
 def _article_files(folders: Iterable[Path]) -> list[Path]:
+    """Each folder's dataset (``articles.jsonl``) and this run's ``changes.jsonl`` (a worker killed
+    before it built its dataset has its records there only); in a folder of the older layout, every
+    run's own ``runs/*/articles.jsonl``."""
     files: list[Path] = []
     for folder in folders:
         files += sorted((folder / "runs").glob(f"*/{ARTICLES_FILE}"))
-        if (folder / ARTICLES_FILE).exists():
-            files.append(folder / ARTICLES_FILE)
+        files += [folder / name for name in (ARTICLES_FILE, CHANGES_FILE) if (folder / name).exists()]
     return files
 
 
@@ -231,7 +240,7 @@ def _read_candidates(files: Iterable[Path], report: MergeReport) -> Iterator[_Ca
                         logger.warning("%s:%d: not an article record (cut short by a killed worker?)",
                                        path, number)
                     continue
-                yield _Candidate(text, record)
+                yield _Candidate(dataset_line(record), record)
 
 
 def _warc_ok(record: dict[str, Any], sizes: dict[str, int]) -> bool:
@@ -260,34 +269,56 @@ def _better(new: _Candidate, kept: _Candidate, sizes: dict[str, int]) -> bool:
     new_at, kept_at = str(new.record.get("fetched_at") or ""), str(kept.record.get("fetched_at") or "")
     if new_at != kept_at:
         return new_at > kept_at
+    new_gone, kept_gone = is_gone(new.record), is_gone(kept.record)
+    if new_gone != kept_gone:  # the same capture, flagged gone by the worker that found it gone
+        return new_gone
     return _location(new) < _location(kept)
-
-
-def _article_key(record: dict[str, Any]) -> str:
-    return str(record.get("article_id") or record.get("url"))
-
-
-def _sort_key(key: str) -> tuple[int, int, str]:
-    return (0, int(key), key) if key.isdigit() else (1, 0, key)
 
 
 def _write_articles(files: Sequence[Path], sizes: dict[str, int], out_path: Path,
                     report: MergeReport) -> None:
-    best: dict[str, _Candidate] = {}
-    for candidate in _read_candidates(files, report):
-        key = _article_key(candidate.record)
-        kept = best.get(key)
-        if kept is not None:
-            report.duplicates += 1
-            if not _better(candidate, kept, sizes):
-                continue
-        best[key] = candidate
-    keys = sorted(best, key=_sort_key)
-    report.articles = len(keys)
-    report.dangling_warc = sum(not _warc_ok(best[k].record, sizes) for k in keys)
+    """One line per article, the best candidate (:func:`_better`), in the dataset's order and bytes
+    (archiver/dataset.py). The candidates wait in a temporary SQLite file, not in memory."""
+    db_path = out_path.with_name(f".{out_path.name}.merge.sqlite")
+    db_path.unlink(missing_ok=True)
+    db = sqlite3.connect(str(db_path), isolation_level=None)
+    try:
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("CREATE TABLE best (key TEXT PRIMARY KEY, line TEXT NOT NULL) WITHOUT ROWID")
+        db.execute("BEGIN")
+        for candidate in _read_candidates(files, report):
+            key = sort_key(candidate.record)
+            row = db.execute("SELECT line FROM best WHERE key = ?", (key,)).fetchone()
+            if row is not None:
+                report.duplicates += 1
+                if not _better(candidate, _Candidate(row[0], json.loads(row[0])), sizes):
+                    continue
+            db.execute("INSERT OR REPLACE INTO best (key, line) VALUES (?, ?)",
+                       (key, dataset_line(candidate.record)))
+        db.execute("COMMIT")
+        tmp = out_path.with_name(f".part-{out_path.name}")
+        with tmp.open("w", encoding="utf-8") as lines:
+            cursor = db.execute("SELECT line FROM best ORDER BY key")
+            while page := cursor.fetchmany(500):
+                for (line,) in page:
+                    report.articles += 1
+                    report.dangling_warc += not _warc_ok(json.loads(line), sizes)
+                    lines.write(line + "\n")
+        tmp.replace(out_path)
+    finally:
+        db.close()
+        db_path.unlink(missing_ok=True)
+
+
+def _write_changes(folders: Sequence[Path], out_path: Path) -> None:
+    """The workers' ``changes.jsonl`` (this run's records), one after the other, by folder name."""
     tmp = out_path.with_name(f".part-{out_path.name}")
-    with tmp.open("w", encoding="utf-8") as lines:
-        lines.writelines(best[key].line + "\n" for key in keys)
+    with tmp.open("wb") as merged:
+        for folder in sorted(folders, key=lambda f: str(f)):
+            path = folder / CHANGES_FILE
+            if path.exists():
+                data = path.read_bytes()
+                merged.write(data[: data.rfind(b"\n") + 1])  # a line cut by a killed worker left out
     tmp.replace(out_path)
 
 

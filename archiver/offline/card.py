@@ -37,7 +37,10 @@ FIELD_MEANINGS: dict[str, str] = {
     "warc": "where the raw response is: WARC filename, offset, length (gzip member), record_id, "
     "payload_digest",
     "extractor_version": "version of the extraction code that produced the record",
-    "change": "new or updated since the previous crawl into the same state (incremental crawls)",
+    "change": "new, updated or gone: what the article's last change was (in the dataset), or what this "
+    "run changed (in changes.jsonl)",
+    "gone_since": "when the live site was found to have removed the article (the WARC-Date of the 404, "
+    "410 or redirect to one); null while it is online. A removed article keeps its last archived version",
     "markup_era": "the page's markup era: defenselink-static, aspnet, dnn, dgov2 or wargov "
     "(docs/extraction.md)",
     "legacy_id": "a legacy id as {kind, number} (`release`, `10242`), null for a DNN / DGOV2 / war.gov id",
@@ -63,7 +66,7 @@ def write_card(root: Path, result: ExportResult, stats: CrawlStats) -> Path:
 def render_card(root: Path, result: ExportResult, stats: CrawlStats) -> str:
     crawl = _json(root / "report.json")
     sections = [
-        _intro(),
+        _intro(result),
         _source(root, crawl, stats),
         _files(result),
         _counts(stats),
@@ -75,13 +78,20 @@ def render_card(root: Path, result: ExportResult, stats: CrawlStats) -> str:
     return "\n\n".join(sections) + "\n"
 
 
-def _intro() -> str:
+def _intro(result: ExportResult) -> str:
+    what = (
+        "This file is the whole current dataset (`articles.jsonl`): every article once, its latest "
+        "version, articles the site removed included (`gone_since`)."
+        if result.source != "changes.jsonl" else
+        "This file holds one run's changes only (`changes.jsonl`): the articles that run found new, "
+        "updated or gone. The whole dataset is `articles.jsonl` (`archiver export` without `--changes`)."
+    )
     return (
         "# defense.gov news articles\n\n"
         "News published by the U.S. Department of Defense on defense.gov (now war.gov): stories, "
         "releases, transcripts, speeches, contracts, features and advisories. One record per "
         "article, with the article text alone (no banner, navigation, share boxes or captions in "
-        "the text) and every photo, video and related story once, as structured data."
+        "the text) and every photo, video and related story once, as structured data.\n\n" + what
     )
 
 
@@ -110,23 +120,38 @@ def _source(root: Path, crawl: dict[str, Any], stats: CrawlStats) -> str:
     return "\n".join(lines)
 
 
-def _files(result: ExportResult) -> str:
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    with result.path.open("rb") as stream:
+    with path.open("rb") as stream:
         for chunk in iter(lambda: stream.read(1 << 20), b""):
             digest.update(chunk)
-    lines = [
-        "## Files",
-        "",
-        "| file | format | rows | bytes | sha256 |",
-        "|---|---|---|---|---|",
-        f"| `{result.path.name}` | {result.format} | {result.rows} | {result.path.stat().st_size:,} "
-        f"| `{digest.hexdigest()}` |",
-    ]
+    return digest.hexdigest()
+
+
+def _files(result: ExportResult) -> str:
+    lines = ["## Files", ""]
+    if result.path.is_dir():
+        parts = sorted(result.path.rglob("*.parquet"))
+        lines += [
+            f"`{result.path.name}/`: {result.rows} rows, Parquet partitioned by {result.partition_by} "
+            f"of publication (Hive style: `{result.partition_by}=2016/`).",
+            "",
+            "| file | bytes | sha256 |",
+            "|---|---|---|",
+        ]
+        lines += [f"| `{p.relative_to(result.path.parent)}` | {p.stat().st_size:,} | `{_sha256(p)}` |"
+                  for p in parts]
+    else:
+        lines += [
+            "| file | format | rows | bytes | sha256 |",
+            "|---|---|---|---|---|",
+            f"| `{result.path.name}` | {result.format} | {result.rows} | {result.path.stat().st_size:,} "
+            f"| `{_sha256(result.path)}` |",
+        ]
     if result.skipped_lines:
         lines += [
             "",
-            f"{len(result.skipped_lines)} line(s) of articles.jsonl were not JSON and are left out.",
+            f"{len(result.skipped_lines)} line(s) of {result.source} were not JSON and are left out.",
         ]
     return "\n".join(lines)
 
@@ -138,11 +163,13 @@ def _counts(stats: CrawlStats) -> str:
         f"{stats.articles} articles"
         + (f", published {stats.published_first} to {stats.published_last}" if stats.articles else "")
         + f"; {stats.images} photos in {stats.articles_with_images} articles; {stats.videos} videos; "
-        f"{stats.historical} in the historical collection.",
+        f"{stats.historical} in the historical collection; {stats.gone} removed from the live site "
+        "(`gone_since`).",
         "",
     ]
     lines += _table("content type", stats.by_content_type.most_common())
     lines += ["", *_table("year published", sorted(stats.by_year.items()))]
+    lines += ["", *_table("markup era", stats.by_era.most_common())]
     return "\n".join(lines)
 
 
@@ -165,16 +192,51 @@ def _fields(fields: list[str]) -> str:
     return "\n".join(lines)
 
 
-def _loading(result: ExportResult) -> str:
+def loading_code(result: ExportResult) -> dict[str, str]:
+    """Python that loads the export, by library (pyarrow, pandas, Hugging Face ``datasets``);
+    run as it is by the tests (from the folder of the export)."""
     name = result.path.name
-    code = {
-        "parquet": f'import pyarrow.parquet as pq\n\ntable = pq.read_table("{name}")',
-        "csv": f'import csv\n\nwith open("{name}", newline="", encoding="utf-8") as f:\n'
-        "    rows = list(csv.DictReader(f))",
-        "jsonl": f'import json\n\nwith open("{name}", encoding="utf-8") as f:\n'
+    if result.format == "parquet":
+        if result.path.is_dir():
+            return {
+                "pyarrow": "import pyarrow as pa\nimport pyarrow.dataset as ds\n\n"
+                "years = ds.partitioning(pa.schema([(\"year\", pa.string())]), flavor=\"hive\")\n"
+                f'dataset = ds.dataset("{name}", format="parquet", partitioning=years)\n'
+                "table = dataset.to_table()\n"
+                'recent = dataset.to_table(filter=ds.field("year") >= "2020")',
+                "pandas": f'import pandas as pd\n\nframe = pd.read_parquet("{name}")',
+                "datasets": 'from datasets import load_dataset\n\n'
+                f'data = load_dataset("parquet", data_files="{name}/**/*.parquet", split="train")',
+            }
+        return {
+            "pyarrow": f'import pyarrow.parquet as pq\n\ntable = pq.read_table("{name}")',
+            "pandas": f'import pandas as pd\n\nframe = pd.read_parquet("{name}")',
+            "datasets": "from datasets import load_dataset\n\n"
+            f'data = load_dataset("parquet", data_files="{name}", split="train")',
+        }
+    if result.format == "csv":
+        return {
+            "csv": f'import csv\n\nwith open("{name}", newline="", encoding="utf-8") as f:\n'
+            "    rows = list(csv.DictReader(f))",
+            "pyarrow": f'import pyarrow.csv as pcsv\n\ntable = pcsv.read_csv("{name}")',
+            "pandas": f'import pandas as pd\n\nframe = pd.read_csv("{name}", keep_default_na=False)',
+            "datasets": "from datasets import load_dataset\n\n"
+            f'data = load_dataset("csv", data_files="{name}", split="train")',
+        }
+    return {
+        "json": f'import json\n\nwith open("{name}", encoding="utf-8") as f:\n'
         "    rows = [json.loads(line) for line in f]",
-    }[result.format]
-    return f"## Loading\n\n```python\n{code}\n```"
+        "pyarrow": f'import pyarrow.json as pjson\n\ntable = pjson.read_json("{name}")',
+        "pandas": f'import pandas as pd\n\nframe = pd.read_json("{name}", lines=True)',
+        "datasets": f'from datasets import load_dataset\n\ndata = load_dataset("json", data_files="{name}", '
+        'split="train")',
+    }
+
+
+def _loading(result: ExportResult) -> str:
+    blocks = [f"With {library}:\n\n```python\n{code}\n```"
+              for library, code in loading_code(result).items()]
+    return "## Loading\n\n" + "\n\n".join(blocks)
 
 
 def _provenance() -> str:

@@ -228,24 +228,36 @@ def run_verify(args: argparse.Namespace) -> int:
 
 
 def add_export_command(sub: argparse._SubParsersAction[Any]) -> None:
-    from archiver.items import ARTICLE_FIELDS
+    from archiver.items import EXPORT_FIELDS
 
     p = sub.add_parser(
         "export",
         help="export articles.jsonl as Parquet, CSV or JSON Lines, with a DATASET.md card",
-        description="Write DIR/articles.jsonl as a dataset file (default DIR/export/articles.FORMAT) and "
-        "a DATASET.md card next to it (source, crawl dates, counts by content type and year, fields, "
-        "licence). Exit code 0, 1 when lines of articles.jsonl were not JSON, 2 for bad options.",
+        description="Write DIR/articles.jsonl (the whole current dataset: every article once, its latest "
+        "version, removed ones flagged gone_since) as a dataset file (default DIR/export/articles.FORMAT) "
+        "and a DATASET.md card next to it (source, crawl dates, counts by content type, year and era, "
+        "fields, licence, how to load it). --changes exports one run's changes.jsonl instead. Exit code "
+        "0, 1 when lines of the input were not JSON, 2 for bad options.",
     )
     p.add_argument("dir", type=Path, metavar="DIR", help="a crawl (or re-extraction) output folder")
     p.add_argument("--format", choices=["parquet", "csv", "jsonl"], required=True, help="output format")
     p.add_argument(
         "--fields",
         metavar="NAMES",
-        help=f"comma list of columns, in order (default: all): {','.join(ARTICLE_FIELDS)}",
+        help=f"comma list of columns, in order (default: all): {','.join(EXPORT_FIELDS)}",
     )
     p.add_argument(
         "--output", type=Path, metavar="FILE", help="where to write (default: DIR/export/articles.FORMAT)"
+    )
+    p.add_argument(
+        "--changes", nargs="?", const="", default=None, metavar="RUN",
+        help="export one run's changes (new, updated, gone) instead of the dataset: the last run's "
+        "DIR/changes.jsonl, or DIR/runs/RUN/changes.jsonl (default output DIR/export/changes.FORMAT)",
+    )
+    p.add_argument(
+        "--partition-by", choices=["year"], default=None,
+        help="Parquet only: write a folder partitioned by year of publication (year=YYYY/, Hive style; "
+        "default output DIR/export/articles/)",
     )
     p.set_defaults(func=run_export)
 
@@ -257,7 +269,8 @@ def run_export(args: argparse.Namespace) -> int:
         fields = parse_fields(args.fields)
         if args.format == "parquet":
             _require_pyarrow()
-        result = export(args.dir, args.format, fields, args.output)
+        result = export(args.dir, args.format, fields, args.output, changes=args.changes,
+                        partition_by=args.partition_by)
     except ExportError as exc:
         return _usage_error("export", str(exc))
     print(f"wrote {result.rows} rows ({len(result.fields)} columns) to {result.path}")
@@ -265,7 +278,7 @@ def run_export(args: argparse.Namespace) -> int:
     if result.skipped_lines:
         shown = ", ".join(map(str, result.skipped_lines[:10]))
         print(
-            f"archiver export: {len(result.skipped_lines)} line(s) of articles.jsonl are not JSON "
+            f"archiver export: {len(result.skipped_lines)} line(s) of {result.source} are not JSON "
             f"(lines {shown}{', ...' if len(result.skipped_lines) > 10 else ''})",
             file=sys.stderr,
         )
@@ -309,3 +322,37 @@ def run_stats(args: argparse.Namespace) -> int:
     else:
         print(render(stats), end="")
     return EXIT_OK
+
+
+# -- versions --------------------------------------------------------------------------------------
+
+
+def add_versions_command(sub: argparse._SubParsersAction[Any]) -> None:
+    p = sub.add_parser(
+        "versions",
+        help="list every archived version of one article, with its capture time (from the WARCs)",
+        description="Read the conversion records of DIR/warc/*.warc.gz (one per new or updated version "
+        "of an article, next to the raw response it was extracted from) and list those of ARTICLE_ID, "
+        "oldest capture first. articles.jsonl holds the latest version only. Exit code 0, 1 when the "
+        "article has no archived version, 2 when DIR has no warc/ folder.",
+    )
+    p.add_argument("dir", type=Path, metavar="DIR", help="a crawl, harvest or re-extraction folder")
+    p.add_argument("article_id", metavar="ARTICLE_ID", help="the article's id (1030001, release:10242)")
+    p.add_argument("--jsonl", action="store_true",
+                   help="print each version's whole record as a JSON line (with its conversion record's "
+                   "place) instead of a table")
+    p.set_defaults(func=run_versions)
+
+
+def run_versions(args: argparse.Namespace) -> int:
+    from archiver.offline.versions import article_versions, render_versions
+
+    if not (args.dir / "warc").is_dir():
+        return _usage_error("versions", f"{args.dir} has no warc/ folder")
+    versions = article_versions(args.dir, args.article_id)
+    if args.jsonl:
+        for version in versions:
+            print(json.dumps(version.as_dict(), ensure_ascii=False))
+    else:
+        print(render_versions(args.article_id, versions), end="")
+    return EXIT_OK if versions else EXIT_PROBLEMS

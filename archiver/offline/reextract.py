@@ -9,13 +9,16 @@ How it stays byte-identical to the crawl (same code version):
   ``from_crawler``. Pipelines whose outcome depends on the items before them
   (:data:`archiver.extract.chain.ORDERED_PIPELINES`, the duplicate filter) and every pipeline
   after them run in the parent process, in archive order; the others run in the worker processes.
-- **Same bytes.** Scrapy's ``JsonLinesItemExporter`` with the crawl feed's options (fields
-  :data:`archiver.items.ARTICLE_FIELDS`, UTF-8).
-- **Same order.** The crawl's feed writes items in the order their responses were processed, which
-  is the order of the response records in the WARC (the WARC middleware writes each response as it
-  arrives; the spider and the pipelines run synchronously in that order). Re-extraction writes in
-  archive order: WARC files by name (``<prefix>-<timestamp>-<serial>-…``: the order they were
-  written), records by offset.
+- **Same dataset.** Every record extracted, in archive order (WARC files by name,
+  ``<prefix>-<timestamp>-<serial>-…``: the order they were written; records by offset, the order
+  the crawl's feed wrote them), goes to ``captures.jsonl`` (Scrapy's ``JsonLinesItemExporter``
+  with the crawl feed's options) and through the crawl's dataset rules
+  (:class:`archiver.dataset.DatasetBuilder`) into ``articles.jsonl``: the latest version of each
+  article, in ``article_id`` order.
+- **Same gone flags.** A live article whose URL's last capture (by WARC-Date) is a 404 or 410, or
+  a redirect to one, is gone since the WARC-Date of that 404/410 capture: what the crawl wrote in
+  ``gone_since`` (archiver/incremental.py). The captures' status and ``Location`` wait in the
+  builder's SQLite file (:class:`GoneCaptures`), not in memory.
 
 Work is split into byte ranges of the WARC files (each range synchronises to its first gzip member,
 see :mod:`archiver.offline.members`) handed to a process pool; results come back in range order
@@ -29,6 +32,7 @@ import json
 import logging
 import multiprocessing
 import resource
+import sqlite3
 import sys
 import threading
 import time
@@ -36,16 +40,19 @@ from collections import Counter, deque
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urljoin
 
 from scrapy.exceptions import DropItem
 
 from archiver.compression import UndecodableBodyError, UnsupportedEncodingError
+from archiver.dataset import DatasetBuilder
 from archiver.dates import parse_date
 from archiver.extract import EXTRACTOR_VERSION, extract_article
 from archiver.extract.chain import PIPELINE_ORDER, PipelineChain, split_order
+from archiver.gone import GONE_STATUSES
 from archiver.items import ARTICLE_FIELDS, ArticleItem
 from archiver.offline.members import Member, MemberError, MemberWalk, WarcSource, reader_for
 from archiver.offline.pages import (
@@ -53,10 +60,12 @@ from archiver.offline.pages import (
     RecordLocator,
     RevisitTarget,
     archived_page,
+    harvested_source,
     header,
     is_page_candidate,
     parse_record,
     record_type,
+    status_of,
 )
 from archiver.skips import SkippedItem
 
@@ -71,12 +80,14 @@ MIN_CHUNK_BYTES = 1024 * 1024
 #: running on one core while the others idle
 RANGES_PER_JOB = 8
 ARTICLES_FILE = "articles.jsonl"
+#: every record extracted, in archive order (with ARCHIVER_DROP_DUPLICATES=False: every capture)
+CAPTURES_FILE = "captures.jsonl"
 FAILURES_FILE = "failures.jsonl"
 REPORT_FILE = "reextract.json"
 WARC_DIR = "warc"
 WARC_PREFIX = "reextract"
 #: what ``--overwrite`` removes from the output folder (exactly what a re-extraction writes)
-OUTPUTS = (ARTICLES_FILE, FAILURES_FILE, REPORT_FILE, WARC_DIR)
+OUTPUTS = (ARTICLES_FILE, CAPTURES_FILE, FAILURES_FILE, REPORT_FILE, WARC_DIR)
 
 
 @dataclass(frozen=True)
@@ -126,6 +137,8 @@ class Problem:
 
 
 Entry = ArticleItem | Rejected | Problem
+#: (WARC-Target-URI, WARC-Date, HTTP status, Location) of a live response or revisit record
+Capture = tuple[str, str, int, str]
 
 
 @dataclass
@@ -134,6 +147,7 @@ class ChunkResult:
     began: int
     stopped: int
     entries: list[Entry] = field(default_factory=list)
+    captures: list[Capture] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     peak_rss_kb: int = 0
 
@@ -165,7 +179,7 @@ def process_chunk(task: ChunkTask, options: ReextractOptions) -> ChunkResult:
         walk = MemberWalk(reader_for(stream, task.source), task.start, task.end, task.exact)
         result = ChunkResult(task, began=-1, stopped=-1)
         for member in walk:
-            entry = _examine(member, task.source, options, chain, locator, result.counts)
+            entry = _examine(member, task.source, options, chain, locator, result)
             if entry is not None:
                 result.entries.append(entry)
     result.began, result.stopped = walk.began, walk.stopped
@@ -179,8 +193,9 @@ def _examine(
     options: ReextractOptions,
     chain: PipelineChain,
     locator: RecordLocator,
-    counts: Counter[str],
+    result: ChunkResult,
 ) -> Entry | None:
+    counts = result.counts
     if isinstance(member, MemberError):
         counts["unreadable"] += 1
         return Problem(f"{source.label}:{member.offset}", member.reason)
@@ -190,6 +205,9 @@ def _examine(
         return None
     record = parse_record(member.data)
     counts[f"records/{record.rec_type}"] += 1
+    capture = _capture_of(record)
+    if capture is not None:
+        result.captures.append(capture)
     if not is_page_candidate(record):
         return None
     payload = None
@@ -210,6 +228,17 @@ def _examine(
     except UndecodableBodyError as exc:
         return _undecodable(f"{source.label}:{member.offset}", header(record, "WARC-Target-URI"), exc, counts)
     return _extract(page, options, chain, counts)
+
+
+def _capture_of(record: Any) -> Capture | None:
+    """What the gone flags need of a live capture (a harvested one says nothing of the live site)."""
+    if harvested_source(record) is not None:
+        return None
+    status = status_of(record)
+    location = ""
+    if 300 <= status < 400 and record.http_headers is not None:
+        location = record.http_headers.get_header("Location") or ""
+    return header(record, "WARC-Target-URI"), header(record, "WARC-Date"), status, location
 
 
 def _undecodable(where: str, url: str, exc: UndecodableBodyError, counts: Counter[str]) -> Problem | None:
@@ -349,6 +378,8 @@ class ReextractSummary:
     seconds: float = 0.0
     peak_rss_kb: dict[str, int] = field(default_factory=lambda: {"parent": 0, "worker_max": 0})
     conversion_warcs: list[str] = field(default_factory=list)
+    #: what the dataset build did (:class:`archiver.dataset.DatasetSummary`)
+    dataset: dict[str, Any] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -364,6 +395,7 @@ class ReextractSummary:
                 for s in self.sources
             ],
             "articles": self.articles,
+            "dataset": self.dataset,
             "counts": dict(sorted(self.counts.items())),
             "problems": self.problems,
             "jobs": self.jobs,
@@ -374,6 +406,7 @@ class ReextractSummary:
             "peak_rss_mb": {k: round(v / 1024, 1) for k, v in self.peak_rss_kb.items()},
             "outputs": {
                 "articles": ARTICLES_FILE,
+                "captures": CAPTURES_FILE,
                 "failures": FAILURES_FILE,
                 "warc": [f"{WARC_DIR}/{name}" for name in self.conversion_warcs],
             },
@@ -381,7 +414,8 @@ class ReextractSummary:
 
 
 class ArticleSink:
-    """Runs the ordered pipelines, writes ``articles.jsonl``, ``failures.jsonl`` and conversion records."""
+    """Runs the ordered pipelines, writes ``captures.jsonl``, ``failures.jsonl``, conversion records,
+    and builds ``articles.jsonl`` (the dataset) with its gone flags when closed."""
 
     def __init__(
         self,
@@ -393,20 +427,23 @@ class ArticleSink:
 
         self.summary = summary
         self.chain = PipelineChain.build(dict(options.settings), order=split_order(PIPELINE_ORDER)[1])
-        self._articles: IO[bytes] = (out_dir / ARTICLES_FILE).open("wb")
+        self._captures: IO[bytes] = (out_dir / CAPTURES_FILE).open("wb")
         # the crawl feed's exporter and options (archiver/addon.py): the same bytes per item
         self._exporter = JsonLinesItemExporter(
-            self._articles,  # type: ignore[arg-type]  # annotated BytesIO; any binary file works
+            self._captures,  # type: ignore[arg-type]  # annotated BytesIO; any binary file works
             fields_to_export=list(ARTICLE_FIELDS),
             encoding="utf-8",
         )
         self._failures: IO[str] = (out_dir / FAILURES_FILE).open("w", encoding="utf-8")
         self._writer = conversion_writer(out_dir / WARC_DIR)
+        self.dataset = DatasetBuilder(out_dir / ARTICLES_FILE)
+        self.gone = GoneCaptures(self.dataset.db)
 
     def add(self, result: ChunkResult) -> None:
         self.summary.counts.update(result.counts)
         peak = self.summary.peak_rss_kb
         peak["worker_max"] = max(peak["worker_max"], result.peak_rss_kb)
+        self.gone.add(result.captures)
         for entry in result.entries:
             if isinstance(entry, Problem):
                 self.summary.problems.append(str(entry))
@@ -425,6 +462,8 @@ class ArticleSink:
         assert isinstance(outcome, ArticleItem)
         self._exporter.export_item(outcome)
         self.summary.articles += 1
+        # the record as the crawl's feed line reads back (JSON types), through the dataset's rules
+        self.dataset.apply(json.loads(json.dumps(outcome.record(), ensure_ascii=False)))
         self._write_conversion(outcome)
 
     def _write_conversion(self, item: ArticleItem) -> None:
@@ -440,13 +479,76 @@ class ArticleSink:
     def _fail(self, record: dict[str, Any]) -> None:
         self._failures.write(json.dumps(record, ensure_ascii=False) + "\n")
 
-    def close(self) -> None:
+    def close(self, complete: bool = True) -> None:
         self._exporter.finish_exporting()
-        self._articles.close()
+        self._captures.close()
         self._failures.close()
         closed = self._writer.close()
         if closed is not None:
             self.summary.conversion_warcs.append(closed.name)
+        if not complete:
+            self.dataset.close()
+            return
+        self.gone.flag(self.dataset)
+        self.summary.dataset = self.dataset.write().as_dict()
+
+
+class GoneCaptures:
+    """The live captures' status and ``Location`` by URL, in the dataset builder's SQLite file;
+    :meth:`flag` marks the dataset's articles whose URL the site later removed."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.db.execute("CREATE TABLE captures (url TEXT NOT NULL, sort_date TEXT NOT NULL, "
+                        "date TEXT NOT NULL, status INTEGER NOT NULL, location TEXT NOT NULL)")
+        self.db.execute("CREATE INDEX captures_url ON captures (url, sort_date)")
+
+    def add(self, captures: Iterable[Capture]) -> None:
+        self.db.executemany("INSERT INTO captures VALUES (?, ?, ?, ?, ?)",
+                            [(url, _sortable(date), date, status, location)
+                             for url, date, status, location in captures])
+
+    def flag(self, dataset: DatasetBuilder) -> None:
+        for key, record in dataset.rows():
+            since = self.gone_since(str(record.get("url") or ""), str(record.get("fetched_at") or ""))
+            if since is not None:
+                dataset.flag_gone(key, since)
+
+    def gone_since(self, url: str, fetched_at: str) -> str | None:
+        """The WARC-Date of the 404/410 that the last capture of ``url`` is (or redirects to), if it
+        is later than the article's own capture."""
+        row = self.db.execute("SELECT sort_date, date, status, location FROM captures WHERE url = ? "
+                              "ORDER BY sort_date DESC LIMIT 1", (url,)).fetchone()
+        if row is None or row[0] <= _sortable(fetched_at):
+            return None
+        for _hop in range(MAX_GONE_REDIRECTS + 1):
+            sort_date, date_text, status, location = row
+            if status in GONE_STATUSES:
+                return str(date_text)
+            if not (300 <= status < 400 and location):
+                return None
+            url = urljoin(url, location)
+            row = self.db.execute("SELECT sort_date, date, status, location FROM captures WHERE url = ? "
+                                  "AND sort_date >= ? ORDER BY sort_date LIMIT 1",
+                                  (url, sort_date)).fetchone()
+            if row is None:
+                return None
+        return None
+
+
+#: redirects followed from a removed article's URL to the 404 it ends in
+MAX_GONE_REDIRECTS = 10
+
+
+def _sortable(warc_date: str) -> str:
+    """A WARC-Date (or ISO 8601 time) as text that sorts in time order whatever its precision."""
+    try:
+        moment = datetime.fromisoformat(warc_date.replace("Z", "+00:00"))
+    except ValueError:
+        return warc_date
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds")
 
 
 def conversion_writer(directory: Path) -> Any:
@@ -483,12 +585,14 @@ def reextract(
     summary = ReextractSummary(list(sources), jobs, chunk_bytes=chunk_bytes or chunk_size(sources, jobs))
     started = time.monotonic()
     sink = ArticleSink(out_dir, options, summary)
+    complete = False
     try:
         tasks = plan_chunks(sources, summary.chunk_bytes)
         for result in contiguous(ordered_results(tasks, options, jobs), options):
             sink.add(result)
+        complete = True
     finally:
-        sink.close()
+        sink.close(complete)
     summary.seconds = time.monotonic() - started
     summary.peak_rss_kb["parent"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     report = json.dumps(summary.as_dict(), indent=2, ensure_ascii=False) + "\n"

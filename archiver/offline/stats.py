@@ -54,6 +54,10 @@ class CrawlStats:
     by_section: Counter[str] = field(default_factory=Counter)
     by_content_type: Counter[str] = field(default_factory=Counter)
     by_year: Counter[str] = field(default_factory=Counter)
+    #: by ``markup_era`` (aspnet, dnn, dgov2, ...)
+    by_era: Counter[str] = field(default_factory=Counter)
+    #: articles the live site removed (``gone_since``), still in the dataset with their last version
+    gone: int = 0
     images: int = 0
     articles_with_images: int = 0
     videos: int = 0
@@ -75,6 +79,8 @@ class CrawlStats:
         self.by_section[section_of(str(record.get("url", "")))] += 1
         self.by_content_type[str(record.get("content_type", "other"))] += 1
         self.by_year[year_of(record.get("published"))] += 1
+        self.by_era[str(record.get("markup_era") or "unknown")] += 1
+        self.gone += bool(record.get("gone_since"))
         images = record.get("images") or []
         self.images += len(images)
         self.articles_with_images += bool(images)
@@ -97,6 +103,8 @@ class CrawlStats:
             "by_section": dict(self.by_section.most_common()),
             "by_content_type": dict(self.by_content_type.most_common()),
             "by_year": dict(sorted(self.by_year.items())),
+            "by_era": dict(self.by_era.most_common()),
+            "gone": self.gone,
             "published": {"first": self.published_first, "last": self.published_last},
             "fetched": {"first": self.fetched_first, "last": self.fetched_last},
             "extractor_versions": dict(self.extractor_versions.most_common()),
@@ -172,6 +180,8 @@ def render(stats: CrawlStats) -> str:
     lines += _table("by section", stats.by_section.most_common())
     lines += _table("by type", stats.by_content_type.most_common())
     lines += _table("by year", sorted(stats.by_year.items()))
+    lines += _table("by era", stats.by_era.most_common())
+    lines.append(f"gone       {stats.gone} removed from the site (flagged gone_since, last version kept)")
     lines.append(
         f"images     {stats.images} in {stats.articles_with_images} articles; videos {stats.videos}; "
         f"historical {stats.historical}"

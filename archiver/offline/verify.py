@@ -15,7 +15,9 @@ Checks, each problem named by file and offset (or line):
   folders given as ``others``: crawls sharing one ``ARCHIVER_STATE_PATH``);
 - ``archive.wacz``: each resource's sha256 and size match ``datapackage.json`` (itself matching
   ``datapackage-digest.json``), its WARCs are byte-identical to ``warc/``, its index has one line per
-  indexed record, ``pages.jsonl`` one page per article capture of every run.
+  indexed record, ``pages.jsonl`` one page per article of the dataset;
+- ``articles.jsonl`` is a dataset: every article once, in the order of
+  :func:`archiver.dataset.sort_key` (``article_id``).
 
 Memory: the CDXJ of one WARC at a time (bounded by the rollover size), not the whole archive.
 """
@@ -419,8 +421,12 @@ def check_articles(root: Path, report: VerifyReport) -> None:
     if not path.exists():
         report.problem(ARTICLES_FILE, "missing")
         return
+    from archiver.dataset import sort_key
+    from archiver.packaging import is_dataset_folder
     from pipelines.validate import problems as schema_problems
 
+    dataset = is_dataset_folder(root)  # a folder of the older layout holds one run's records
+    previous = ""
     with PointerResolver(pointer_sources(root)) as resolver, path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
             report.counts["articles/lines"] += 1
@@ -433,6 +439,12 @@ def check_articles(root: Path, report: VerifyReport) -> None:
             if not isinstance(article, dict):
                 report.problem(where, "not a JSON object")
                 continue
+            key = sort_key(article)
+            if dataset and key <= previous:
+                report.counts["articles/out_of_order"] += 1
+                report.problem(where, f"article {article.get('article_id')!r} is "
+                               + ("there twice" if key == previous else "out of article_id order"))
+            previous = key
             for name, message in schema_problems(article):
                 report.counts["articles/invalid"] += 1
                 report.problem(where, f"{name}: {message}")
@@ -649,8 +661,8 @@ def _check_wacz_index(wacz: zipfile.ZipFile, facts: dict[str, WarcFacts], report
 
 
 def _check_pages(root: Path, wacz: zipfile.ZipFile, report: VerifyReport) -> None:
-    """One page per article capture of every run (``runs/*/articles.jsonl`` too: the WACZ packs
-    every run's WARCs), counted as the ``wacz`` tool keys pages: URL and second of capture."""
+    """One page per article of the dataset (``articles.jsonl``: its latest version's capture),
+    counted as the ``wacz`` tool keys pages: URL and second of capture."""
     articles = _article_captures(root)
     try:
         with wacz.open("pages/pages.jsonl") as lines:
@@ -662,12 +674,12 @@ def _check_pages(root: Path, wacz: zipfile.ZipFile, report: VerifyReport) -> Non
     if pages != articles:
         report.problem(
             f"{WACZ_FILE}!pages/pages.jsonl",
-            f"{pages} pages, the folder's articles.jsonl files have {articles} article captures",
+            f"{pages} pages, the folder's articles.jsonl has {articles} article captures",
         )
 
 
 def _article_captures(root: Path) -> int:
-    """Distinct (URL, capture second) of the articles of every run's ``articles.jsonl``."""
+    """Distinct (URL, capture second) of the articles of the dataset (``articles.jsonl``)."""
     from archiver.packaging import article_files
 
     keys: set[int] = set()  # 64-bit hashes: bounded to a few bytes per capture
