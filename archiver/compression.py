@@ -20,6 +20,7 @@ decoder for at most what is left plus one byte, so a bomb stops there.
 from __future__ import annotations
 
 import functools
+import io
 import sys
 import zlib
 from collections.abc import Callable, Iterable
@@ -218,16 +219,45 @@ def _probe(coding: bytes) -> str | None:
     probe = PROBES.get(coding)
     if probe is None:
         return None
+    return _probe_decoder(coding)
+
+
+def _probe_decoder(coding: bytes) -> str | None:
     try:
-        body, _ = DECODERS[coding](probe, 0)
+        body, _ = DECODERS[coding](PROBES[coding], 0)
     except Exception as exc:  # whatever a missing or shadowed module raises: the decoder does not work
         return f"{type(exc).__name__}: {exc}"
     return None if body == PROBE_TEXT else f"it decodes a known {coding.decode()} stream wrong"
 
 
+def warcio_problem(coding: bytes, probe: bytes) -> str | None:
+    """Why warcio (``warcio check``, the WACZ indexer, pywb's loader) cannot read a record whose
+    body is in ``coding``, else None: a coding the crawl can decode but the archive's own tools
+    cannot read must not be asked for. warcio 1.8.1 builds its br decompressor for ``brotlipy``
+    (it sets ``unused_data`` on it), which Google's ``brotli`` refuses with an AttributeError."""
+    from warcio.bufferedreaders import BufferedReader
+
+    name = coding.decode()
+    if name not in BufferedReader.DECOMPRESSORS:
+        return None  # warcio leaves such a body as it is: nothing to break
+    try:
+        read = BufferedReader(io.BytesIO(probe), decomp_type=name).read()
+    except Exception as exc:  # whatever warcio's decompressor raises: the archive tools would too
+        return f"warcio cannot read it ({type(exc).__name__}: {exc})"
+    return None if read == PROBE_TEXT else f"warcio reads a known {name} stream wrong"
+
+
+def advertise_problem(coding: bytes) -> str | None:
+    """Why ``Accept-Encoding`` must not offer ``coding``: its decoder does not work here, or warcio
+    (the archive's own tools) cannot read a record in it; else None."""
+    return decoder_problem(coding) or (
+        warcio_problem(coding, PROBES[coding]) if coding in PROBES else None)
+
+
 def working_encodings(codings: Iterable[bytes] = ADVERTISABLE) -> list[bytes]:
-    """The ``codings`` whose decoder works here: what ``Accept-Encoding`` may say."""
-    return [coding for coding in codings if decoder_problem(coding) is None]
+    """The ``codings`` whose decoder works here and that warcio reads: what ``Accept-Encoding``
+    may say."""
+    return [coding for coding in codings if advertise_problem(coding) is None]
 
 
 def content_codings(header_values: Iterable[bytes]) -> list[bytes]:
@@ -259,3 +289,32 @@ def decode_content(body: bytes, header_values: Iterable[bytes], max_size: int = 
         if ignored:
             decoded.trailing[name] = decoded.trailing.get(name, 0) + ignored
     return decoded
+
+
+class _BrotliForWarcio:
+    """Google ``brotli``'s Decompressor with the interface warcio's BufferedReader expects of one
+    (``decompress``, ``unused_data``, ``flush``): warcio 1.8.1's own factory assumes ``brotlipy``."""
+
+    unused_data = None
+
+    def __init__(self) -> None:
+        self._decoder = _brotli().Decompressor()
+
+    def decompress(self, data: bytes) -> bytes:
+        return bytes(self._decoder.process(data))
+
+    def flush(self) -> bytes:
+        return b""
+
+
+def repair_warcio_brotli() -> bool:
+    """Make warcio read br bodies in this process (the WACZ indexer, ``verify``) when its own
+    factory fails and Google's ``brotli`` works; True when it then reads them."""
+    from warcio.bufferedreaders import BufferedReader
+
+    if warcio_problem(b"br", PROBES[b"br"]) is None:
+        return True
+    if _probe_decoder(b"br") is not None:
+        return False
+    BufferedReader.DECOMPRESSORS["br"] = _BrotliForWarcio
+    return warcio_problem(b"br", PROBES[b"br"]) is None

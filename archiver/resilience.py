@@ -43,6 +43,7 @@ from archiver.compression import (  # noqa: F401  (MAX_GZIP_MEMBERS, strict_gunz
     MAX_GZIP_MEMBERS,
     UndecodableBodyError,
     UnsupportedEncodingError,
+    advertise_problem,
     decode_content,
     decoder_problem,
     strict_gunzip,
@@ -202,6 +203,13 @@ def incomplete(request: Request, response: Response) -> tuple[str, str] | None:
 # -- strict decompression ---------------------------------------------------------------------------
 
 
+def _disabled_reason(coding: bytes) -> str:
+    problem = decoder_problem(coding)
+    if problem is not None:
+        return f"its decoder does not work in this Python ({problem})"
+    return str(advertise_problem(coding))
+
+
 class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
     """Scrapy's HttpCompressionMiddleware with the decoders of :mod:`archiver.compression`.
 
@@ -226,8 +234,8 @@ class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
     def _report_disabled(self) -> None:
         for coding in ADVERTISABLE:
             if coding not in self.accepted:
-                logger.warning("Accept-Encoding leaves out %s: its decoder does not work in this Python (%s)",
-                               coding.decode(), decoder_problem(coding))
+                logger.warning("Accept-Encoding leaves out %s: %s", coding.decode(),
+                               _disabled_reason(coding))
                 if self.stats:
                     self.stats.set_value(f"archiver/encoding/disabled/{coding.decode()}", 1)
 

@@ -136,6 +136,14 @@ class GracefulShutdown:
         assert self.crawler.stats is not None
         self.crawler.stats.set_value("archiver/shutdown/signal", signal.Signals(number).name)
         self.crawler.signals.send_catch_log(archiver_signals.shutdown_requested)
+        # requests waiting in the downloader's slots would each wait out the download delay (Crawl-
+        # delay, AutoThrottle) before the engine could close: they are left for --resume instead
+        from archiver.refusals import drop_queued_requests
+
+        engine = self.crawler.engine
+        if engine is not None:
+            dropped = drop_queued_requests(engine.downloader, "shutdown")
+            self.crawler.stats.set_value("archiver/shutdown/not_asked", dropped)
         deferred_from_coro(self.crawler.stop_async())
 
     @staticmethod

@@ -71,6 +71,13 @@ def eras(collection: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -- the four eras ------------------------------------------------------------------------------------
 
 
+def test_the_harvest_folder_passes_verify(eras: Path) -> None:
+    """The WACZ's index also holds the provenance metadata records (the wacz tool indexes them)."""
+    done = subprocess.run([sys.executable, "-m", "archiver", "verify", str(eras)],
+                          capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 def test_each_article_once_with_original_url_and_capture_time(eras: Path) -> None:
     records = jsonl(eras / "articles.jsonl")
     ids = Counter(r["article_id"] for r in records)

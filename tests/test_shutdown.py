@@ -157,6 +157,26 @@ def test_sigterm_while_downloads_stall_stops_within_seconds_and_resume_finishes(
     assert_resume_loses_nothing(site, crawl.out, "-s", "DOWNLOAD_TIMEOUT=3", "--no-wacz")
 
 
+def test_sigterm_under_a_download_delay_does_not_wait_out_the_queue(
+    fresh_replica: Callable[..., RunningReplica], tmp_path: Path
+) -> None:
+    """A polite crawl (3 s between requests) holds requests in the downloader's slot queue; each
+    waited its delay before the engine could close (about 60 s): they are left for --resume."""
+    site = fresh_replica("--articles", "30", "--seed", "4", "--crawl-delay", "0", truth=True)
+    crawl = Crawl(site.base, tmp_path / "out", "--no-wacz", "-s", "DOWNLOAD_DELAY=3",
+                  "-s", "RANDOMIZE_DOWNLOAD_DELAY=False")
+    try:
+        wait_for(lambda: crawl.archived() > 20_000, timeout=60)
+        time.sleep(4.0)  # the listing's article requests wait in the slot behind the delay
+        elapsed = crawl.stop(signal.SIGTERM)
+    finally:
+        crawl.kill()
+    assert_stopped_for_resume(crawl, elapsed)
+    assert crawl.report()["stats"]["archiver/shutdown/not_asked"] > 0
+    assert not crawl.lines("failures.jsonl")  # a request not asked is not the page's failure
+    assert_resume_loses_nothing(site, crawl.out, "--no-wacz")
+
+
 def test_sigint_mid_crawl_stops_and_resume_finishes(fresh_replica: Callable[..., RunningReplica],
                                                     tmp_path: Path) -> None:
     """Ctrl-C: the same as SIGTERM. The terminal sends it to the workers too: they leave it to the

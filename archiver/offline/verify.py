@@ -94,6 +94,9 @@ class WarcFacts:
     size: int
     sha256: str = ""
     indexed_records: int = 0
+    #: metadata records the ``wacz`` tool indexes besides (cdxj-indexer: not ``application/warc-fields``;
+    #: a harvest's provenance records), counted in the WACZ's index only
+    wacz_metadata: int = 0
 
 
 def verify(root: Path, max_problems: int = DEFAULT_MAX_PROBLEMS,
@@ -282,6 +285,9 @@ def check_warc(root: Path, path: Path, index: CdxjIndex | None, report: VerifyRe
                 revisits.see(record, f"{where}:{member.offset}")
             if position == 0 and record.rec_type != "warcinfo":
                 report.problem(f"{where}:0", f"first record is {record.rec_type}, not warcinfo")
+            if record.rec_type == "metadata" and \
+                    record.rec_headers.get_header("Content-Type") != "application/warc-fields":
+                facts.wacz_metadata += 1
             if record.rec_type in INDEXED_TYPES:
                 facts.indexed_records += 1
                 if index is not None:
@@ -652,11 +658,11 @@ def _check_wacz_index(wacz: zipfile.ZipFile, facts: dict[str, WarcFacts], report
     except KeyError:
         report.problem(f"{WACZ_FILE}!indexes/index.cdx.gz", "missing")
         return
-    expected = sum(f.indexed_records for f in facts.values())
+    expected = sum(f.indexed_records + f.wacz_metadata for f in facts.values())
     if count != expected:
         report.problem(
             f"{WACZ_FILE}!indexes/index.cdx.gz",
-            f"{count} lines, the WARCs hold {expected} response/revisit/resource records",
+            f"{count} lines, the WARCs hold {expected} response/revisit/resource/metadata records",
         )
 
 
