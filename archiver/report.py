@@ -203,10 +203,16 @@ class CrawlReport:
     def _build_wacz(self) -> Path | None:
         """``archiver wacz`` on the output folder, in a child process: a stop signal ends it at
         once (on the reactor thread the build is one long step the graceful stop cannot reach)."""
+        started = time.time()
         try:
             done = run_interruptibly(["-m", "archiver", "wacz", str(self.out_dir)])
         except ShutdownRequested as exc:
             self.interrupted = True
+            wacz = self.out_dir / WACZ_FILE
+            if wacz.exists() and wacz.stat().st_mtime >= started - 1:
+                # the child finished its rename as the signal came: the run still counts as
+                # interrupted, so no WACZ of it is left (--resume builds it)
+                wacz.unlink()
             self.wacz_error = f"interrupted by {exc}: run the same command with --resume to build it"
             logger.warning("WACZ build interrupted by %s", exc)
             return None

@@ -65,7 +65,7 @@ def crawl_command(site: str, out: Path, log: Path, *extra: str) -> list[str]:
 PHASES = {
     "warc": ("out", "1m", "disk full: cannot write to"),
     "articles": ("out", "160k", "changes.jsonl"),  # the feed (the dataset is built from it at the end)
-    "state": ("state", "96k", "database or disk is full"),  # with a commit per write (below)
+    "state": ("state", "192k", "database or disk is full"),  # with a commit per write (below)
     "state-open": ("state", "8k", ""),  # no room to create the state: the crawl cannot start
     "cdxj": ("indexes", "20k", "the CDXJ index of"),
     "wacz": ("out", "4m", "could not build the WACZ"),

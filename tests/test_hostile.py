@@ -320,12 +320,15 @@ def _is_inside(run: Run, expect: dict[str, Any]) -> None:
 
 
 def _is_kept(run: Run, expect: dict[str, Any]) -> None:
-    """The record of the page at ``url`` is in articles.jsonl, with the id the page gives."""
-    found = [a for a in run.articles if a["url"] == expect["url"]]
+    """The record of the page at ``url`` is in this run's records (changes.jsonl), with the id the
+    page gives; the dataset (articles.jsonl) keeps one article per id."""
+    changes = [json.loads(line) for line in (run.out / "changes.jsonl").read_text("utf-8").splitlines()]
+    found = [a for a in changes if a["url"] == expect["url"]]
     assert len(found) == 1, (expect, [f for f in run.failures if f["url"] == expect["url"]])
     assert found[0]["article_id"] == expect["article_id"]
-    same_id = [a for a in run.articles if a["article_id"] == expect["article_id"]]
+    same_id = [a for a in changes if a["article_id"] == expect["article_id"]]
     assert len(same_id) == expect["records_with_id"]
+    assert sum(a["article_id"] == expect["article_id"] for a in run.articles) == 1
 
 
 def _is_duplicate(run: Run, expect: dict[str, Any]) -> None:

@@ -73,7 +73,7 @@ class RequisitesMiddleware:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RequisitesMiddleware:
         settings = crawler.settings
-        if not settings.getbool("ARCHIVER_REQUISITES", True):
+        if not settings.getbool("ARCHIVER_REQUISITES"):
             raise NotConfigured("ARCHIVER_REQUISITES is off")
         spider = crawler.spider
         if spider is not None and not getattr(spider, "archive_requisites", True):
