@@ -17,6 +17,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from archiver.replica.process import stop_process
+
 
 def pywb_tool(name: str) -> Path:
     """The path of a pywb command (``wayback``, ``wb-manager``): the tool venv
@@ -67,10 +69,5 @@ def serving(root: Path, timeout: float = 60) -> Iterator[str]:
                 time.sleep(0.2)
         yield base
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         log.close()

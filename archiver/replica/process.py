@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -53,10 +54,11 @@ def replica(*args: str, truth_dir: Path | None = None, timeout: float = 60) -> I
                 raise RuntimeError(f"replica did not start: {line!r} {errors.read()[-2000:]}")
             yield RunningReplica(line.split()[1].rstrip("/"), proc, truth_path)
         finally:
-            _stop(proc)
+            stop_process(proc)
 
 
-def _stop(proc: subprocess.Popen[str]) -> None:
+def stop_process(proc: subprocess.Popen[Any]) -> None:
+    """Terminate ``proc`` (a local server), then kill it if it has not exited within 10 s."""
     if proc.poll() is None:
         proc.terminate()
         try:
