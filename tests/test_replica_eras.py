@@ -27,7 +27,8 @@ SKELETON_DIR = Path("archiver/replica/data")
 REAL_LISTING = Path("tests/fixtures/real/dnn2018-contracts-listing-prettified.html")
 ALL_TYPES = {"news-story", "release", "transcript", "speech", "contract", "feature", "advisory"}
 #: DefenseLink had no feature section: features were American Forces Press Service articles
-ERA_TYPES = {"aspnet": ALL_TYPES - {"feature"}, "dnn": ALL_TYPES, "dgov2": ALL_TYPES, "wargov": ALL_TYPES}
+ERA_TYPES = {"aspnet": ALL_TYPES - {"feature"}, "dnn": ALL_TYPES, "dgov2": ALL_TYPES, "wargov": ALL_TYPES,
+             eras.STATIC: ALL_TYPES - {"feature"}}
 LEGACY_URL = re.compile(
     r"/(news/newsarticle\.aspx\?id|Releases/Release\.aspx\?ReleaseID|"
     r"transcripts/transcript\.aspx\?transcriptid|speeches/speech\.aspx\?speechid|contracts/contract\.aspx\?contractid|advisories/advisory\.aspx\?advisoryid)"
