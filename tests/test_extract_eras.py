@@ -102,7 +102,7 @@ def test_the_cheap_article_url_test_agrees(path: str, article_id: str, _type: st
 @pytest.mark.parametrize("url", [
     "https://www.defense.gov/News/Releases/", "https://www.defense.gov/", "/Releases/Release.aspx",
     "/news/newsarticle.aspx?grid=12", "/news/articles.aspx?SectionID=0&mo=5&yr=2002",
-    "/bios/cambone_bio.html", "/news/Jun1998/", "",
+    "/bios/cambone_bio.html", "/news/Jun1998/", "/news/Jun1998/releases.html", "/news/JUN1998/INDEX.HTML", "",
 ])
 def test_urls_that_name_no_item(url: str) -> None:
     assert item_ref(url) is None

@@ -332,11 +332,12 @@ class StaticRenderer:
         if name == "news-story":
             return graphic + f'<P ALIGN="RIGHT"><B>{day}</B>\n'
         if name == "transcript":
+            zone = "EDT" if 4 <= when.month <= 10 else "EST"  # daylight saving time, as then
             return graphic + f"""<CENTER><B>United States Department of Defense</B></CENTER>
 <P>
 <TABLE WIDTH="100%" BORDER="0">
 <TR><TD ALIGN="LEFT" VALIGN="TOP">Presenter: {_text(self.a.presenter)}</TD>
-<TD ALIGN="RIGHT" VALIGN="TOP">{when:%A}, {day} - {1 + self.h.k % 4}:30 p.m. EDT</TD></TR>
+<TD ALIGN="RIGHT" VALIGN="TOP">{when:%A}, {day} - {1 + self.h.k % 4}:30 p.m. {zone}</TD></TR>
 </TABLE>
 """
         if name == "speech":
