@@ -191,7 +191,9 @@ def read_layout(root: HtmlElement, container: HtmlElement, base_url: str) -> Leg
 
 
 def find_headline(container: HtmlElement, title: str) -> HtmlElement | None:
-    """The deepest element printing ``title`` (case and spacing aside), else the first heading."""
+    """The deepest element printing ``title`` (case and spacing aside), else the first heading
+    that is not the letterhead's (a 1990s page's ``<H3>OFFICE OF ASSISTANT SECRETARY OF DEFENSE
+    (PUBLIC AFFAIRS)</H3>`` above its headline)."""
     if title:
         wanted = title.casefold()
         found: HtmlElement | None = None
@@ -205,7 +207,7 @@ def find_headline(container: HtmlElement, title: str) -> HtmlElement | None:
         if not isinstance(element, HtmlElement):
             continue
         text = collapse_space(text_of(element))
-        if not text or len(text) > 300:
+        if not text or len(text) > 300 or is_legacy_furniture(text):
             continue
         if tag(element) in {"h1", "h2", "h3", "h4"} or any(
                 "headline" in c.lower() or c.lower() in {"title", "articletitle"} for c in classes(element)):
