@@ -88,11 +88,7 @@ class EraRoutes:
 
         era = self.corpus.options.era
         if era == eras.STATIC:
-            ctype = _SECTION_KINDS[section.lower()]
-            months = _static_months(self.corpus, ctype)
-            index = eras.STATIC_KINDS[ctype].index
-            return Reply(301, location=base + eras.static_folder(*next(iter(months))) + index if months
-                         else base + "/news/" + index)
+            return self._static_newest(base, _SECTION_KINDS[section.lower()])
         if era == "aspnet":
             kind = eras.LEGACY_KINDS[_SECTION_KINDS[section.lower()]]
             return Reply(301, location=base + erapages.month_url(kind, *self._months(kind.kind)[0])
@@ -177,11 +173,9 @@ class EraRoutes:
     def _static_index(self, base: str, ctype: str, folder: str | None, path: str) -> Reply:
         from archiver.replica.server import Reply
 
-        months = list(_static_months(self.corpus, ctype))
         if folder is None:  # ``/news/releases.html``: this month's releases
-            if not months:
-                return self._not_found(base, path)
-            return Reply(301, location=base + eras.static_folder(*months[0]) + eras.STATIC_KINDS[ctype].index)
+            return self._static_newest(base, ctype)
+        months = list(_static_months(self.corpus, ctype))
         month = eras.static_month(folder)
         if month is None:
             return self._not_found(base, path)
@@ -189,6 +183,16 @@ class EraRoutes:
         older = next((m for m in months if m < month), None)
         body = erapages.static_index(ctype, [self.corpus.head(k) for k in ks], month, older)
         return Reply(body=body, content_type=b"text/html")
+
+    def _static_newest(self, base: str, ctype: str) -> Reply:
+        """``301`` to the newest month's index of ``ctype`` (404 when the site has none)."""
+        from archiver.replica.server import Reply
+
+        index = eras.STATIC_KINDS[ctype].index
+        newest = next(iter(_static_months(self.corpus, ctype)), None)
+        if newest is None:
+            return self._not_found(base, "/news/" + index)
+        return Reply(301, location=base + eras.static_folder(*newest) + index)
 
     def _months(self, kind: str) -> list[tuple[int, int]]:
         """(year, month) of the kind's monthly lists that have items, newest first."""
