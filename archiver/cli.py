@@ -94,9 +94,10 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
                    help="redirect requests for www.defense.gov to www.war.gov (same path), as "
                    "the real site does since 2025; use the replica as an HTTP proxy to see it")
     p.add_argument("--era", type=_era, default=None, metavar="ERA",
-                   help="serve the site in the markup of another time: aspnet (DefenseLink / the ASP.NET "
+                   help="serve the site in the markup of another time: defenselink-static (the 1990s static "
+                   "news pages, /news/Jun1998/...html), aspnet (DefenseLink / the ASP.NET "
                    "site, legacy .aspx URLs), dnn (2015-2019 skin), dgov2 (2019-2025), wargov (2025-), "
-                   "mixed (each article in the markup of its publication date), or a year (that "
+                   "mixed (each article in the markup of its publication date), or a year 1995-2025 (that "
                    "year's era); default: the replica as it always was (see docs/replica.md)")
     p.add_argument("--dump-truth", type=Path, metavar="FILE",
                    help="write every article's expected cleaned record (JSON Lines) to FILE")

@@ -403,6 +403,7 @@ def test_article_key_unifies_hosts_schemes_slugs_and_keeps_id_spaces_apart() -> 
         ("http://www.defenselink.mil/contracts/contract.aspx?contractid=3", True),
         ("http://www.defenselink.mil/advisories/advisory.aspx?advisoryid=4", True),
         ("http://www.defenselink.mil/news/Jun1998/b06011998_bt278-98.html", True),
+        ("http://www.defenselink.mil/news/Jun1998/releases.html", False),  # the month's index
         (DNN_CONTRACT, True),
         (WARGOV, True),
         ("https://www.defense.gov/News/Releases/?Page=2", False),
