@@ -281,16 +281,29 @@ def _revisit_pairs(exchange: HttpExchange, revisit: RevisitOf, record_id: str,
     return pairs, digest
 
 
+def keeps_http_head(revisit: RevisitOf) -> bool:
+    """Whether the revisit's block holds the response's status line and headers.
+
+    An ``identical-payload-digest`` revisit does (a 2xx, replayed with the original's payload). A
+    ``server-not-modified`` one has an empty block (WARC 1.1 section 6.7.2 makes the headers
+    optional): ReplayWeb.page (wabac.js) serves a revisit whose HTTP status is 3xx as it is, and a
+    304 has no body there, so the unchanged page would replay empty; without a head both it and pywb
+    replay the original capture's status, headers and payload. The 304 is still said by the
+    ``WARC-Profile``, the conditional request by its ``request`` record (docs/decisions.md)."""
+    return revisit.profile is not RevisitProfile.SERVER_NOT_MODIFIED
+
+
 def build_revisit(
     exchange: HttpExchange, revisit: RevisitOf, *, record_id: str, concurrent_to: str | None
 ) -> Any:
-    """A ``revisit`` record: the response's status line and headers, no payload."""
+    """A ``revisit`` record: the response's status line and headers (:func:`keeps_http_head`), no
+    payload."""
     pairs, _digest = _revisit_pairs(exchange, revisit, record_id, concurrent_to)
     return _builder().create_warc_record(
         clean_uri(exchange.url),
         "revisit",
         warc_headers=_warc_headers(pairs),
-        http_headers=_response_headers(exchange),
+        http_headers=_response_headers(exchange) if keeps_http_head(revisit) else None,
     )
 
 
@@ -480,7 +493,7 @@ def _message_bytes(kind: str, record_id: str, pairs: list[tuple[str, str | None]
 
 def _revisit_bytes(exchange: HttpExchange, revisit: RevisitOf, record_id: str,
                    request_id: str, response_digest: str) -> SerializedRecord:
-    head = _response_block(exchange)
+    head = _response_block(exchange) if keeps_http_head(revisit) else b""
     pairs, digest = _revisit_pairs(exchange, revisit, record_id, request_id, response_digest)
     data = _record_bytes(pairs, [("WARC-Block-Digest", _sha1(head))], _CAPTURE_CONTENT_TYPES["revisit"], head)
     return SerializedRecord(record_id, clean_header_value(digest) or None, data)
