@@ -108,11 +108,20 @@ class HarvestWarcMiddleware(WarcMiddleware):
         target = self._archived_redirect_target(request, original, response)
         if response.status != 200 and target is None:
             return await super().process_response(request, response)
-        source = _source_of(capture, timestamp, original, request.url)
+        source = _source_of(capture, timestamp, original, self._capture_url(request, timestamp, original))
         self._write_raw(request, response, original, timestamp, source)
         if target is not None:
             return self._follow(request, timestamp, target, capture)
         return response
+
+    def _capture_url(self, request: Request, timestamp: str, original: str) -> str:
+        """The raw URL of the capture the archive answered with: an archived redirect is followed at
+        the redirect's time and the archive answers with the target's nearest capture, whose own
+        time is in ``timestamp``."""
+        source = getattr(self.crawler.spider, "source", None) if self.crawler else None
+        if source is None or raw_capture_of(request.url) == (timestamp, original):
+            return request.url
+        return str(source.raw_url_for(timestamp, original))
 
     def _write_raw(self, request: Request, response: Response, original: str, timestamp: str,
                    source: dict[str, Any]) -> None:
