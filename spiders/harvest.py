@@ -110,6 +110,12 @@ class HarvestSpider(ArchiverSpider):
         # few connections to an archive (a -s CONCURRENT_REQUESTS_PER_DOMAIN=... still wins)
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", settings.getint("ARCHIVER_HARVEST_CONCURRENCY"),
                      priority="spider")
+        # the politeness delay toward the archive (a -s DOWNLOAD_DELAY=... still wins); 0, a local
+        # archive: no AutoThrottle either (it would still pace requests by the archive's latency)
+        delay = settings.getfloat("ARCHIVER_HARVEST_DELAY")
+        settings.set("DOWNLOAD_DELAY", delay, priority="spider")
+        if delay <= 0:
+            settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
         if settings.get("ARCHIVER_HARVEST_CAPTURES") == "all":
             pipelines = dict(settings.getdict("ITEM_PIPELINES"))
             pipelines["pipelines.duplicates.DropDuplicatesPipeline"] = None

@@ -23,12 +23,15 @@ A request carrying ``request.meta["harvest_capture"]`` is a capture:
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, HtmlResponse, Request, Response
+from scrapy.utils.asyncio import run_in_thread
 
 from archiver.harvest.captures import REDIRECT_STATUSES, timestamp_datetime, timestamp_of_datetime
 from archiver.harvest.records import (
@@ -47,7 +50,8 @@ from archiver.warc.middleware import (
     exchange_from_scrapy,
     sent_request_headers,
 )
-from archiver.warc.records import warc_date
+from archiver.warc.records import HttpExchange, warc_date
+from archiver.warc.writer import EncodedRecord
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -109,22 +113,22 @@ class HarvestWarcMiddleware(WarcMiddleware):
         if response.status != 200 and target is None:
             return await super().process_response(request, response)
         source = _source_of(capture, timestamp, original, request.url)
-        self._write_raw(request, response, original, timestamp, source)
+        await self._write_raw(request, response, original, timestamp, source)
         if target is not None:
             return self._follow(request, timestamp, target, capture)
         return response
 
-    def _write_raw(self, request: Request, response: Response, original: str, timestamp: str,
-                   source: dict[str, Any]) -> None:
+    async def _write_raw(self, request: Request, response: Response, original: str, timestamp: str,
+                         source: dict[str, Any]) -> None:
         exchange = exchange_from_scrapy(request, response, self._clock())
         captured = timestamp_datetime(timestamp)
-        level = self.writer.gzip_level
-        main = capture_response(exchange, original, captured, source, level)
         provenance = {"source": source, "fetched_at": warc_date(exchange.fetched_at),
-                      "request_headers": _text_pairs(sent_request_headers(request, request.url)),
-                      "status": response.status}
-        extra = provenance_record(original, main.record_id, provenance, exchange.fetched_at, level)
-        location, _ = self._guarded(original, lambda: self.writer.append([main, extra]))
+                      "request_headers": _text_pairs(exchange.request_headers), "status": response.status}
+        args = (exchange, original, captured, source, provenance, self.writer.gzip_level)
+        # digests and gzip of a ~100 KB page: the largest share of a capture's time on the reactor
+        # thread; zlib and hashlib release the GIL (WARC_ENCODE_IN_THREAD)
+        records = await run_in_thread(_encode_raw, *args) if self.encode_in_thread else _encode_raw(*args)
+        location, _ = self._guarded(original, lambda: self.writer.append(records))
         self._remember(request, location.as_dict(), warc_date(captured), source, kind="response")
 
     def _follow(self, request: Request, timestamp: str, target: str, capture: dict[str, Any]) -> Request:
@@ -192,6 +196,13 @@ class HarvestWarcMiddleware(WarcMiddleware):
         self._update_totals()
 
 
+def _encode_raw(exchange: HttpExchange, original: str, captured: datetime, source: dict[str, Any],
+                provenance: dict[str, Any], level: int) -> list[EncodedRecord]:
+    """The response and provenance records of an ``id_`` capture (pure work: thread-safe)."""
+    main = capture_response(exchange, original, captured, source, level)
+    return [main, provenance_record(original, main.record_id, provenance, exchange.fetched_at, level)]
+
+
 def _capture_identity(response: Response, timestamp: str, original: str) -> tuple[str, str]:
     """The capture the archive answered with: it may hold another time than asked (the nearest);
     pywb says which in ``Content-Location`` and ``Memento-Datetime``."""
@@ -228,7 +239,7 @@ def _host(url: str) -> str:
     return urlsplit(url).hostname or ""
 
 
-def _text_pairs(pairs: list[Any]) -> list[list[str]]:
+def _text_pairs(pairs: Sequence[Any]) -> list[list[str]]:
     def text(value: Any) -> str:
         return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
