@@ -17,10 +17,12 @@ under their defense.gov URLs (one capture each, one WARC file, ``wb-manager add`
   with the archive's politeness delay set to 0: ``-s ARCHIVER_HARVEST_DELAY=0`` (no delay, no
   AutoThrottle), ``-s ARCHIVER_HARVEST_CONCURRENCY=<concurrency>``.
 
-Printed per run: captures/s, CPU seconds of the client (the harvest with its extraction workers)
-and of pywb, and the ratio (b)/(a2) of the medians (who is the limit: near 1, pywb; well below 1,
-the archiver). Target: (b) >= 100 captures/s on this machine (issue 21). pywb is one gevent
-process (one core at most): its CPU seconds per run say how close to that it was.
+Printed per run: captures/s and CPU milliseconds a capture of the client (the harvest with its
+extraction workers) and of pywb; then the ratios of the medians (who is the limit: near 1, pywb;
+well below 1, the archiver), and for each client the rate its CPU per capture (client + pywb) would
+allow on the machine's cores if nothing else ran (a shared machine's wall-clock rates vary with its
+load; CPU per capture does not). Target: (b) >= 100 captures/s on this machine (issue 21). pywb is
+one gevent process (one core at most): its CPU per capture says how close to that it was.
 """
 
 from __future__ import annotations
@@ -66,6 +68,11 @@ class Run:
     @property
     def rate(self) -> float:
         return self.captures / self.seconds if self.seconds else 0.0
+
+    @property
+    def ms_per_capture(self) -> float:
+        """CPU milliseconds per capture, client + pywb: what bounds the rate on a busy machine."""
+        return 1000 * (self.client_cpu + self.pywb_cpu) / self.captures if self.captures else 0.0
 
 
 def build(root: Path, count: int) -> Path:
@@ -209,8 +216,9 @@ def harvest(collection: str, work: Path, run: int, concurrency: int, pywb_pid: i
 
 
 def line(run: Run) -> str:
+    per = 1000 / run.captures if run.captures else 0.0
     return (f"  {run.name:17} {run.captures:6d} captures in {run.seconds:6.1f} s: {run.rate:7.1f} captures/s"
-            f"  (client CPU {run.client_cpu:5.1f} s, pywb CPU {run.pywb_cpu:5.1f} s)")
+            f"  (CPU ms a capture: client {run.client_cpu * per:5.2f}, pywb {run.pywb_cpu * per:5.2f})")
 
 
 def main() -> None:
@@ -244,6 +252,11 @@ def main() -> None:
         rates = [r.rate for r in results]
         print(f"  {name:17} min {min(rates):7.1f}  median {statistics.median(rates):7.1f}  "
               f"max {max(rates):7.1f} captures/s")
+    cores = os.cpu_count() or 1
+    for name, results in runs.items():
+        ms = statistics.median(r.ms_per_capture for r in results)
+        print(f"  {name:17} CPU-bound ceiling on {cores} idle cores: {1000 * cores / ms:7.1f} captures/s "
+              f"(median {ms:.2f} CPU ms a capture, client + pywb)")
     harvest_rate = statistics.median(r.rate for r in runs["archiver harvest"])
     for name in ("bare Scrapy", "bare threads"):
         ratio = harvest_rate / statistics.median(r.rate for r in runs[name])
