@@ -24,8 +24,8 @@ from archiver.warc.records import (
     build_capture,
     build_conversion,
     build_response,
-    clean_header_value,
     build_warcinfo,
+    clean_header_value,
     payload_digest,
     payload_digest_of,
     record_id_of,
@@ -398,12 +398,14 @@ def test_serialize_archived_response_gives_warcios_bytes(changes: dict[str, Any]
     assert direct.payload_digest == payload_digest_of(built)
 
 
-@pytest.mark.parametrize(("payload", "uri"), [(b'{"a": 1}', "https://x/y"), ("ü".encode() * 1000, "https://x/ y")])
+@pytest.mark.parametrize(("payload", "uri"),
+                         [(b'{"a": 1}', "https://x/y"), ("ü".encode() * 1000, "https://x/ y")])
 def test_serialize_metadata_gives_warcios_bytes(payload: bytes, uri: str) -> None:
     from warcio.recordbuilder import RecordBuilder
 
     built = RecordBuilder(warc_version="1.1").create_warc_record(
-        uri, "metadata", payload=io.BytesIO(payload), length=len(payload), warc_content_type="application/json",
+        uri, "metadata", payload=io.BytesIO(payload), length=len(payload),
+        warc_content_type="application/json",
         warc_headers_dict={"WARC-Refers-To": "<urn:uuid:r>", "WARC-Date": warc_date(FETCHED),
                            "WARC-Record-ID": "<urn:uuid:m>"})
     direct = serialize_metadata(payload, target_uri=uri, record_id="<urn:uuid:m>", when=FETCHED,
