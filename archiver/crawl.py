@@ -259,6 +259,10 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
         from archiver.refusals import summary_lines
 
         lines.extend(summary_lines(report["refused"]))
+    elif report["finish_reason"] == "unreachable":  # a harvest's archive (spiders/harvest.py)
+        why = report.get("stats", {}).get("archiver/harvest/unreachable") or "the archive cannot be reached"
+        lines.append(f"  STOPPED    {why}: check --archive and that the archive is up, then run the "
+                     "same command with --resume")
     elif report["finish_reason"] in {"shutdown", "cancelled", "closespider_timeout"}:
         reason = report["finish_reason"]
         lines.append(f"  STOPPED    ({reason}): run the same command with --resume to go on")

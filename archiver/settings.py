@@ -76,6 +76,8 @@ ARCHIVER_HARVEST_CDX_PAGE_SIZE = 5000
 ARCHIVER_HARVEST_MAX_REDIRECTS = 5
 #: connections to an archive at a time (CONCURRENT_REQUESTS_PER_DOMAIN of a harvest)
 ARCHIVER_HARVEST_CONCURRENCY = 2
+#: seconds between two requests to an archive (a harvest's DOWNLOAD_DELAY); 0: no delay, no AutoThrottle
+ARCHIVER_HARVEST_DELAY = 1.0
 
 # -- distributed crawls (docs/distributed.md; archiver/distributed/) --------------------------------
 #: Redis URL shared by the workers of one crawl (redis://host:port/db); empty: a one-process crawl

@@ -483,6 +483,33 @@ def serialize_capture(
     return main, request
 
 
+def serialize_archived_response(exchange: HttpExchange, record_id: str,
+                                extra: Sequence[tuple[str, str]] = ()) -> SerializedRecord:
+    """A ``response`` record alone (no request record beside it: a capture copied from another
+    archive), ``extra`` headers after its payload digest: what :func:`build_response`, those
+    headers added, then :func:`serialize_record` give, built directly."""
+    digest = payload_digest(exchange.response_body)
+    head = _response_block(exchange)
+    pairs = _exchange_warc_headers(exchange, "response", record_id, None)
+    pairs += [("WARC-Truncated", exchange.truncated), ("WARC-Payload-Digest", digest), *extra]
+    digests = [("WARC-Block-Digest", _sha1(head, exchange.response_body))]
+    return SerializedRecord(record_id, digest, _record_bytes(
+        pairs, digests, _CAPTURE_CONTENT_TYPES["response"], head, exchange.response_body))
+
+
+def serialize_metadata(payload: bytes, *, target_uri: str, record_id: str, when: datetime,
+                       refers_to: str, content_type: str = "application/json") -> SerializedRecord:
+    """A ``metadata`` record about another record: what warcio's ``create_warc_record`` (with
+    ``WARC-Refers-To``, ``WARC-Date``, ``WARC-Record-ID`` given) then :func:`serialize_record`
+    give, built directly."""
+    digest = payload_digest(payload)
+    pairs = [("WARC-Refers-To", refers_to), ("WARC-Date", warc_date(when)), ("WARC-Record-ID", record_id),
+             ("WARC-Type", "metadata"), ("WARC-Target-URI", target_uri)]
+    digests = [("WARC-Payload-Digest", digest), ("WARC-Block-Digest", digest)]
+    return SerializedRecord(record_id, digest, _record_bytes(
+        pairs, digests, clean_header_value(content_type), b"", payload))
+
+
 def _message_bytes(kind: str, record_id: str, pairs: list[tuple[str, str | None]], head: bytes,
                    body: bytes, digest: str) -> SerializedRecord:
     """A ``response`` or ``request`` record: HTTP head + body, both digests."""
