@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 if TYPE_CHECKING:
-    from archiver.crawl import CrawlJob
+    from archiver.runtime.crawl import CrawlJob
 
 EXIT_USAGE = 2
 N = TypeVar("N", int, float)
@@ -291,9 +291,9 @@ def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
 
 def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[str, object],
                       settings: dict[str, object]) -> int:
-    from archiver.crawl import CrawlJob, crawl_settings, exit_code, print_summary
-    from archiver.lock import EXIT_LOCKED, LockedError
-    from archiver.preflight import (
+    from archiver.runtime.crawl import CrawlJob, crawl_settings, exit_code, print_summary
+    from archiver.runtime.lock import EXIT_LOCKED, LockedError
+    from archiver.runtime.preflight import (
         EXIT_STATE_DAMAGED,
         PreflightError,
         StateDamagedError,
@@ -314,7 +314,7 @@ def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[s
         print(f"archiver {args.command}: {exc}", file=sys.stderr)
         return EXIT_LOCKED
     except (OSError, sqlite3.Error) as exc:  # repairing, reconciling, opening the state: no crawl yet
-        from archiver.diskfull import is_disk_full
+        from archiver.runtime.diskfull import is_disk_full
 
         if not is_disk_full(exc):
             raise
@@ -335,10 +335,10 @@ def _locked_crawl(args: argparse.Namespace, job: CrawlJob) -> dict[str, Any]:
     from contextlib import ExitStack
     from datetime import UTC, datetime
 
-    from archiver.crawl import crawl_settings, prepare_output, run
-    from archiver.lock import CrawlLock, StateLock
-    from archiver.preflight import check_state, move_state_aside
-    from archiver.state import STATE_FILE, state_path
+    from archiver.runtime.crawl import crawl_settings, prepare_output, run
+    from archiver.runtime.lock import CrawlLock, StateLock
+    from archiver.runtime.preflight import check_state, move_state_aside
+    from archiver.runtime.state import STATE_FILE, state_path
 
     with ExitStack() as locks:
         locks.enter_context(CrawlLock(args.out))
@@ -400,7 +400,7 @@ def _run_crawl(args: argparse.Namespace) -> int:
 
 def _contact_settings(args: argparse.Namespace) -> dict[str, object] | str:
     """``ARCHIVER_CONTACT`` from ``--contact``, or the problem with it."""
-    from archiver.politeness import contact_problem
+    from archiver.downloadermiddlewares.useragent import contact_problem
 
     if args.contact:
         problem = contact_problem(args.contact)
@@ -411,7 +411,7 @@ def _contact_settings(args: argparse.Namespace) -> dict[str, object] | str:
 def _warn_without_contact(args: argparse.Namespace) -> None:
     """Once, on stderr, when the real site is crawled without a contact (the crawl's log says so
     too); after every option check, so that a bad option stays a one-line error."""
-    from archiver.politeness import NO_CONTACT_WARNING, is_real_site
+    from archiver.downloadermiddlewares.useragent import NO_CONTACT_WARNING, is_real_site
 
     site = getattr(args, "site", None)
     named = {"ARCHIVER_CONTACT", "ARCHIVER_CONTACT_URL", "USER_AGENT"} & {k for k, v in args.set if v}
@@ -445,7 +445,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_wacz(args: argparse.Namespace) -> int:
-    from archiver.packaging import package_wacz
+    from archiver.runtime.packaging import package_wacz
     from archiver.warc.index import WaczError
 
     try:
@@ -473,7 +473,7 @@ def build_parser() -> ArgumentParser:
     _add_crawl(sub)
     _add_demo(sub)
     _add_wacz(sub)
-    from archiver.extract.commands import add_clean_text_command, add_extract_command
+    from archiver.offline.extractcommands import add_clean_text_command, add_extract_command
 
     add_extract_command(sub)
     add_clean_text_command(sub)

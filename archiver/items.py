@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from archiver.extract.pipeline_support import Prepared
+    from pipelines.base import Prepared
 
 #: the fields of articles.jsonl, in export order (archiver/schema/article.schema.json)
 ARTICLE_FIELDS: tuple[str, ...] = (
@@ -14,7 +14,7 @@ ARTICLE_FIELDS: tuple[str, ...] = (
     "body", "images", "videos", "tags", "related", "historical", "fetched_at", "warc",
     "extractor_version", "change", "markup_era", "legacy_id", "source",
 )
-#: fields only some records have (``gone_since``: a removed article's last record, archiver/gone.py)
+#: fields only some records have (``gone_since``: a removed article's last record, archiver/runtime/gone.py)
 OPTIONAL_FIELDS: tuple[str, ...] = ("gone_since",)
 #: what articles.jsonl exports, in order: a record's fields, then the optional ones it has
 EXPORT_FIELDS: tuple[str, ...] = ARTICLE_FIELDS + OPTIONAL_FIELDS
@@ -58,7 +58,7 @@ class ArticleItem:
     warc: dict[str, Any] | None = None
     extractor_version: str = ""
     #: ``new`` or ``updated`` since the previous crawl into the same state (incremental crawls);
-    #: ``gone`` on a removed article's last record (a plain dict, archiver/gone.py)
+    #: ``gone`` on a removed article's last record (a plain dict, archiver/runtime/gone.py)
     change: str = "new"
     #: which era's markup the page was: ``aspnet``, ``defenselink-static``, ``dnn``, ``dgov2``,
     #: ``wargov`` (the schema's enum)
@@ -81,9 +81,9 @@ class ArticleItem:
 
 
 def __getattr__(name: str) -> Any:
-    # ``SkippedItem`` lives in archiver.skips (it needs Scrapy; this module must not import it)
+    # ``SkippedItem`` lives in archiver.exceptions (it needs Scrapy; this module must not import it)
     if name == "SkippedItem":
-        from archiver.skips import SkippedItem
+        from archiver.exceptions import SkippedItem
 
         return SkippedItem
     raise AttributeError(name)

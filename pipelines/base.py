@@ -2,7 +2,7 @@
 use, a base class, and the plain-Python stand-ins the offline chain gives them.
 
 A crawl hands the pipelines Scrapy's own ``crawler`` (``crawler.stats`` is a ``StatsCollector``,
-``crawler.settings`` a ``Settings``); :mod:`archiver.extract.chain` hands them an
+``crawler.settings`` a ``Settings``); :mod:`pipelines.chain` hands them an
 :class:`OfflineCrawler` with a :class:`DictStats` and :class:`OfflineSettings`. Both go through
 the same ``from_crawler``, so a crawl and an offline re-extraction configure the pipelines alike.
 """
@@ -90,7 +90,7 @@ def class_path(cls: type) -> str:
 
 @dataclass
 class Prepared:
-    """What the cleaning pipelines did to an item in an extraction worker (archiver/extractpool.py).
+    """What the cleaning pipelines did to an item in an extraction worker (archiver/runtime/extractpool.py).
 
     The crawl's own instances of the ``applied`` pipelines pass the item through; the one that
     dropped it (``dropped_by``) raises ``dropped`` again, so that Scrapy logs, counts and signals

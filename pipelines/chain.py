@@ -18,14 +18,14 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from archiver.extract.pipeline_support import (
+from archiver.items import ArticleItem
+from pipelines.base import (
     DictStats,
     OfflineCrawler,
     OfflineSettings,
     Prepared,
     image_sources,
 )
-from archiver.items import ArticleItem
 
 #: pipeline class path → priority (usable as Scrapy ``ITEM_PIPELINES``: ``dict(PIPELINE_ORDER)``)
 PIPELINE_ORDER: Mapping[str, int] = MappingProxyType({

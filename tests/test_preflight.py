@@ -1,4 +1,4 @@
-"""Start-up errors of ``archiver crawl`` are found before the folder is touched (archiver/preflight.py)."""
+"""Start-up errors of ``archiver crawl`` are found before the folder is touched (runtime/preflight.py)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ Each replaces or completes a Scrapy 2.19 component where fault injection (``arch
   ``gunzip`` returns whatever decoded before a corrupt byte or a missing end, so a broken gzip
   stream became a silently truncated page; here it is retried, then fails with its reason.
   ``Accept-Encoding`` names only the codings whose decoder works in this process, and a body in
-  any other coding fails at once with the reason (:mod:`archiver.compression`).
+  any other coding fails at once with the reason (:mod:`archiver.warc.compression`).
 - ``GuardedRedirectMiddleware`` / ``GuardedMetaRefreshMiddleware`` (replace Scrapy's, 600 / 580):
   a redirect off the site, to a non-HTTP(S) URL, or back into its own chain fails the request
   with that reason. Scrapy drops such redirects silently (its offsite filter and dupefilter run
@@ -38,7 +38,8 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, Redirec
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest
 
-from archiver.compression import (  # noqa: F401  (MAX_GZIP_MEMBERS, strict_gunzip: re-exported)
+from archiver.extract.listing import on_hosts
+from archiver.warc.compression import (  # noqa: F401  (MAX_GZIP_MEMBERS, strict_gunzip: re-exported)
     ADVERTISABLE,
     MAX_GZIP_MEMBERS,
     UndecodableBodyError,
@@ -49,7 +50,6 @@ from archiver.compression import (  # noqa: F401  (MAX_GZIP_MEMBERS, strict_gunz
     strict_gunzip,
     working_encodings,
 )
-from archiver.listing import on_hosts
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -119,8 +119,8 @@ class RetryAfterMiddleware(RetryMiddleware):
     host that long (at most ``ARCHIVER_RETRY_AFTER_MAX`` seconds): no request goes to the host
     meanwhile, the retry included (Scrapy alone retries at once, and the other requests go on).
 
-    A ``Retry-After`` longer than the cap stops the crawl (``archiver.refusals``, 560, sees it
-    first). Stats: ``archiver/retry_after/waits``, ``.../max_seconds``.
+    A ``Retry-After`` longer than the cap stops the crawl (``archiver.downloadermiddlewares.refusals``,
+    560, sees it first). Stats: ``archiver/retry_after/waits``, ``.../max_seconds``.
     """
 
     def __init__(self, settings: BaseSettings) -> None:
@@ -211,7 +211,7 @@ def _disabled_reason(coding: bytes) -> str:
 
 
 class StrictHttpCompressionMiddleware(HttpCompressionMiddleware):
-    """Scrapy's HttpCompressionMiddleware with the decoders of :mod:`archiver.compression`.
+    """Scrapy's HttpCompressionMiddleware with the decoders of :mod:`archiver.warc.compression`.
 
     - ``Accept-Encoding`` lists the codings whose decoder works here (probed once per process; a
       coding left out is logged and counted ``archiver/encoding/disabled/<coding>``).

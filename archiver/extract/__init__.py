@@ -2,7 +2,7 @@
 
 ``extract_article`` turns one fetched page into an :class:`~archiver.items.ArticleItem` holding the
 page's raw material (fields as printed, body as labelled blocks, the byline as printed); the item
-pipelines (``pipelines/``, run in a crawl, or in plain Python by :mod:`archiver.extract.chain`)
+pipelines (``pipelines/``, run in a crawl, or in plain Python by :mod:`pipelines.chain`)
 turn it into the cleaned record. ``extract_record`` does both.
 """
 
@@ -63,7 +63,7 @@ def extract_record(url: str, body: bytes, headers: Mapping[str, str] | None = No
     """The cleaned record of one page (extraction + the pipeline chain), as ``articles.jsonl`` holds it
     minus the crawl's ``warc``; ``None`` for a non-article page. Raises the pipelines' ``DropItem``
     (``pipelines.rejections.ArticleRejected``) for a page they reject."""
-    from archiver.extract.chain import PipelineChain
+    from pipelines.chain import PipelineChain
 
     item = extract_article(url, body, headers, fetched_at)
     if item is None:

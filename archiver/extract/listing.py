@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 import lxml.html
 
-from archiver.dates import parse_date
+from archiver.extract.dates import parse_date
 from archiver.extract.dom import ELEMENT_LOOKUP, NotHtmlError
 from archiver.site import ARTICLE_URL, NOT_NEWS
 

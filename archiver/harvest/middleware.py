@@ -30,6 +30,7 @@ from urllib.parse import urljoin
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, HtmlResponse, Request, Response
 
+from archiver.downloadermiddlewares.retry import _retry_or_give_up
 from archiver.harvest.captures import REDIRECT_STATUSES, timestamp_datetime, timestamp_of_datetime
 from archiver.harvest.records import (
     RangeAnswerError,
@@ -39,7 +40,6 @@ from archiver.harvest.records import (
 )
 from archiver.harvest.sources import raw_capture_of
 from archiver.harvest.urlspaces import is_site_host
-from archiver.resilience import _retry_or_give_up
 from archiver.warc.middleware import (
     META_DATE,
     META_LOCATION,

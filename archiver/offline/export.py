@@ -1,6 +1,6 @@
 """Dataset exports of ``articles.jsonl``: Parquet (fixed Arrow schema), CSV and JSON Lines.
 
-``articles.jsonl`` is the folder's whole current dataset (archiver/dataset.py); ``--changes``
+``articles.jsonl`` is the folder's whole current dataset (archiver/runtime/dataset.py); ``--changes``
 exports one run's ``changes.jsonl`` instead. Parquet can be partitioned by year of publication
 (a Hive-style folder ``year=YYYY/``, written with ``pyarrow.dataset``), which pyarrow, pandas and
 Hugging Face ``datasets`` read as one table.
