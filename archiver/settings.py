@@ -129,7 +129,7 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 10
 #: a body cut short reaches the WARC middleware (archived, marked WARC-Truncated) and is then
-#: retried by archiver.downloadermiddlewares.retry.IncompleteResponseMiddleware instead of vanishing
+#: retried by archiver.downloadermiddlewares.incomplete.IncompleteResponseMiddleware instead of vanishing
 #: (docs/reliability.md)
 DOWNLOAD_FAIL_ON_DATALOSS = False
 #: longest wait a Retry-After (429, 503) gets before the retry, seconds (a longer one stops the crawl)
@@ -140,7 +140,7 @@ ARCHIVER_REFUSALS_MAX = 10
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
     "archiver.downloadermiddlewares.useragent.ContactUserAgentMiddleware": 500,
-    "archiver.downloadermiddlewares.useragent.CrawlDelayMiddleware": 120,
+    "archiver.downloadermiddlewares.crawldelay.CrawlDelayMiddleware": 120,
     # 950: sees every response before redirect (600), decompression (590) and retry (550) handle it,
     # so the WARC gets the bytes as sent (see docs/warc.md)
     # 940: adds conditional-GET headers before the WARC request record is written, and reads the
@@ -156,12 +156,12 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "archiver.downloadermiddlewares.retry.RetryAfterMiddleware": 550,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
-    "archiver.downloadermiddlewares.retry.StrictHttpCompressionMiddleware": 590,
+    "archiver.downloadermiddlewares.httpcompression.StrictHttpCompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "archiver.downloadermiddlewares.retry.GuardedMetaRefreshMiddleware": 580,
+    "archiver.downloadermiddlewares.redirect.GuardedMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "archiver.downloadermiddlewares.retry.GuardedRedirectMiddleware": 600,
-    "archiver.downloadermiddlewares.retry.IncompleteResponseMiddleware": 945,
+    "archiver.downloadermiddlewares.redirect.GuardedRedirectMiddleware": 600,
+    "archiver.downloadermiddlewares.incomplete.IncompleteResponseMiddleware": 945,
     # 560: sees bodies decoded (590) and refusals before the retry middleware (550) retries a 429
     "archiver.downloadermiddlewares.refusals.RefusalMiddleware": 560,
 }

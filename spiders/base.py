@@ -20,7 +20,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
 from archiver.downloadermiddlewares.refusals import NotAsked, RefusedRequest
-from archiver.downloadermiddlewares.retry import url_problem, without_credentials
 from archiver.extensions.report import fail
 from archiver.extensions.shutdown import ShutdownCancelled
 from archiver.extract.dates import in_range, parse_date
@@ -28,7 +27,7 @@ from archiver.extract.listing import ListingPage, read_listing
 from archiver.runtime.diskfull import is_disk_full, stop_for_full_disk
 from archiver.runtime.gone import GONE_STATUSES, META_GONE, gone_record, last_record
 from archiver.runtime.state import CrawlState, crawl_state
-from archiver.site import DEFAULT_SITE, normalise_site
+from archiver.site import DEFAULT_SITE, normalise_site, url_problem, without_credentials
 from archiver.warc.middleware import META_REVISIT, DiskFullError
 from pipelines.base import image_sources
 
@@ -257,8 +256,8 @@ class ArchiverSpider(scrapy.Spider):
             fail(self.crawler, request, f"HTTP {response.status}", response.status)
             return
         if isinstance(error, IgnoreRequest) and str(error):
-            # a request given up on with its reason (downloadermiddlewares/retry.py, size limits, offsite,
-            # refusals: downloadermiddlewares/refusals.py)
+            # a request given up on with its reason (retries, incomplete bodies, redirects, size limits,
+            # offsite, refusals: archiver/downloadermiddlewares/)
             fail(self.crawler, request, str(error), getattr(error, "status", None))
             return
         fail(self.crawler, request, f"{type(error).__name__}: {failure.getErrorMessage()}")

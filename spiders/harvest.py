@@ -31,7 +31,7 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from archiver.addon import CHANGES_FILE, FAILURES_FILE
-from archiver.downloadermiddlewares.retry import META_EMPTY_OK
+from archiver.downloadermiddlewares.incomplete import META_EMPTY_OK
 from archiver.extensions.report import fail
 from archiver.harvest.captures import Capture, is_page_capture, timestamp_datetime
 from archiver.harvest.middleware import META_CAPTURE, META_SOURCE

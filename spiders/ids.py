@@ -8,9 +8,8 @@ from typing import Any
 
 from scrapy.http import Response
 
-from archiver.downloadermiddlewares.retry import url_problem
 from archiver.extensions.report import fail
-from archiver.site import parse_id_ranges
+from archiver.site import parse_id_ranges, url_problem
 from spiders.base import ArchiverSpider, _bool_arg
 
 LEGACY_PATH = "/News/NewsArticle.aspx?ID={id}"

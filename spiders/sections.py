@@ -16,11 +16,10 @@ from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
 from archiver.extract.dates import parse_date
-from archiver.extract.listing import on_hosts
 from archiver.runtime.compact import id_key, url_key
 from archiver.runtime.paging import IncrementalPaging
 from archiver.runtime.state import CrawlState, crawl_state, now_iso, state_path
-from archiver.site import NOT_NEWS, article_id_of, parse_sections, section_path
+from archiver.site import NOT_NEWS, article_id_of, on_hosts, parse_sections, section_path
 from spiders.base import ArchiverSpider
 
 META_PAGE = "archiver_listing_page"  # (section, page, url) of the listing an article came from

@@ -7,9 +7,8 @@ from typing import Any
 
 from scrapy.spiders import SitemapSpider as ScrapySitemapSpider
 
-from archiver.downloadermiddlewares.retry import url_problem
 from archiver.extract.dates import parse_date
-from archiver.site import ARTICLE_URL
+from archiver.site import ARTICLE_URL, url_problem
 from spiders.base import ArchiverSpider
 
 

@@ -21,13 +21,13 @@ import pytest
 from scrapy import Request
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.downloadermiddlewares.retry import (
+from archiver.downloadermiddlewares.httpcompression import (
     MAX_GZIP_MEMBERS,
     UndecodableBodyError,
-    redirect_problem,
-    retry_after_seconds,
     strict_gunzip,
 )
+from archiver.downloadermiddlewares.redirect import redirect_problem
+from archiver.downloadermiddlewares.retry import retry_after_seconds
 from archiver.replica.faults import (
     KINDS_BY_NAME,
     OFFSITE_HOST,

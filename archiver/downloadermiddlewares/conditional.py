@@ -18,7 +18,7 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
-from archiver.downloadermiddlewares.retry import _retry_or_give_up as retry_or_give_up
+from archiver.downloadermiddlewares.retry import retry_or_give_up
 from archiver.runtime.gone import GONE_STATUSES, META_GONE
 from archiver.runtime.state import CrawlState, crawl_state, now_iso
 from archiver.warc.middleware import META_PRIOR_CAPTURE, META_REVISIT
@@ -64,7 +64,7 @@ class ConditionalRequestMiddleware:
         if not self.conditional or request.meta.get("retry_times"):
             # a retry asks in full: the attempt before it may have saved the validators of a
             # response that turned out broken (a gzip stream that did not decode, see
-            # archiver/downloadermiddlewares/retry.py), and a 304 would then stand for a page never
+            # archiver/downloadermiddlewares/httpcompression.py), and a 304 would then stand for a page never
             # received whole
             return
         if known.etag:

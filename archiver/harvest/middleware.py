@@ -30,7 +30,7 @@ from urllib.parse import urljoin
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Headers, HtmlResponse, Request, Response
 
-from archiver.downloadermiddlewares.retry import _retry_or_give_up
+from archiver.downloadermiddlewares.retry import retry_or_give_up
 from archiver.harvest.captures import REDIRECT_STATUSES, timestamp_datetime, timestamp_of_datetime
 from archiver.harvest.records import (
     RangeAnswerError,
@@ -161,7 +161,7 @@ class HarvestWarcMiddleware(WarcMiddleware):
             self._inc("archiver/harvest/bad_range")
             logger.info("%s (%s): %s", request.url, request.headers.get(b"Range"), exc)
             detail = f"{exc} ({(request.headers.get(b'Range') or b'').decode('latin-1')})"
-            return _retry_or_give_up(self.crawler, request, "bad range answer", detail)  # type: ignore[arg-type]
+            return retry_or_give_up(self.crawler, request, "bad range answer", detail)  # type: ignore[arg-type]
         timestamp = timestamp_of_datetime(timestamp_datetime(capture["timestamp"]))
         source = _source_of(capture, timestamp, record.target_uri or capture["original"], request.url)
         source.update(filename=capture["filename"], offset=int(capture["offset"]), length=expected)

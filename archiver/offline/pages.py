@@ -64,7 +64,7 @@ def is_html(record: ArcWarcRecord) -> bool:
 def is_page_candidate(record: ArcWarcRecord) -> bool:
     """A 2xx HTML response or identical-payload revisit: what a crawl may have extracted. Not a
     response marked ``WARC-Truncated``: the crawl never extracts a body cut short (it retries it,
-    then fails it: archiver/downloadermiddlewares/retry.py, archiver/downloadermiddlewares/maxsize.py)."""
+    then fails it: archiver/downloadermiddlewares/incomplete.py, .../maxsize.py)."""
     if header(record, "WARC-Truncated"):
         return False
     if record.rec_type == "revisit":
