@@ -59,6 +59,12 @@ MOVED: dict[str, tuple[str, ...]] = {
     "archiver.state": ("archiver.runtime.state",),
 }
 
+#: names moved out of a module that stays: module → {name: the module it lives in now}
+MOVED_NAMES: dict[str, dict[str, str]] = {
+    # extraction + the pipelines: archiver.extract imports neither Scrapy nor the pipelines
+    "archiver.extract": {"extract_record": "pipelines.chain"},
+}
+
 
 class _SplitModule(ModuleType):
     """An old module whose contents now live in several: each name is looked up in them in turn."""
@@ -96,18 +102,49 @@ class _AliasLoader(importlib.abc.Loader):
         # the import system hands back (and binds in the parent package) what sys.modules now holds
 
 
+class _MovedNamesLoader(importlib.abc.Loader):
+    """The module's own loader, then a module ``__getattr__`` for the names moved out of it."""
+
+    def __init__(self, loader: importlib.abc.Loader, names: dict[str, str]) -> None:
+        self.loader = loader
+        self.names = names
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: ModuleType) -> None:
+        self.loader.exec_module(module)
+        names, module_name = self.names, module.__name__
+
+        def moved_name(name: str) -> Any:
+            if name not in names:
+                raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+            warnings.warn(f"{module_name}.{name} moved to {names[name]}.{name}; the old path goes in the "
+                          "next release", DeprecationWarning, stacklevel=2)
+            return getattr(importlib.import_module(names[name]), name)
+
+        module.__getattr__ = moved_name  # type: ignore[method-assign]
+
+
 class MovedModuleFinder(importlib.abc.MetaPathFinder):
-    """Finds the old paths of :data:`MOVED`, and nothing else."""
+    """Finds the old paths of :data:`MOVED`; gives the modules of :data:`MOVED_NAMES` their moved names."""
 
     def find_spec(self, fullname: str, path: Sequence[str] | None = None,
                   target: ModuleType | None = None) -> importlib.machinery.ModuleSpec | None:
         targets = MOVED.get(fullname)
-        if targets is None:
+        if targets is not None:
+            return importlib.machinery.ModuleSpec(fullname, _AliasLoader(targets))
+        names = MOVED_NAMES.get(fullname)
+        if names is None:
             return None
-        return importlib.machinery.ModuleSpec(fullname, _AliasLoader(targets))
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _MovedNamesLoader(spec.loader, names)
+        return spec
 
 
 def install() -> None:
-    """Put the finder on ``sys.meta_path`` (once)."""
+    """Put the finder on ``sys.meta_path`` (once), first: it answers for the names of its tables only."""
     if not any(isinstance(finder, MovedModuleFinder) for finder in sys.meta_path):
-        sys.meta_path.append(MovedModuleFinder())
+        sys.meta_path.insert(0, MovedModuleFinder())

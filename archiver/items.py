@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from pipelines.base import Prepared
+from typing import Any
 
 #: the fields of articles.jsonl, in export order (archiver/schema/article.schema.json)
 ARTICLE_FIELDS: tuple[str, ...] = (
@@ -31,6 +28,26 @@ class Block:
 
     kind: str
     text: str
+
+
+@dataclass
+class Prepared:
+    """What the cleaning pipelines did to an item in an extraction worker (archiver/runtime/extractpool.py).
+
+    The crawl's own instances of the ``applied`` pipelines pass the item through; the one that
+    dropped it (``dropped_by``) raises ``dropped`` again, so that Scrapy logs, counts and signals
+    the drop as if it happened in the crawl process. ``stats`` are what those pipelines counted
+    (the first of them in the crawl adds them to the crawl's stats as the item reaches it).
+    """
+
+    applied: frozenset[str]
+    stats: dict[str, Any] = field(default_factory=dict)
+    dropped: Exception | None = None
+    dropped_by: str = ""
+    #: the photos' ``src`` as extracted, before the pipelines (a crawl with images fetches these)
+    image_sources: tuple[str, ...] = ()
+    #: whether the crawl process has added ``stats`` to its own
+    counted: bool = False
 
 
 @dataclass

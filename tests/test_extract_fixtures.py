@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from archiver.extract import EXTRACTOR_VERSION, extract_record
+from archiver.extract import EXTRACTOR_VERSION
 from archiver.offline.fixtures import FIXTURE_FIELDS, FixtureCase, cases
+from pipelines.chain import extract_record
 
 ALL = cases()
 ARTICLES = [c for c in ALL if isinstance(c.expected(), dict) and "rejected" not in (c.expected() or {})]

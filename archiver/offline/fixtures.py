@@ -55,7 +55,7 @@ class FixtureCase:
 
     def actual(self) -> dict[str, Any] | None:
         """What the code makes of the case now (same shape as ``output.json``)."""
-        from archiver.extract import extract_record
+        from pipelines.chain import extract_record
         from pipelines.rejections import ArticleDropped
 
         info = self.info()
