@@ -3,7 +3,7 @@
 ``scrapy crawl sections -s ARCHIVER_OUT_DIR=out`` and ``archiver crawl --out out`` give the same
 folder: ``warc/``, ``indexes/``, ``changes.jsonl`` (this run's records: Scrapy FEEDS),
 ``articles.jsonl`` (the whole current dataset, built from the previous one and ``changes.jsonl``
-when the run ends: archiver/dataset.py), ``report.json``, ``failures.jsonl``. Settings given
+when the run ends: archiver/runtime/dataset.py), ``report.json``, ``failures.jsonl``. Settings given
 explicitly (``WARC_DIR``, ``FEEDS``...) win.
 """
 
@@ -16,7 +16,7 @@ from scrapy.settings import BaseSettings
 
 from archiver.items import EXPORT_FIELDS
 
-#: the current dataset: every article once, its latest version (archiver/dataset.py)
+#: the current dataset: every article once, its latest version (archiver/runtime/dataset.py)
 ARTICLES_FILE = "articles.jsonl"
 #: this run's new, updated and gone records, each with ``change`` (the crawl's feed)
 CHANGES_FILE = "changes.jsonl"

@@ -3,48 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
-if TYPE_CHECKING:
-    from archiver.crawl import CrawlJob
-
-EXIT_USAGE = 2
-N = TypeVar("N", int, float)
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """argparse with a one-line error message (scripts grep it) and exit code 2."""
-
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
-
-
-def _number_range(kind: Callable[[str], N], low: N, high: N, name: str) -> Callable[[str], N]:
-    """An argparse type: ``kind(value)`` between ``low`` and ``high``, or a one-line error."""
-
-    def parse(value: str) -> N:
-        try:
-            number = kind(value)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not {name}: {value!r}") from None
-        if not low <= number <= high:
-            raise argparse.ArgumentTypeError(f"{number:g} is not between {low:g} and {high:g}")
-        return number
-
-    return parse
-
-
-def _int_range(low: int, high: int) -> Callable[[str], int]:
-    return _number_range(int, low, high, "an integer")
-
-
-def _float_range(low: float, high: float) -> Callable[[str], float]:
-    return _number_range(float, low, high, "a number")
+from archiver.runtime.crawlcommand import (
+    ArgumentParser,
+    add_crawl_options,
+    crawl_and_report,
+    float_range,
+    int_range,
+    option_settings,
+    sections_arg,
+    usage_error,
+)
 
 
 def _iso_date(value: str) -> date:
@@ -68,24 +41,24 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
         "on stdout is 'serving http://127.0.0.1:PORT/'. Stops on SIGINT/SIGTERM.",
     )
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
-    p.add_argument("--port", type=_int_range(0, 65535), default=8000,
+    p.add_argument("--port", type=int_range(0, 65535), default=8000,
                    help="port to listen on; 0 picks a free one (default: 8000)")
-    p.add_argument("--articles", type=_int_range(1, 1_000_000), default=300,
+    p.add_argument("--articles", type=int_range(1, 1_000_000), default=300,
                    help="number of articles in the corpus (default: 300)")
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default: 1)")
-    p.add_argument("--mutate", type=_float_range(0, 100), default=0.0, metavar="PCT",
+    p.add_argument("--mutate", type=float_range(0, 100), default=0.0, metavar="PCT",
                    help="serve revision 2 of PCT%% of the articles (edited text, newer "
                    "Last-Modified), to test incremental crawls (default: 0)")
-    p.add_argument("--new", type=_int_range(0, 1_000_000), default=0, metavar="N",
+    p.add_argument("--new", type=int_range(0, 1_000_000), default=0, metavar="N",
                    help="add N articles newer than the corpus (they appear on page 1)")
-    p.add_argument("--gone", type=_int_range(0, 1_000_000), default=0, metavar="N",
+    p.add_argument("--gone", type=int_range(0, 1_000_000), default=0, metavar="N",
                    help="remove N articles of the corpus (they answer 404), to test incremental crawls")
     p.add_argument("--gone-mode", choices=["404", "410", "redirect"], default="404",
                    help="how --gone articles answer: 404 (default), 410, or redirect (301 to the URL "
                    "with 'dei' in its slug, which answers 404, as the 2025 removals did)")
-    p.add_argument("--page-size", type=_int_range(1, 500), default=10,
+    p.add_argument("--page-size", type=int_range(1, 500), default=10,
                    help="items per listing page (default: 10)")
-    p.add_argument("--crawl-delay", type=_float_range(0, 3600), default=2.0,
+    p.add_argument("--crawl-delay", type=float_range(0, 3600), default=2.0,
                    help="Crawl-delay announced in robots.txt, seconds (default: 2)")
     p.add_argument("--historical-cutoff", type=_iso_date, default=None, metavar="DATE",
                    help="pages published before DATE carry the historical-collection notice "
@@ -112,16 +85,16 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
                    "docs/replica.md)")
     p.add_argument("--fault-seed", type=int, default=None, metavar="N",
                    help="seed of the fault draw (default: --seed)")
-    p.add_argument("--fault-delay", type=_float_range(0, 3600), default=None, metavar="SECONDS",
+    p.add_argument("--fault-delay", type=float_range(0, 3600), default=None, metavar="SECONDS",
                    help="how long 'slow' faults send nothing (default: 65, past the crawler's timeout)")
-    p.add_argument("--fault-retry-after", type=_float_range(0, 86400), default=None, metavar="SECONDS",
+    p.add_argument("--fault-retry-after", type=float_range(0, 86400), default=None, metavar="SECONDS",
                    help="Retry-After of the '429' faults (default: 1, or an HTTP date 2 s ahead)")
     p.add_argument("--hostile", type=Path, metavar="DIR",
                    help="also serve the hostile-input cases of DIR (e.g. tests/fixtures/hostile)")
     p.add_argument("--botwall", choices=["akamai", "cloudflare", "cloudflare-challenge"], default="",
                    help="answer every request 403 with that CDN's block (or challenge) page and headers, "
                    "as a site refusing crawlers does (see docs/replica.md)")
-    p.add_argument("--botwall-after", type=_int_range(0, 10_000_000), default=0, metavar="N",
+    p.add_argument("--botwall-after", type=int_range(0, 10_000_000), default=0, metavar="N",
                    help="with --botwall: let the first N requests through (default: 0)")
     p.set_defaults(func=_run_replica)
 
@@ -134,7 +107,7 @@ def _run_replica(args: argparse.Namespace) -> int:
 
     if args.faults is None and (args.fault_seed is not None or args.fault_delay is not None
                                 or args.fault_retry_after is not None):
-        return _usage_error(args, "--fault-seed, --fault-delay and --fault-retry-after need --faults SPEC")
+        return usage_error(args, "--fault-seed, --fault-delay and --fault-retry-after need --faults SPEC")
     corpus_options = CorpusOptions(
         seed=args.seed, articles=args.articles, mutate_percent=args.mutate,
         new_articles=args.new, gone=args.gone,
@@ -152,10 +125,10 @@ def _run_replica(args: argparse.Namespace) -> int:
                                        gone_mode=args.gone_mode)
         site = ReplicaSite(corpus, server_options)  # loads the hostile cases: bad ones fail here
     except (ValueError, OSError) as exc:  # options that cannot be honoured (together)
-        return _usage_error(args, str(exc))
+        return usage_error(args, str(exc))
     if args.no_serve:
         if args.dump_truth is None:
-            return _usage_error(args, "--no-serve needs --dump-truth FILE")
+            return usage_error(args, "--no-serve needs --dump-truth FILE")
         count = dump_truth(corpus, args.base_url, args.dump_truth, site.truth_faults())
         print(f"wrote {count} truth records to {args.dump_truth}")
         return 0
@@ -163,15 +136,8 @@ def _run_replica(args: argparse.Namespace) -> int:
     try:
         serve(config, truth_path=args.dump_truth)
     except PortInUseError as exc:
-        return _usage_error(args, str(exc))
+        return usage_error(args, str(exc))
     return 0
-
-
-def _key_value(value: str) -> tuple[str, str]:
-    name, sep, setting = value.partition("=")
-    if not sep or not name.strip():
-        raise argparse.ArgumentTypeError(f"expected NAME=VALUE: {value!r}")
-    return name.strip(), setting
 
 
 def _site(value: str) -> str:
@@ -181,40 +147,6 @@ def _site(value: str) -> str:
         return normalise_site(value)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _sections(value: str) -> list[str]:
-    from archiver.site import parse_sections
-
-    try:
-        return parse_sections(value)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
-
-
-def _add_crawl_options(p: ArgumentParser) -> None:
-    p.add_argument("--out", type=Path, required=True, metavar="DIR",
-                   help="output folder: warc/, indexes/, articles.jsonl (the dataset), changes.jsonl, "
-                   "report.json, failures.jsonl, archive.wacz, crawl.log")
-    p.add_argument("--overwrite", action="store_true",
-                   help="start from scratch: remove every output of earlier crawls in DIR, crawl state "
-                   "included (default: an incremental run that fetches only what is new or changed)")
-    p.add_argument("--resume", action="store_true",
-                   help="continue an interrupted crawl in DIR (killed, crashed, disk full) where it "
-                   "stopped; without an interrupted crawl, start normally")
-    p.add_argument("--full", action="store_true",
-                   help="incremental run that pages through every listing page (still conditional GETs)")
-    p.add_argument("--progress", type=_float_range(0, 3600), default=2.0, metavar="SECONDS",
-                   help="seconds between progress lines on stderr, 0 for none (default: 2)")
-    p.add_argument("--no-wacz", action="store_true", help="do not build archive.wacz at the end")
-    p.add_argument("--reset-state", action="store_true",
-                   help="the crawl state is damaged: move it aside (state.sqlite.damaged-TIME) and run "
-                   "with an empty one (every article is fetched again and counted new)")
-    p.add_argument("--no-requisites", action="store_true",
-                   help="do not archive the pages' requisites (stylesheets, scripts, fonts, displayed "
-                   "images); the archive then replays pages unstyled (docs/replay.md)")
-    p.add_argument("-s", "--set", type=_key_value, action="append", default=[], metavar="NAME=VALUE",
-                   help="override a Scrapy/archiver setting (see docs/settings.md); repeatable")
 
 
 def _add_crawl(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
@@ -231,12 +163,12 @@ def _add_crawl(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p.add_argument("--discovery", choices=["sections", "rss", "sitemap", "ids"], default="sections",
                    help="how to find articles: section listings (default), RSS feeds, XML sitemaps, "
                    "or --ids")
-    p.add_argument("--sections", type=_sections, default=None, metavar="NAMES",
+    p.add_argument("--sections", type=sections_arg, default=None, metavar="NAMES",
                    help="comma list of sections (default: all): news-stories, releases, transcripts, "
                    "speeches, contracts, feature-stories, advisories, archive")
     p.add_argument("--since", type=_iso_date, metavar="DATE", help="only articles published on/after DATE")
     p.add_argument("--until", type=_iso_date, metavar="DATE", help="only articles published on/before DATE")
-    p.add_argument("--max-pages", type=_int_range(1, 10_000_000), metavar="N",
+    p.add_argument("--max-pages", type=int_range(1, 10_000_000), metavar="N",
                    help="at most N listing pages per section")
     p.add_argument("--ids", metavar="RANGES", help="with --discovery ids: e.g. 1000000-1000500,1000777")
     p.add_argument("--legacy-ids", action="store_true",
@@ -245,7 +177,7 @@ def _add_crawl(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p.add_argument("--contact", metavar="EMAIL_OR_URL", default="",
                    help="who runs the crawl, sent in the User-Agent so that the site's operators can "
                    "reach you (setting ARCHIVER_CONTACT; a crawl of the real site without one warns)")
-    _add_crawl_options(p)
+    add_crawl_options(p)
     from archiver.distributed.commands import add_redis_options
 
     add_redis_options(p)
@@ -257,14 +189,14 @@ def _add_demo(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
         "demo", help="start the local replica and crawl it (no network needed)",
         description="Start the local defense.gov replica on a free port, crawl every section of it "
         "(delays lifted: it is local), and leave the archive and cleaned JSON in DIR.")
-    p.add_argument("--articles", type=_int_range(10, 100_000), default=200,
+    p.add_argument("--articles", type=int_range(10, 100_000), default=200,
                    help="articles in the replica (default: 200)")
     p.add_argument("--seed", type=int, default=1, help="replica seed (default: 1)")
     p.add_argument("--history", action="store_true",
                    help="instead: build a local web archive of older-era pages, serve it with pywb and "
                    "harvest it (archiver harvest, docs/harvest.md)")
     p.set_defaults(overwrite=True)
-    _add_crawl_options(p)
+    add_crawl_options(p)
     p.set_defaults(func=_run_demo)
 
 
@@ -279,89 +211,6 @@ def _add_wacz(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p.set_defaults(func=_run_wacz)
 
 
-def _crawl_settings(args: argparse.Namespace) -> dict[str, object]:
-    settings: dict[str, object] = {
-        "ARCHIVER_PROGRESS_INTERVAL": args.progress,
-        "ARCHIVER_WACZ": not args.no_wacz,
-        "ARCHIVER_FULL": args.full,
-        "ARCHIVER_RESUME": args.resume,
-    }
-    if getattr(args, "no_requisites", False):
-        settings["ARCHIVER_REQUISITES"] = False
-    settings.update(dict(args.set))
-    return settings
-
-
-def _crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[str, object],
-                      settings: dict[str, object]) -> int:
-    from archiver.crawl import CrawlJob, crawl_settings, exit_code, print_summary
-    from archiver.lock import EXIT_LOCKED, LockedError
-    from archiver.preflight import (
-        EXIT_STATE_DAMAGED,
-        PreflightError,
-        StateDamagedError,
-        check_output_folder,
-        checked_settings,
-    )
-
-    job = CrawlJob(spider, args.out, spider_args, settings)
-    try:  # before anything in the folder moves (docs/reliability.md)
-        checked_settings(lambda: crawl_settings(job), settings)
-        check_output_folder(args.out)
-    except PreflightError as exc:
-        return _usage_error(args, str(exc))
-    _warn_without_contact(args)
-    try:
-        report = _locked_crawl(args, job)
-    except LockedError as exc:
-        print(f"archiver {args.command}: {exc}", file=sys.stderr)
-        return EXIT_LOCKED
-    except (OSError, sqlite3.Error) as exc:  # repairing, reconciling, opening the state: no crawl yet
-        from archiver.diskfull import is_disk_full
-
-        if not is_disk_full(exc):
-            raise
-        print(f"archiver {args.command}: STOPPED before crawling: the disk is full ({exc}): free some "
-              "space, then run the same command with --resume", file=sys.stderr)
-        return 1
-    except StateDamagedError as exc:
-        print(f"archiver {args.command}: error: {exc}; run the same command with --reset-state to move "
-              "it aside and start with an empty state (every article is then fetched again)",
-              file=sys.stderr)
-        return EXIT_STATE_DAMAGED
-    print_summary(report, args.out)
-    return exit_code(report)
-
-
-def _locked_crawl(args: argparse.Namespace, job: CrawlJob) -> dict[str, Any]:
-    """The crawl under the folder's lock (and the shared state's, if its state is elsewhere)."""
-    from contextlib import ExitStack
-    from datetime import UTC, datetime
-
-    from archiver.crawl import crawl_settings, prepare_output, run
-    from archiver.lock import CrawlLock, StateLock
-    from archiver.preflight import check_state, move_state_aside
-    from archiver.state import STATE_FILE, state_path
-
-    with ExitStack() as locks:
-        locks.enter_context(CrawlLock(args.out))
-        state = state_path(crawl_settings(job))
-        own_state = state is not None and state.resolve() == (args.out / STATE_FILE).resolve()
-        if state is not None and not own_state:
-            locks.enter_context(StateLock(state))
-        if state is not None and args.reset_state:
-            aside = move_state_aside(state, datetime.now(UTC).strftime("%Y%m%dT%H%M%S"))
-            if aside is not None:
-                print(f"crawl state moved aside to {aside}; this run starts with an empty state",
-                      flush=True)
-        elif state is not None and not (args.overwrite and own_state):
-            check_state(state)
-        previous = prepare_output(args.out, args.overwrite, resume=args.resume, state=state)
-        if previous is not None:
-            print(f"incremental run: the previous run's outputs are in {previous}", flush=True)
-        return run(job)
-
-
 def _run_crawl(args: argparse.Namespace) -> int:
     spider_args: dict[str, object] = {"site": args.site}
     if args.since:
@@ -369,19 +218,19 @@ def _run_crawl(args: argparse.Namespace) -> int:
     if args.until:
         spider_args["until"] = args.until.isoformat()
     if args.since and args.until and args.since > args.until:
-        return _usage_error(args, "--since is after --until")
+        return usage_error(args, "--since is after --until")
     if args.discovery == "ids":
         if not args.ids:
-            return _usage_error(args, "--discovery ids needs --ids RANGES")
+            return usage_error(args, "--discovery ids needs --ids RANGES")
         from archiver.site import parse_id_ranges
 
         try:
             parse_id_ranges(args.ids)
         except ValueError as exc:
-            return _usage_error(args, f"--ids: {exc}")
+            return usage_error(args, f"--ids: {exc}")
         spider_args.update(ids=args.ids, legacy="1" if args.legacy_ids else "0")
     elif args.ids:
-        return _usage_error(args, "--ids needs --discovery ids")
+        return usage_error(args, "--ids needs --discovery ids")
     if args.sections and args.discovery in {"sections", "rss"}:
         spider_args["sections"] = ",".join(args.sections)
     if args.max_pages and args.discovery == "sections":
@@ -390,39 +239,25 @@ def _run_crawl(args: argparse.Namespace) -> int:
         spider_args["images"] = "1"
     contact = _contact_settings(args)
     if isinstance(contact, str):
-        return _usage_error(args, contact)
+        return usage_error(args, contact)
     from archiver.distributed.commands import RedisOptionError, redis_settings
 
     try:
         distributed = redis_settings(args)  # {} without --redis
     except RedisOptionError as exc:
-        return _usage_error(args, str(exc))
-    return _crawl_and_report(args, args.discovery, spider_args,
-                             {**contact, **_crawl_settings(args), **distributed})
+        return usage_error(args, str(exc))
+    return crawl_and_report(args, args.discovery, spider_args,
+                             {**contact, **option_settings(args), **distributed})
 
 
 def _contact_settings(args: argparse.Namespace) -> dict[str, object] | str:
     """``ARCHIVER_CONTACT`` from ``--contact``, or the problem with it."""
-    from archiver.politeness import contact_problem
+    from archiver.downloadermiddlewares.useragent import contact_problem
 
     if args.contact:
         problem = contact_problem(args.contact)
         return f"--contact: {problem}" if problem else {"ARCHIVER_CONTACT": args.contact}
     return {}
-
-
-def _warn_without_contact(args: argparse.Namespace) -> None:
-    """Once, on stderr, when the real site is crawled without a contact (the crawl's log says so
-    too); after every option check, so that a bad option stays a one-line error."""
-    from archiver.politeness import NO_CONTACT_WARNING, is_real_site
-
-    site = getattr(args, "site", None)
-    named = {"ARCHIVER_CONTACT", "ARCHIVER_CONTACT_URL", "USER_AGENT"} & {k for k, v in args.set if v}
-    if site and not getattr(args, "contact", None) and is_real_site(site) and not named:
-        from urllib.parse import urlsplit
-
-        print(f"archiver {args.command}: warning: "
-              f"{NO_CONTACT_WARNING.format(host=urlsplit(site).hostname)}", file=sys.stderr, flush=True)
 
 
 #: the demo crawls a local server: politeness delays are lifted for it (and only for it)
@@ -443,13 +278,13 @@ def _run_demo(args: argparse.Namespace) -> int:
         return run_history_demo(args)
     with replica("--articles", str(args.articles), "--seed", str(args.seed), "--crawl-delay", "0") as site:
         print(f"replica of defense.gov with {args.articles} articles at {site.base}/", flush=True)
-        settings = {**DEMO_SETTINGS, **_crawl_settings(args)}
-        return _crawl_and_report(args, "sections", {"site": site.base}, settings)
+        settings = {**DEMO_SETTINGS, **option_settings(args)}
+        return crawl_and_report(args, "sections", {"site": site.base}, settings)
 
 
 def _run_wacz(args: argparse.Namespace) -> int:
-    from archiver.diskfull import EXIT_DISK_FULL, is_disk_full
-    from archiver.packaging import package_wacz
+    from archiver.runtime.diskfull import EXIT_DISK_FULL, is_disk_full
+    from archiver.runtime.packaging import package_wacz
     from archiver.warc.index import WaczError
 
     try:
@@ -460,11 +295,6 @@ def _run_wacz(args: argparse.Namespace) -> int:
         return EXIT_DISK_FULL if full else 1
     print(f"wrote {path}")
     return 0
-
-
-def _usage_error(args: argparse.Namespace, message: str) -> int:
-    print(f"archiver {args.command}: error: {message}", file=sys.stderr)
-    return EXIT_USAGE
 
 
 def build_parser() -> ArgumentParser:
@@ -478,7 +308,7 @@ def build_parser() -> ArgumentParser:
     _add_crawl(sub)
     _add_demo(sub)
     _add_wacz(sub)
-    from archiver.extract.commands import add_clean_text_command, add_extract_command
+    from archiver.offline.extractcommands import add_clean_text_command, add_extract_command
 
     add_extract_command(sub)
     add_clean_text_command(sub)

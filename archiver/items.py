@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from archiver.extract.pipeline_support import Prepared
+from typing import Any
 
 #: the fields of articles.jsonl, in export order (archiver/schema/article.schema.json)
 ARTICLE_FIELDS: tuple[str, ...] = (
@@ -14,7 +11,7 @@ ARTICLE_FIELDS: tuple[str, ...] = (
     "body", "images", "videos", "tags", "related", "historical", "fetched_at", "warc",
     "extractor_version", "change", "markup_era", "legacy_id", "source",
 )
-#: fields only some records have (``gone_since``: a removed article's last record, archiver/gone.py)
+#: fields only some records have (``gone_since``: a removed article's last record, archiver/runtime/gone.py)
 OPTIONAL_FIELDS: tuple[str, ...] = ("gone_since",)
 #: what articles.jsonl exports, in order: a record's fields, then the optional ones it has
 EXPORT_FIELDS: tuple[str, ...] = ARTICLE_FIELDS + OPTIONAL_FIELDS
@@ -31,6 +28,26 @@ class Block:
 
     kind: str
     text: str
+
+
+@dataclass
+class Prepared:
+    """What the cleaning pipelines did to an item in an extraction worker (archiver/runtime/extractpool.py).
+
+    The crawl's own instances of the ``applied`` pipelines pass the item through; the one that
+    dropped it (``dropped_by``) raises ``dropped`` again, so that Scrapy logs, counts and signals
+    the drop as if it happened in the crawl process. ``stats`` are what those pipelines counted
+    (the first of them in the crawl adds them to the crawl's stats as the item reaches it).
+    """
+
+    applied: frozenset[str]
+    stats: dict[str, Any] = field(default_factory=dict)
+    dropped: Exception | None = None
+    dropped_by: str = ""
+    #: the photos' ``src`` as extracted, before the pipelines (a crawl with images fetches these)
+    image_sources: tuple[str, ...] = ()
+    #: whether the crawl process has added ``stats`` to its own
+    counted: bool = False
 
 
 @dataclass
@@ -58,7 +75,7 @@ class ArticleItem:
     warc: dict[str, Any] | None = None
     extractor_version: str = ""
     #: ``new`` or ``updated`` since the previous crawl into the same state (incremental crawls);
-    #: ``gone`` on a removed article's last record (a plain dict, archiver/gone.py)
+    #: ``gone`` on a removed article's last record (a plain dict, archiver/runtime/gone.py)
     change: str = "new"
     #: which era's markup the page was: ``aspnet``, ``defenselink-static``, ``dnn``, ``dgov2``,
     #: ``wargov`` (the schema's enum)
@@ -81,9 +98,9 @@ class ArticleItem:
 
 
 def __getattr__(name: str) -> Any:
-    # ``SkippedItem`` lives in archiver.skips (it needs Scrapy; this module must not import it)
+    # ``SkippedItem`` lives in archiver.exceptions (it needs Scrapy; this module must not import it)
     if name == "SkippedItem":
-        from archiver.skips import SkippedItem
+        from archiver.exceptions import SkippedItem
 
         return SkippedItem
     raise AttributeError(name)

@@ -7,9 +7,9 @@ replica only.
 
 from __future__ import annotations
 
-from archiver.extract.chain import PIPELINE_ORDER as _cleaning_pipelines  # lower case: not a setting
 from archiver.items import EXPORT_FIELDS as _article_fields
 from archiver.requisites.policy import DEFAULT_IGNORE as _requisites_ignored
+from pipelines.chain import PIPELINE_ORDER as _cleaning_pipelines  # lower case: not a setting
 
 BOT_NAME = "archiver"
 SPIDER_MODULES = ["spiders"]
@@ -131,7 +131,8 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
 REDIRECT_MAX_TIMES = 10
 #: a body cut short reaches the WARC middleware (archived, marked WARC-Truncated) and is then
-#: retried by archiver.resilience.IncompleteResponseMiddleware instead of vanishing (docs/reliability.md)
+#: retried by archiver.downloadermiddlewares.incomplete.IncompleteResponseMiddleware instead of vanishing
+#: (docs/reliability.md)
 DOWNLOAD_FAIL_ON_DATALOSS = False
 #: longest wait a Retry-After (429, 503) gets before the retry, seconds (a longer one stops the crawl)
 ARCHIVER_RETRY_AFTER_MAX = 60.0
@@ -140,34 +141,34 @@ ARCHIVER_REFUSALS_MAX = 10
 
 DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.useragent.UserAgentMiddleware": None,
-    "archiver.politeness.ContactUserAgentMiddleware": 500,
-    "archiver.politeness.CrawlDelayMiddleware": 120,
+    "archiver.downloadermiddlewares.useragent.ContactUserAgentMiddleware": 500,
+    "archiver.downloadermiddlewares.crawldelay.CrawlDelayMiddleware": 120,
     # 950: sees every response before redirect (600), decompression (590) and retry (550) handle it,
     # so the WARC gets the bytes as sent (see docs/warc.md)
     # 940: adds conditional-GET headers before the WARC request record is written, and reads the
     # WARC location of each response after the WARC middleware has written it
-    "archiver.incremental.ConditionalRequestMiddleware": 940,
+    "archiver.downloadermiddlewares.conditional.ConditionalRequestMiddleware": 940,
     # 946: a 304 no If-None-Match / If-Modified-Since asked for, after the WARC has it: retried, then failed
-    "archiver.incremental.UnsolicitedNotModifiedMiddleware": 946,
+    "archiver.downloadermiddlewares.conditional.UnsolicitedNotModifiedMiddleware": 946,
     # 948: a body past DOWNLOAD_MAXSIZE is stopped there (signals), archived as received, then failed
-    "archiver.maxsize.DownloadMaxSizeMiddleware": 948,
+    "archiver.downloadermiddlewares.maxsize.DownloadMaxSizeMiddleware": 948,
     "archiver.warc.middleware.WarcMiddleware": 950,
     # Scrapy's retry, redirect and decompression with the gaps found by fault injection closed
-    # (archiver/resilience.py, docs/reliability.md); 945: after the WARC has the response as received
+    # (archiver/downloadermiddlewares/, docs/reliability.md); 945: after the WARC has the response as received
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "archiver.resilience.RetryAfterMiddleware": 550,
+    "archiver.downloadermiddlewares.retry.RetryAfterMiddleware": 550,
     "scrapy.downloadermiddlewares.httpcompression.HttpCompressionMiddleware": None,
-    "archiver.resilience.StrictHttpCompressionMiddleware": 590,
+    "archiver.downloadermiddlewares.httpcompression.StrictHttpCompressionMiddleware": 590,
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "archiver.resilience.GuardedMetaRefreshMiddleware": 580,
+    "archiver.downloadermiddlewares.redirect.GuardedMetaRefreshMiddleware": 580,
     "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
-    "archiver.resilience.GuardedRedirectMiddleware": 600,
-    "archiver.resilience.IncompleteResponseMiddleware": 945,
+    "archiver.downloadermiddlewares.redirect.GuardedRedirectMiddleware": 600,
+    "archiver.downloadermiddlewares.incomplete.IncompleteResponseMiddleware": 945,
     # 560: sees bodies decoded (590) and refusals before the retry middleware (550) retries a 429
-    "archiver.refusals.RefusalMiddleware": 560,
+    "archiver.downloadermiddlewares.refusals.RefusalMiddleware": 560,
 }
 
-#: the cleaning pipelines (archiver/extract/chain.py, shared with `archiver extract` and re-extraction),
+#: the cleaning pipelines (pipelines/chain.py, shared with `archiver extract` and re-extraction),
 #: then change detection against the crawl state, then the WARC conversion record of each article
 ITEM_PIPELINES = {
     **_cleaning_pipelines,
@@ -186,16 +187,16 @@ SPIDER_MIDDLEWARES = {
 }
 
 EXTENSIONS = {
-    "archiver.report.CrawlReport": 0,
-    "archiver.progress.ProgressLine": 0,
-    "archiver.gcpolicy.GcPolicy": 0,
+    "archiver.extensions.report.CrawlReport": 0,
+    "archiver.extensions.progress.ProgressLine": 0,
+    "archiver.extensions.gcpolicy.GcPolicy": 0,
     # SIGTERM/SIGINT: downloads in progress cancelled, a second signal stops at once (docs/reliability.md)
-    "archiver.shutdown.GracefulShutdown": 0,
+    "archiver.extensions.shutdown.GracefulShutdown": 0,
 }
-#: Scrapy's HTTP/1.1 handler, whose downloads in progress a shutdown cancels (archiver/shutdown.py)
+#: Scrapy's HTTP/1.1 handler, whose downloads in progress a shutdown cancels (archiver/extensions/shutdown.py)
 DOWNLOAD_HANDLERS = {
-    "http": "archiver.shutdown.StoppableDownloadHandler",
-    "https": "archiver.shutdown.StoppableDownloadHandler",
+    "http": "archiver.extensions.shutdown.StoppableDownloadHandler",
+    "https": "archiver.extensions.shutdown.StoppableDownloadHandler",
 }
 
 # -- the raw archive --------------------------------------------------------------------------------
@@ -222,8 +223,9 @@ WARC_ENCODE_IN_THREAD = False
 
 # -- the cleaned feed -------------------------------------------------------------------------------
 FEED_EXPORT_ENCODING = "utf-8"
-#: file feeds (changes.jsonl) stop the crawl with `disk_full` when the disk is full (archiver/feedstorage.py)
-FEED_STORAGES = {"file": "archiver.feedstorage.DiskFullAwareFileFeedStorage"}
+#: file feeds (changes.jsonl) stop the crawl with `disk_full` when the disk is full
+#: (archiver/extensions/feedstorage.py)
+FEED_STORAGES = {"file": "archiver.extensions.feedstorage.DiskFullAwareFileFeedStorage"}
 #: every feed (changes.jsonl, Scrapyd's items file, -o FILE) exports the record's fields only
 FEED_EXPORT_FIELDS = list(_article_fields)
 
@@ -232,11 +234,11 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 #: items of one response processed at a time; Scrapy's 100 starts 100 asyncio tasks per callback
 #: (~1.5 ms each time on the asyncio reactor) for the one article a page yields (docs/performance.md)
 CONCURRENT_ITEMS = 1
-#: freeze the objects alive at engine start and collect less often (archiver/gcpolicy.py)
+#: freeze the objects alive at engine start and collect less often (archiver/extensions/gcpolicy.py)
 ARCHIVER_GC_FREEZE = True
 #: gc.set_threshold() while crawling (empty: Python's own 700, 10, 10)
 ARCHIVER_GC_THRESHOLDS = [10000, 20, 20]
-#: processes extracting articles beside the reactor thread (archiver/extractpool.py; 0: none, one core)
+#: processes extracting articles beside the reactor thread (runtime/extractpool.py; 0: none, one core)
 ARCHIVER_EXTRACT_WORKERS = 2
 #: interpreter the extraction workers run (empty: the crawl's own; workers that cannot start: in process)
 ARCHIVER_EXTRACT_PYTHON = ""

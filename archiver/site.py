@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_SITE = "https://www.defense.gov"
 
@@ -201,3 +202,30 @@ def parse_id_ranges(value: str, limit: int = 1_000_000) -> list[int]:
     if not ids:
         raise ValueError("no ids given")
     return ids
+
+
+# -- URLs and hosts ---------------------------------------------------------------------------------
+
+
+def url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be fetched (hostile or broken input: not http(s), no host), else None."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() not in {"http", "https"}:
+        return f"not an http(s) URL: {url[:200]!r}"
+    if not parts.hostname:
+        return f"no host name: {url[:200]!r}"
+    return None
+
+
+def without_credentials(url: str) -> str:
+    """``url`` without ``user:password@``: credentials must not be sent, archived or logged."""
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+def on_hosts(url: str, hosts: Iterable[str]) -> bool:
+    """Whether ``url``'s host is one of ``hosts`` or a subdomain of one."""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == h or host.endswith("." + h) for h in hosts)

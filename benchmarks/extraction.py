@@ -32,9 +32,9 @@ from pathlib import Path
 from typing import Any
 
 from archiver.extract import extract_article
-from archiver.extract.chain import PipelineChain
 from archiver.extract.text import CHROME_PHRASES, collapse_space
 from archiver.replica.process import replica
+from pipelines.chain import PipelineChain
 
 REAL_CASES = ("release/real-3981590", "contract/real-4319114", "release/real-defenselink-10242",
               "contract/real-dnn-605989", "release/real-dgov2-2411893", "release/real-wayback-2853121")

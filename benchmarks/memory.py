@@ -14,7 +14,7 @@ page once).
     .venv/bin/python -m benchmarks.memory --dataset 10000 100000 [--articles]
 
 The crawl's last step, building the current dataset (``articles.jsonl`` = the previous dataset
-merged with the run's ``changes.jsonl``, archiver/dataset.py), is measured on its own too, since a
+merged with the run's ``changes.jsonl``, archiver/runtime/dataset.py), is measured on its own too, since a
 crawl of 100k articles takes hours here: for each size, a synthetic previous dataset of that many
 articles (bodies of ~4 KB) and a run's changes (10 % updated, 1 % new, 1 % gone) are built into a new
 dataset in a fresh process, whose ``ru_maxrss`` is printed. Target: flat (100k within 10 % of 10k).
@@ -96,7 +96,7 @@ def crawl(site: str, out: Path, articles: int) -> Peak:
 _BUILD = """
 import json, resource, sys, time
 from pathlib import Path
-from archiver.dataset import update_dataset
+from archiver.runtime.dataset import update_dataset
 started = time.monotonic()
 summary = update_dataset(Path(sys.argv[1]))
 print(json.dumps({"articles": summary.articles, "seconds": time.monotonic() - started,

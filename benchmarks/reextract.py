@@ -99,9 +99,9 @@ def extraction_alone(archive: Path) -> float:
     """Pages per CPU-second of extract_article + the pipelines on the same pages, already in memory
     (every page of the archive: the same mix of articles and listings as re-extraction reads)."""
     from archiver.extract import extract_article
-    from archiver.extract.chain import PipelineChain
     from archiver.offline.members import Member, MemberReader, MemberWalk, WarcSource
     from archiver.offline.pages import ArchivedPage, archived_page, is_page_candidate, parse_record
+    from pipelines.chain import PipelineChain
 
     pages: list[ArchivedPage] = []
     for path in sorted((archive / "warc").glob("*.warc.gz")):

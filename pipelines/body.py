@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archiver.extract.pipeline_support import ArticlePipeline
 from archiver.items import ArticleItem
+from pipelines.base import ArticlePipeline
 
 BODY_KINDS = frozenset({"p", "h"})
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from archiver.extract.pipeline_support import ArticlePipeline
 from archiver.extract.text import parse_byline
 from archiver.items import ArticleItem
+from pipelines.base import ArticlePipeline
 
 #: content types whose people are presenters or issuers, never authors (DESIGN.md)
 NO_AUTHORS = frozenset({"release", "transcript"})

@@ -10,9 +10,9 @@ title elsewhere in the article survives.
 
 from __future__ import annotations
 
-from archiver.extract.pipeline_support import ArticlePipeline
 from archiver.extract.text import CREDIT_LINE_RE, VIRIN_LINE_RE
 from archiver.items import ArticleItem, Block
+from pipelines.base import ArticlePipeline
 
 CAPTION_KINDS = frozenset({"caption", "media-title", "credit", "virin"})
 #: a caption or alt shorter than this is matched only inside a caption cluster

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from itemadapter import ItemAdapter
 
-from archiver.incremental import incremental_state
+from archiver.downloadermiddlewares.conditional import incremental_state
+from archiver.exceptions import SkippedItem
 from archiver.items import ARTICLE_FIELDS
-from archiver.skips import SkippedItem
-from archiver.state import CrawlState, now_iso, record_digest
+from archiver.runtime.state import CrawlState, now_iso, record_digest
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -35,7 +35,7 @@ class ChangeDetectionPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        if adapter.get("gone_since"):  # a removed article's last record (archiver/gone.py): counted
+        if adapter.get("gone_since"):  # a removed article's last record (archiver/runtime/gone.py): counted
             return item
         record = {name: adapter.get(name) for name in ARTICLE_FIELDS}
         digest = record_digest(record)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from archiver.extract.pipeline_support import ArticlePipeline
 from archiver.extract.text import NOTICE_SENTENCE_RE, is_chrome_line, is_notice
 from archiver.items import ArticleItem, Block
+from pipelines.base import ArticlePipeline
 
 #: block kinds the extractor recognised as chrome by markup
 CHROME_KINDS = frozenset({"chrome", "notice"})

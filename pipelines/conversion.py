@@ -14,7 +14,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
 from archiver.items import ARTICLE_FIELDS
-from archiver.state import CrawlState, crawl_state
+from archiver.runtime.state import CrawlState, crawl_state
 from archiver.warc.middleware import WarcMiddleware, find_warc_middleware
 
 if TYPE_CHECKING:

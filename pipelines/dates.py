@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from archiver.extract.dates import iso_date
-from archiver.extract.pipeline_support import ArticlePipeline
 from archiver.items import ArticleItem
+from pipelines.base import ArticlePipeline
 
 
 class PublishedDatePipeline(ArticlePipeline):

@@ -8,9 +8,9 @@ from typing import Self
 
 from scrapy.exceptions import NotConfigured
 
-from archiver.compact import id_key
-from archiver.extract.pipeline_support import ArticlePipeline, CrawlerLike, StatsLike
 from archiver.items import ArticleItem
+from archiver.runtime.compact import id_key
+from pipelines.base import ArticlePipeline, CrawlerLike, StatsLike
 from pipelines.rejections import ArticleSkipped
 
 logger = logging.getLogger(__name__)
@@ -35,7 +35,7 @@ class DropDuplicatesPipeline(ArticlePipeline):
     gives and its own ``url`` (stat ``archiver/duplicates/same_id_other_text``, logged as a warning),
     so a page that names another article's id is never lost (docs/reliability.md).
 
-    Memory: per kept id, the id as an int (archiver/compact.py: ~30 bytes) and a 64-bit key of its
+    Memory: per kept id, the id as an int (archiver/runtime/compact.py: ~30 bytes) and a 64-bit key of its
     title and text, not its URL; the skip's reason names the id, which finds the kept record.
 
     Setting: ``ARCHIVER_DROP_DUPLICATES`` (default ``True``). Stats:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from archiver.extract.pipeline_support import ArticlePipeline
 from archiver.extract.text import is_follow_line, strip_follow_tail
 from archiver.items import ArticleItem, Block
+from pipelines.base import ArticlePipeline
 
 
 class FollowLinePipeline(ArticlePipeline):

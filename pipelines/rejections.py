@@ -15,7 +15,7 @@ from typing import Any
 
 from scrapy.exceptions import DropItem
 
-from archiver.skips import SkippedItem
+from archiver.exceptions import SkippedItem
 
 
 class ArticleDropped(DropItem):

@@ -16,7 +16,7 @@ from itemadapter import ItemAdapter
 from scrapy.exceptions import NotConfigured
 
 from archiver.addon import CHANGES_FILE
-from archiver.skips import SkippedItem
+from archiver.exceptions import SkippedItem
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -12,8 +12,8 @@ from typing import Any, Self
 from jsonschema import Draft202012Validator
 from scrapy.exceptions import NotConfigured
 
-from archiver.extract.pipeline_support import ArticlePipeline, CrawlerLike, StatsLike
 from archiver.items import ArticleItem
+from pipelines.base import ArticlePipeline, CrawlerLike, StatsLike
 from pipelines.rejections import ArticleRejected
 
 MAX_REASONS = 3

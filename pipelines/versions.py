@@ -2,7 +2,7 @@
 
 The duplicate filter keeps one record per ``article_id``; a harvest of every capture keeps one per
 ``article_id`` and cleaned content (the record without where and when it was fetched:
-:func:`archiver.state.record_digest`), so an article the site edited twice is there three times,
+:func:`archiver.runtime.state.record_digest`), so an article the site edited twice is there three times,
 each with its capture time, and a capture identical to an earlier one is skipped. When resuming,
 the versions already in ``changes.jsonl`` count as kept. Replaces ``DropDuplicatesPipeline`` and
 ``ResumeDedupePipeline`` in such a harvest (spiders/harvest.py). Stats:
@@ -20,7 +20,7 @@ from scrapy.exceptions import NotConfigured
 
 from archiver.addon import CHANGES_FILE
 from archiver.items import ARTICLE_FIELDS
-from archiver.state import record_digest
+from archiver.runtime.state import record_digest
 from pipelines.rejections import ArticleSkipped
 
 if TYPE_CHECKING:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from archiver.extract.pipeline_support import ArticlePipeline
 from archiver.extract.text import VIDEO_LINE_RE, clock_seconds, is_player_text, video_clock, video_title
 from archiver.items import ArticleItem, Block
+from pipelines.base import ArticlePipeline
 
 
 class VideoPipeline(ArticlePipeline):

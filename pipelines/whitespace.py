@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from archiver.extract.pipeline_support import ArticlePipeline
 from archiver.extract.text import collapse_lines, collapse_space
 from archiver.items import ArticleItem, Block
+from pipelines.base import ArticlePipeline
 
 _SCALARS = ("url", "canonical_url", "article_id", "content_type", "title", "published", "fetched_at")
 

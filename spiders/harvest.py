@@ -31,19 +31,19 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from archiver.addon import CHANGES_FILE, FAILURES_FILE
+from archiver.downloadermiddlewares.incomplete import META_EMPTY_OK
+from archiver.downloadermiddlewares.refusals import NotAsked
+from archiver.extensions.report import fail
 from archiver.harvest.captures import Capture, is_page_capture, timestamp_datetime
 from archiver.harvest.middleware import META_CAPTURE, META_SOURCE, UNREACHABLE_STAT
 from archiver.harvest.sources import CdxError, CdxIndex, CdxPage, CdxSource, CommonCrawlSource, source_for
 from archiver.harvest.state import MODES, HarvestState
 from archiver.harvest.urlspaces import UrlSpace, is_article_url, url_spaces
 from archiver.items import ArticleItem
-from archiver.refusals import NotAsked
-from archiver.report import fail
-from archiver.resilience import META_EMPTY_OK
+from archiver.runtime.state import crawl_state
 from archiver.site import parse_sections
-from archiver.spiderbase import ArchiverSpider
-from archiver.state import crawl_state
 from archiver.warc.middleware import DiskFullError
+from spiders.base import ArchiverSpider
 
 META_QUERY = "harvest_query"
 META_CURSOR = "harvest_cursor"

@@ -8,10 +8,9 @@ from typing import Any
 
 from scrapy.http import Response
 
-from archiver.report import fail
-from archiver.resilience import url_problem
-from archiver.site import parse_id_ranges
-from archiver.spiderbase import ArchiverSpider, _bool_arg
+from archiver.extensions.report import fail
+from archiver.site import parse_id_ranges, url_problem
+from spiders.base import ArchiverSpider, _bool_arg
 
 LEGACY_PATH = "/News/NewsArticle.aspx?ID={id}"
 ARTICLE_PATH = "/News/Article/Article/{id}/"

@@ -8,9 +8,9 @@ from typing import Any
 import lxml.etree
 from scrapy.http import Response
 
-from archiver.dates import parse_date
+from archiver.extract.dates import parse_date
 from archiver.site import RSS_CONTENT_TYPES, RSS_PATH, parse_sections
-from archiver.spiderbase import ArchiverSpider
+from spiders.base import ArchiverSpider
 
 # no entity expansion, no DTD or network access: feeds are untrusted input
 SAFE_XML = lxml.etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
@@ -47,7 +47,7 @@ class RssSpider(ArchiverSpider):
         try:
             root = lxml.etree.fromstring(response.body, parser=SAFE_XML)
         except lxml.etree.XMLSyntaxError as exc:
-            from archiver.report import fail
+            from archiver.extensions.report import fail
 
             fail(self.crawler, response.request, f"feed is not well-formed XML: {exc}")  # type: ignore[arg-type]
             return

@@ -15,14 +15,13 @@ from scrapy.utils.gz import gunzip, gzip_magic_number
 from scrapy.utils.sitemap import Sitemap
 from twisted.python.failure import Failure
 
-from archiver.compact import id_key, url_key
-from archiver.dates import parse_date
-from archiver.listing import on_hosts
-from archiver.paging import IncrementalPaging
-from archiver.refusals import RefusedRequest
-from archiver.site import NOT_NEWS, article_id_of, parse_sections, section_path
-from archiver.spiderbase import ArchiverSpider
-from archiver.state import CrawlState, crawl_state, now_iso, state_path
+from archiver.downloadermiddlewares.refusals import RefusedRequest
+from archiver.extract.dates import parse_date
+from archiver.runtime.compact import id_key, url_key
+from archiver.runtime.paging import IncrementalPaging
+from archiver.runtime.state import CrawlState, crawl_state, now_iso, state_path
+from archiver.site import NOT_NEWS, article_id_of, on_hosts, parse_sections, section_path
+from spiders.base import ArchiverSpider
 
 META_PAGE = "archiver_listing_page"  # (section, page, url) of the listing an article came from
 
@@ -58,7 +57,7 @@ class SectionsSpider(ArchiverSpider):
         if self.max_pages is not None and self.max_pages < 1:
             raise ValueError("max_pages must be at least 1")
         # every article this crawl has listed, by id (its URL's key when it has none), as compact
-        # keys (archiver/compact.py): a 50k-article crawl must not grow with its URLs
+        # keys (archiver/runtime/compact.py): a 50k-article crawl must not grow with its URLs
         self.seen_ids: set[int | str] = set()
         self.max_repeats = 3
         self.repeat_streak: dict[str, int] = {}
@@ -209,7 +208,7 @@ class SectionsSpider(ArchiverSpider):
             if next_request is not None:
                 yield next_request
             return
-        # incremental: the next page waits for this page's articles (see archiver/paging.py)
+        # incremental: the next page waits for this page's articles (see archiver/runtime/paging.py)
         wanted = []
         for url in in_range:
             request = self.new_article_request(url, meta={META_PAGE: (section, page, url)}, dont_filter=True)

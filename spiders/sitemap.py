@@ -7,10 +7,9 @@ from typing import Any
 
 from scrapy.spiders import SitemapSpider as ScrapySitemapSpider
 
-from archiver.dates import parse_date
-from archiver.resilience import url_problem
-from archiver.site import ARTICLE_URL
-from archiver.spiderbase import ArchiverSpider
+from archiver.extract.dates import parse_date
+from archiver.site import ARTICLE_URL, url_problem
+from spiders.base import ArchiverSpider
 
 
 class SitemapSpider(ArchiverSpider, ScrapySitemapSpider):

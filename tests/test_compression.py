@@ -28,7 +28,8 @@ import pytest
 from backports import zstd
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.compression import (
+from archiver.replica.process import RunningReplica, replica
+from archiver.warc.compression import (
     UndecodableBodyError,
     UnsupportedEncodingError,
     advertise_problem,
@@ -38,7 +39,6 @@ from archiver.compression import (
     strict_gunzip,
     working_encodings,
 )
-from archiver.replica.process import RunningReplica, replica
 
 ROOT = Path(__file__).resolve().parent.parent
 CODING_SERVER = ROOT / "tests" / "coding_server.py"
@@ -95,7 +95,7 @@ def test_warcio_reads_br_once_repaired_in_process() -> None:
     code = (
         "import io, brotli\n"
         "from warcio.bufferedreaders import BufferedReader\n"
-        "from archiver.compression import repair_warcio_brotli\n"
+        "from archiver.warc.compression import repair_warcio_brotli\n"
         "assert repair_warcio_brotli()\n"
         "data = brotli.compress(b'page ' * 1000)\n"
         "assert BufferedReader(io.BytesIO(data), decomp_type='br').read() == b'page ' * 1000\n"
@@ -150,7 +150,7 @@ def test_an_unknown_coding_is_unsupported() -> None:
 
 
 def test_a_broken_br_decoder_is_found_by_the_probe(tmp_path: Path) -> None:
-    probe = ("from archiver.compression import working_encodings, decoder_problem; "
+    probe = ("from archiver.warc.compression import working_encodings, decoder_problem; "
              "print(working_encodings()); print(decoder_problem(b'br'))")
     result = subprocess.run([sys.executable, "-c", probe], env=shim_env(tmp_path), capture_output=True,
                             text=True, timeout=60, cwd=ROOT, check=True)

@@ -325,8 +325,8 @@ def test_a_folder_in_use_by_a_live_crawl_exits_3(replica300: RunningReplica, tmp
 
 def test_resume_counts_finished_articles_whose_lines_were_lost_apart_from_unfinished_ones(
         tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    from archiver.crawl import reconcile
-    from archiver.state import STATE_FILE, CrawlState
+    from archiver.runtime.crawl import reconcile
+    from archiver.runtime.state import STATE_FILE, CrawlState
 
     site = "https://www.war.gov/News/News-Stories/Article/Article"
     kept, lost, queued, refused = (f"{site}/{n}/a/" for n in range(1, 5))

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.dataset import sort_key
 from archiver.replica.process import replica
+from archiver.runtime.dataset import sort_key
 from tests.test_crawl import crawl
 
 ARTICLES = 60

@@ -1,4 +1,4 @@
-"""The dataset build (archiver/dataset.py) on hand-made records: keys, order, rules, atomicity."""
+"""The dataset build (archiver/runtime/dataset.py) on hand-made records: keys, order, rules, atomicity."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.crawl import prepare_output
-from archiver.dataset import DatasetBuilder, update_dataset
+from archiver.runtime.crawl import prepare_output
+from archiver.runtime.dataset import DatasetBuilder, update_dataset
 
 
 def record(article_id: str, body: str = "text", fetched_at: str = "2026-01-01T00:00:00Z",

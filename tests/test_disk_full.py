@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from archiver.diskfull import EXIT_DISK_FULL
 from archiver.replica.process import RunningReplica, replica
+from archiver.runtime.diskfull import EXIT_DISK_FULL
 from archiver.warc.records import HttpExchange, build_capture
 from archiver.warc.writer import WarcRollingWriter
 from tests.test_crawl import FAST, warcio_check

@@ -47,7 +47,7 @@ def test_a_redis_url_makes_the_crawl_a_worker() -> None:
     assert settings["WARC_WORKER"] == "w1"
     assert Coordinator in settings.getdict("EXTENSIONS")
     assert SeedOnce in settings.getdict("SPIDER_MIDDLEWARES")
-    assert "archiver.report.CrawlReport" in settings.getdict("EXTENSIONS")  # the project's stay
+    assert "archiver.extensions.report.CrawlReport" in settings.getdict("EXTENSIONS")  # the project's stay
 
 
 def test_an_explicit_warc_worker_wins() -> None:

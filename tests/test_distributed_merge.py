@@ -16,7 +16,7 @@ from warcio.warcwriter import WARCWriter
 
 from archiver.distributed.merge import FolderInUseError, MergeError, merge_crawls
 from archiver.distributed.statemerge import merge_state_files
-from archiver.state import CrawlState
+from archiver.runtime.state import CrawlState
 
 SITE = "http://127.0.0.1:8000"
 
@@ -225,7 +225,7 @@ def test_the_state_union_is_order_free_and_idempotent(tmp_path: Path) -> None:
     assert rows(tmp_path / "ab.sqlite") == rows(tmp_path / "ba.sqlite")
 
 
-# -- the dataset of a merged folder (archiver/dataset.py) -------------------------------------------
+# -- the dataset of a merged folder (archiver/runtime/dataset.py) -------------------------------------------
 
 
 def test_the_merged_folder_holds_the_workers_changes(tmp_path: Path) -> None:
@@ -252,7 +252,7 @@ def test_a_gone_flag_a_killed_worker_left_in_its_changes_is_kept(tmp_path: Path)
 
 def test_the_merged_dataset_is_a_dataset(tmp_path: Path) -> None:
     """In the dataset's order and bytes: building it again with no changes gives the same file."""
-    from archiver.dataset import update_dataset
+    from archiver.runtime.dataset import update_dataset
 
     worker(tmp_path / "a", "a", ["100", "99", "release:7"])
     worker(tmp_path / "b", "b", ["1000", "99"], fetched_at="2025-02-01T00:00:00Z")

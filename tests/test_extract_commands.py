@@ -1,4 +1,4 @@
-"""``archiver extract`` and ``archiver clean-text`` (registered from archiver.extract.commands)."""
+"""``archiver extract`` and ``archiver clean-text`` (registered from archiver.offline.extractcommands)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from archiver.cli import ArgumentParser
-from archiver.extract.commands import add_clean_text_command, add_extract_command
+from archiver.offline.extractcommands import add_clean_text_command, add_extract_command
 
 FIXTURES = Path(__file__).parent / "fixtures"
 REAL_RELEASE = FIXTURES / "release" / "real-3981590" / "body.html"
@@ -92,7 +92,7 @@ def test_extraction_imports_no_scrapy() -> None:
     code = ("import sys; import archiver.items; "
             "frameworks = lambda: {m for m in sys.modules if m.split('.')[0] in {'scrapy', 'twisted'}}; "
             "before = frameworks(); "
-            "from archiver.extract import extract_article; import archiver.extract.chain; "
+            "from archiver.extract import extract_article; import pipelines.chain; "
             "import archiver.extract.textdump; "
             "extract_article('https://www.defense.gov/x', open(sys.argv[1], 'rb').read()); "
             "print(sorted(frameworks() - before))")

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from archiver.extract import extract_article
-from archiver.extract.chain import PipelineChain
 from archiver.replica import eras
 from archiver.replica.process import replica
 from benchmarks.extraction import fetch
+from pipelines.chain import PipelineChain
 
 FIELDS = ("body", "title", "published", "content_type", "historical", "authors", "markup_era", "article_id",
           "legacy_id", "url", "canonical_url", "images", "videos", "tags", "related")

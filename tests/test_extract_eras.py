@@ -12,13 +12,14 @@ from typing import Any
 import pytest
 
 from archiver.cli import ArgumentParser
-from archiver.compact import id_key
-from archiver.extract import extract_record, refusal_reason
-from archiver.extract.commands import add_extract_command
+from archiver.extract import refusal_reason
 from archiver.extract.decode import decode_html
-from archiver.extract.pipeline_support import DictStats
 from archiver.items import ArticleItem
+from archiver.offline.extractcommands import add_extract_command
+from archiver.runtime.compact import id_key
 from archiver.site import ARTICLE_URL, SITE_HOSTS, article_id_of, item_ref, legacy_id_of
+from pipelines.base import DictStats
+from pipelines.chain import extract_record
 from pipelines.duplicates import DropDuplicatesPipeline
 from pipelines.validate import problems
 from spiders.sitemap import SitemapSpider

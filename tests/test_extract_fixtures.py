@@ -1,7 +1,7 @@
 """Fixture cases (``tests/fixtures/<page-type>/<case>/``): one test per case and field.
 
 A broken date fails ``…-published`` alone and leaves ``…-title`` green. To change an expectation
-on purpose: ``python -m archiver.extract.fixtures diff CASE``, then ``update CASE``.
+on purpose: ``python -m archiver.offline.fixtures diff CASE``, then ``update CASE``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from archiver.extract import EXTRACTOR_VERSION, extract_record
-from archiver.extract.fixtures import FIXTURE_FIELDS, FixtureCase, cases
+from archiver.extract import EXTRACTOR_VERSION
+from archiver.offline.fixtures import FIXTURE_FIELDS, FixtureCase, cases
+from pipelines.chain import extract_record
 
 ALL = cases()
 ARTICLES = [c for c in ALL if isinstance(c.expected(), dict) and "rejected" not in (c.expected() or {})]

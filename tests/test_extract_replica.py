@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from archiver.extract import extract_article
-from archiver.extract.chain import PipelineChain
 from archiver.extract.text import CHROME_PHRASES
 from archiver.replica.process import RunningReplica
+from pipelines.chain import PipelineChain
 
 FIELDS = ("url", "canonical_url", "article_id", "content_type", "title", "published", "authors", "body",
           "images", "videos", "tags", "related", "historical")

@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from archiver.extract import extract_article, extract_record
+from archiver.extract import extract_article
 from archiver.extract.page import ArticlePage
+from pipelines.chain import extract_record
 
 URL = "https://www.defense.gov/News/News-Stories/Article/Article/2000123/some-story/"
 CAPTION = ("Army Gen. Mark A. Milley, chairman of the Joint Chiefs of Staff, speaks with troops at "

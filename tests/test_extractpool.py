@@ -1,4 +1,4 @@
-"""Extraction on a worker process (archiver/extractpool.py): same items, and a dead worker loses
+"""Extraction on a worker process (archiver/runtime/extractpool.py): same items, and a dead worker loses
 no page silently."""
 
 from __future__ import annotations
@@ -18,12 +18,12 @@ from typing import Any
 import pytest
 
 from archiver.extract import extract_article
-from archiver.extract.chain import PIPELINE_ORDER, PipelineChain, split_order
-from archiver.extract.pipeline_support import image_sources
-from archiver.extract.worker import PrepareConfig, encode_frame, read_frame
-from archiver.extractpool import PIPE_BYTES
-from archiver.listing import read_listing
+from archiver.extract.listing import read_listing
 from archiver.replica.process import RunningReplica
+from archiver.runtime.extractpool import PIPE_BYTES
+from archiver.runtime.extractworker import PrepareConfig, encode_frame, read_frame
+from pipelines.base import image_sources
+from pipelines.chain import PIPELINE_ORDER, PipelineChain, split_order
 from tests.test_crawl import FAST, crawl, warcio_check
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -46,7 +46,7 @@ def test_the_worker_answers_what_the_extractor_gives_in_process() -> None:
     pages = fixture_pages()
     assert len(pages) > 20
     frames = b"".join(encode_frame((job, "article", *page)) for job, page in enumerate(pages))
-    proc = subprocess.run([sys.executable, "-m", "archiver.extract.worker"], input=frames,
+    proc = subprocess.run([sys.executable, "-m", "archiver.runtime.extractworker"], input=frames,
                           capture_output=True, timeout=120, check=True)
     stream = io.BytesIO(proc.stdout)
     answers = []
@@ -63,8 +63,8 @@ def test_the_worker_answers_what_the_extractor_gives_in_process() -> None:
 
 
 def run_worker(frames: list[bytes], *args: str) -> list[Any]:
-    proc = subprocess.run([sys.executable, "-m", "archiver.extract.worker", *args], input=b"".join(frames),
-                          capture_output=True, timeout=120, check=True)
+    proc = subprocess.run([sys.executable, "-m", "archiver.runtime.extractworker", *args],
+                          input=b"".join(frames), capture_output=True, timeout=120, check=True)
     stream = io.BytesIO(proc.stdout)
     answers = []
     while (answer := read_frame(stream)) is not None:
@@ -119,8 +119,8 @@ def test_a_preparing_worker_loads_scrapys_exceptions_not_all_of_scrapy() -> None
     ~37 MB (the memory target of docs/performance.md)."""
     code = (
         "import sys\n"
-        "from archiver.extract.worker import Worker, PrepareConfig, import_scrapy_exceptions_alone\n"
-        "from archiver.extract.chain import PIPELINE_ORDER, split_order\n"
+        "from archiver.runtime.extractworker import Worker, PrepareConfig, import_scrapy_exceptions_alone\n"
+        "from pipelines.chain import PIPELINE_ORDER, split_order\n"
         "import_scrapy_exceptions_alone()\n"
         "worker = Worker(PrepareConfig(split_order(PIPELINE_ORDER)[0], {}))\n"
         "assert worker.chain.paths == list(split_order(PIPELINE_ORDER)[0]), worker.chain.paths\n"
@@ -164,7 +164,7 @@ def test_a_worker_reads_listing_pages_as_the_crawl_process_does() -> None:
 
 def test_an_extractor_error_comes_back_as_the_pages_error() -> None:
     frame = encode_frame((7, "article", "http://x/a", None, {}, ""))  # no body: the extractor raises
-    proc = subprocess.run([sys.executable, "-m", "archiver.extract.worker"], input=frame,
+    proc = subprocess.run([sys.executable, "-m", "archiver.runtime.extractworker"], input=frame,
                           capture_output=True, timeout=60, check=True)
     job, ok, value = read_frame(io.BytesIO(proc.stdout))
     assert (job, ok) == (7, False)

@@ -21,6 +21,13 @@ import pytest
 from scrapy import Request
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.downloadermiddlewares.httpcompression import (
+    MAX_GZIP_MEMBERS,
+    UndecodableBodyError,
+    strict_gunzip,
+)
+from archiver.downloadermiddlewares.redirect import redirect_problem
+from archiver.downloadermiddlewares.retry import retry_after_seconds
 from archiver.replica.faults import (
     KINDS_BY_NAME,
     OFFSITE_HOST,
@@ -34,13 +41,6 @@ from archiver.replica.faults import (
     parse_fault_spec,
 )
 from archiver.replica.process import RunningReplica, replica
-from archiver.resilience import (
-    MAX_GZIP_MEMBERS,
-    UndecodableBodyError,
-    redirect_problem,
-    retry_after_seconds,
-    strict_gunzip,
-)
 
 #: 15 % of article URLs and 16 % of listing pages meet a fault (percentages add up, see faults.py)
 SPEC = ("5xx=3,429=1.5,slow=1,reset=1.5,truncate=1.5,badgzip=1.5,charset=1.5,loop=1,offsite=1,"

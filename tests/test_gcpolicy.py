@@ -1,4 +1,4 @@
-"""The crawl's garbage-collector policy (archiver/gcpolicy.py) and its settings."""
+"""The crawl's garbage-collector policy (archiver/extensions/gcpolicy.py) and its settings."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.test import get_crawler
 
-from archiver.gcpolicy import GcPolicy
+from archiver.extensions.gcpolicy import GcPolicy
 
 
 def test_thresholds_and_freeze_apply_while_the_engine_runs_then_are_undone() -> None:

@@ -104,7 +104,7 @@ def test_records_carry_their_source_and_match_the_schema(eras: Path, collection:
 
 
 def test_cleaned_as_from_the_live_markup(eras: Path) -> None:
-    from archiver.extract import extract_record
+    from pipelines.chain import extract_record
 
     found = by_id(jsonl(eras / "articles.jsonl"))
     live = extract_record(WARGOV, real_page("release-3981590-rendered"))

@@ -395,7 +395,7 @@ def _same_across_runs(records: list[dict], *, vary: frozenset[str] = frozenset()
 
 
 def test_pipeline_drops_in_extraction_workers_are_reported_as_in_the_crawl_process(runs: Runs) -> None:
-    """The cleaning pipelines run in the extraction workers (archiver/extractpool.py): what they drop
+    """The cleaning pipelines run in the extraction workers (archiver/runtime/extractpool.py): what they drop
     there reaches failures.jsonl, Scrapy's drop counts and the pipelines' stats as when they run in
     the crawl process."""
     workers, inline = runs.get("listing"), runs.get("listing-inline")

@@ -12,8 +12,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from archiver.dates import parse_date
-from archiver.listing import listing_entries, next_page_url, read_listing
+from archiver.extract.dates import parse_date
+from archiver.extract.listing import listing_entries, next_page_url, read_listing
 from archiver.site import article_id_of, normalise_site, parse_id_ranges, parse_sections
 
 REAL_HOME = Path(__file__).resolve().parent / "fixtures/not-article/real-homepage-2020-11/body.html"

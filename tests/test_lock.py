@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archiver.lock import LOCK_FILE, CrawlLock, LockedError
+from archiver.runtime.lock import LOCK_FILE, CrawlLock, LockedError
 
 
 def dead_pid() -> int:
@@ -40,7 +40,7 @@ def test_stale_lock_is_taken_over_with_a_warning(tmp_path: Path, caplog: pytest.
 
 
 def lock_in_another_process(folder: Path) -> subprocess.CompletedProcess[str]:
-    code = ("from pathlib import Path; from archiver.lock import CrawlLock; "
+    code = ("from pathlib import Path; from archiver.runtime.lock import CrawlLock; "
             f"CrawlLock(Path({str(folder)!r})).acquire()")
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
 

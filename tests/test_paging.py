@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from archiver.paging import IncrementalPaging
+from archiver.runtime.paging import IncrementalPaging
 
 
 def test_next_page_waits_for_every_article() -> None:

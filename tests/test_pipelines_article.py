@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archiver.extract.pipeline_support import DictStats
 from archiver.items import ArticleItem, Block
+from pipelines.base import DictStats
 from pipelines.body import AssembleBodyPipeline
 from pipelines.byline import BylinePipeline
 from pipelines.chrome import StripChromePipeline

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archiver.extract.pipeline_support import DictStats
 from archiver.items import ArticleItem, Block
+from pipelines.base import DictStats
 from pipelines.captions import DedupeCaptionsPipeline
 
 CAPTION = ("Defense Secretary Ash Carter speaks during a meeting in London, Dec. 15, 2016. "

@@ -9,11 +9,11 @@ from scrapy.exceptions import DropItem
 from scrapy.utils.misc import build_from_crawler
 from scrapy.utils.test import get_crawler
 
+from archiver.exceptions import SkippedItem
 from archiver.extract import extract_article
-from archiver.extract.chain import PIPELINE_ORDER, PipelineChain, load_class
-from archiver.extract.pipeline_support import DictStats
 from archiver.items import ArticleItem, Block
-from archiver.skips import SkippedItem
+from pipelines.base import DictStats
+from pipelines.chain import PIPELINE_ORDER, PipelineChain, load_class
 from pipelines.duplicates import DropDuplicatesPipeline
 from pipelines.rejections import ArticleRejected, ArticleSkipped
 from pipelines.validate import ValidateSchemaPipeline
@@ -77,7 +77,7 @@ def test_duplicate_article_reached_through_another_url_is_dropped() -> None:
     assert caught.value.stage == "duplicates"
     assert caught.value.reason.startswith(f"duplicate of {first.article_id} (")  # its record has that id
     assert len(pipeline.kept) == 1
-    assert isinstance(caught.value, SkippedItem)  # archiver.report does not count these as failures
+    assert isinstance(caught.value, SkippedItem)  # the crawl report does not count these as failures
     assert not isinstance(caught.value, ArticleRejected)
     assert caught.value.log_level == "INFO"
     other = valid_item()

@@ -1,4 +1,4 @@
-"""Start-up errors of ``archiver crawl`` are found before the folder is touched (archiver/preflight.py)."""
+"""Start-up errors of ``archiver crawl`` are found before the folder is touched (runtime/preflight.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from scrapy.settings import Settings
 
-from archiver.preflight import PreflightError, check_settings
 from archiver.replica.process import RunningReplica, replica
+from archiver.runtime.preflight import PreflightError, check_settings
 from tests.test_crawl import crawl
 
 

@@ -19,7 +19,7 @@ import pytest
 from scrapy.http import Headers
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.refusals import EXIT_REFUSED, detect_refusal
+from archiver.downloadermiddlewares.refusals import EXIT_REFUSED, detect_refusal
 from archiver.replica.process import RunningReplica, replica
 from tests.test_crawl import crawl, records, warcio_check
 

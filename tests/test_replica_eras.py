@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import lxml.html
 import pytest
 
-from archiver.listing import read_listing
+from archiver.extract.listing import read_listing
 from archiver.replica import eras
 from archiver.replica.process import RunningReplica, replica
 from archiver.site import STATIC_PREFIX_TYPES, item_ref

@@ -21,7 +21,7 @@ _ROW = re.compile(r"^\| `([A-Z0-9_]+)` \| ([^|]*) \|", re.M)
 #: (``defaults.NAME``, archiver/settings.py's own value, is the one definition: allowed)
 _INLINE_DEFAULT = re.compile(
     r"\.get(?:bool|int|float|list|dict)?\(\s*\"((?:ARCHIVER|WARC)_[A-Z0-9_]+)\"\s*,(?!\s*defaults\.\1\))")
-#: the cleaning pipelines also run outside a crawl on a plain mapping (archiver/extract/chain.py:
+#: the cleaning pipelines also run outside a crawl on a plain mapping (pipelines/chain.py:
 #: `archiver extract`, re-extraction), where archiver/settings.py is not loaded
 _OUTSIDE_A_CRAWL = {"pipelines/duplicates.py", "pipelines/validate.py", "pipelines/versions.py"}
 

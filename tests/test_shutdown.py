@@ -273,10 +273,10 @@ def test_sigterm_after_a_huge_listing_arrived_stops_within_seconds(
 #: parse, printing the worker's pid, then waiting to be killed
 BUSY_PARENT = """
 import os, subprocess, sys, time
-from archiver.extract.worker import encode_frame
+from archiver.runtime.extractworker import encode_frame
 from tests.test_listing import undated_listing
-worker = subprocess.Popen([sys.executable, "-m", "archiver.extract.worker", "--parent", str(os.getpid())],
-                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+worker = subprocess.Popen([sys.executable, "-m", "archiver.runtime.extractworker",
+                           "--parent", str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
 worker.stdin.write(encode_frame((0, "listing", "https://www.defense.gov/News/", undated_listing(200_000),
                                  ("www.defense.gov",))))
 worker.stdin.flush()

@@ -1,4 +1,4 @@
-"""The crawl state's batched commits (archiver/state.py): one connection, writes grouped."""
+"""The crawl state's batched commits (archiver/runtime/state.py): one connection, writes grouped."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from pathlib import Path
 from scrapy import signals
 from scrapy.utils.test import get_crawler
 
-from archiver.state import CrawlState, crawl_state
+from archiver.runtime.state import CrawlState, crawl_state
 
 
 def frontier_rows(path: Path) -> int:

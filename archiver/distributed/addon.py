@@ -7,7 +7,7 @@ names WARC files after the worker (``WARC_WORKER``), and enables the coordinator
 the seeding middleware. Without ``ARCHIVER_REDIS_URL`` it does nothing.
 
 Listing pages are always walked in full (``ARCHIVER_FULL=True``): the incremental early stop
-(archiver/paging.py) waits for every article of a page to settle on the worker that read the
+(archiver/runtime/paging.py) waits for every article of a page to settle on the worker that read the
 page, and in a shared crawl those articles are fetched by other workers. ``--resume`` is off
 (``ARCHIVER_RESUME=False``): Redis is the crawl's frontier.
 """

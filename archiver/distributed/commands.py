@@ -220,7 +220,7 @@ def _fail(args: argparse.Namespace, error: Exception, code: int) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m archiver.distributed merge|redis ...``."""
-    from archiver.cli import ArgumentParser
+    from archiver.runtime.crawlcommand import ArgumentParser
 
     parser = ArgumentParser(prog="python -m archiver.distributed",
                             description="Distributed crawls: merge worker folders, watch or reset a crawl.")

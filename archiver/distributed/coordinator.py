@@ -285,7 +285,7 @@ def import_state(crawler: Crawler) -> None:
     if not source:
         return
     from archiver.distributed.statemerge import merge_state_files
-    from archiver.state import commit_crawl_state, state_path
+    from archiver.runtime.state import commit_crawl_state, state_path
 
     target = state_path(settings)
     if target is None or not settings.getbool("ARCHIVER_INCREMENTAL"):

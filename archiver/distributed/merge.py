@@ -19,7 +19,7 @@ its request leaves it to be fetched again; several workers' datasets hold versio
 ``runs/*/articles.jsonl`` too). Per ``article_id`` the kept record is the one whose WARC record
 exists, then the latest ``fetched_at``, then the one flagged gone, then the smallest WARC
 location: the same inputs always give the same bytes, in the dataset's order
-(:func:`archiver.dataset.sort_key`). The candidates wait in a temporary SQLite file: memory does
+(:func:`archiver.runtime.dataset.sort_key`). The candidates wait in a temporary SQLite file: memory does
 not grow with the number of articles.
 
 WARC files left ``.open`` by a killed worker are repaired first (complete records kept,
@@ -40,10 +40,10 @@ from pathlib import Path
 from typing import Any
 
 from archiver.addon import ARTICLES_FILE, CHANGES_FILE, REPORT_FILE
-from archiver.dataset import dataset_line, is_gone, sort_key
-from archiver.lock import LOCK_FILE
-from archiver.packaging import WACZ_FILE
-from archiver.state import STATE_FILE
+from archiver.runtime.dataset import dataset_line, is_gone, sort_key
+from archiver.runtime.lock import LOCK_FILE
+from archiver.runtime.packaging import WACZ_FILE
+from archiver.runtime.state import STATE_FILE
 from archiver.warc.writer import OPEN_SUFFIX, WARC_SUFFIX, repair_open_files
 
 logger = logging.getLogger(__name__)
@@ -278,7 +278,7 @@ def _better(new: _Candidate, kept: _Candidate, sizes: dict[str, int]) -> bool:
 def _write_articles(files: Sequence[Path], sizes: dict[str, int], out_path: Path,
                     report: MergeReport) -> None:
     """One line per article, the best candidate (:func:`_better`), in the dataset's order and bytes
-    (archiver/dataset.py). The candidates wait in a temporary SQLite file, not in memory."""
+    (archiver/runtime/dataset.py). The candidates wait in a temporary SQLite file, not in memory."""
     db_path = out_path.with_name(f".{out_path.name}.merge.sqlite")
     db_path.unlink(missing_ok=True)
     db = sqlite3.connect(str(db_path), isolation_level=None)
@@ -347,7 +347,7 @@ def _merge_states(folders: Sequence[Path], target: Path) -> int:
 
 
 def _package(out: Path, report: MergeReport) -> None:
-    from archiver.packaging import package_wacz
+    from archiver.runtime.packaging import package_wacz
 
     try:
         report.wacz = package_wacz(out).name

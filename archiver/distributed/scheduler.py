@@ -19,7 +19,7 @@ from archiver.distributed import serializer
 from archiver.distributed.coordinator import require_coordinator
 from archiver.distributed.dupefilter import SharedDupeFilter
 from archiver.distributed.queue import TrackedPriorityQueue
-from archiver.report import fail
+from archiver.extensions.report import fail
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider

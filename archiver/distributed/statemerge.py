@@ -1,4 +1,4 @@
-"""Merge incremental crawl states (SQLite, ``archiver/state.py``) from several workers.
+"""Merge incremental crawl states (SQLite, ``archiver/runtime/state.py``) from several workers.
 
 Every worker keeps its own ``state.sqlite`` (SQLite must not be shared across machines).
 During one run each URL is fetched by one worker only (the shared duplicate filter), so the
@@ -15,7 +15,7 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
-from archiver.state import CrawlState, KnownCapture
+from archiver.runtime.state import CrawlState, KnownCapture
 
 logger = logging.getLogger(__name__)
 

@@ -90,7 +90,7 @@ def flush_outputs(crawler: Crawler) -> None:
     """Push the feed files and the open WARC file to the OS (a SIGKILL then loses nothing)."""
     from scrapy.extensions.feedexport import FeedExporter
 
-    from archiver.state import commit_crawl_state
+    from archiver.runtime.state import commit_crawl_state
     from archiver.warc.middleware import WarcMiddleware
 
     feeds = crawler.get_extension(FeedExporter)

@@ -2,14 +2,14 @@
 
 ``extract_article`` turns one fetched page into an :class:`~archiver.items.ArticleItem` holding the
 page's raw material (fields as printed, body as labelled blocks, the byline as printed); the item
-pipelines (``pipelines/``, run in a crawl, or in plain Python by :mod:`archiver.extract.chain`)
-turn it into the cleaned record. ``extract_record`` does both.
+pipelines (``pipelines/``, run in a crawl, or in plain Python by :mod:`pipelines.chain`) turn it
+into the cleaned record; :func:`pipelines.chain.extract_record` does both. Nothing here imports
+Scrapy or the pipelines (tests/test_layout.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from archiver.extract.page import ArticlePage
 from archiver.items import ArticleItem
@@ -18,7 +18,7 @@ from archiver.site import legacy_id_of
 #: bumps whenever extraction or pipeline output changes for the same input bytes
 EXTRACTOR_VERSION = "1.1.0"
 
-__all__ = ["EXTRACTOR_VERSION", "ArticlePage", "extract_article", "extract_record", "refusal_reason"]
+__all__ = ["EXTRACTOR_VERSION", "ArticlePage", "extract_article", "refusal_reason"]
 
 
 def extract_article(url: str, body: bytes, headers: Mapping[str, str] | None = None,
@@ -56,16 +56,3 @@ def refusal_reason(url: str, body: bytes, headers: Mapping[str, str] | None = No
     """Why ``extract_article`` finds no article in the page (``""`` when it finds one)."""
     found = ArticlePage.read(url, body, headers)
     return found if isinstance(found, str) else ""
-
-
-def extract_record(url: str, body: bytes, headers: Mapping[str, str] | None = None,
-                   fetched_at: str = "") -> dict[str, Any] | None:
-    """The cleaned record of one page (extraction + the pipeline chain), as ``articles.jsonl`` holds it
-    minus the crawl's ``warc``; ``None`` for a non-article page. Raises the pipelines' ``DropItem``
-    (``pipelines.rejections.ArticleRejected``) for a page they reject."""
-    from archiver.extract.chain import PipelineChain
-
-    item = extract_article(url, body, headers, fetched_at)
-    if item is None:
-        return None
-    return PipelineChain.build().process(item).record()

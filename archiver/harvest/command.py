@@ -33,7 +33,7 @@ def _archive(value: str) -> str:
 
 
 def add_harvest_command(sub: argparse._SubParsersAction[Any]) -> None:
-    from archiver.cli import _add_crawl_options, _sections
+    from archiver.runtime.crawlcommand import add_crawl_options, sections_arg
 
     p = sub.add_parser(
         "harvest", help="harvest defense.gov's history from a web archive (Wayback, Common Crawl, pywb)",
@@ -48,21 +48,21 @@ def add_harvest_command(sub: argparse._SubParsersAction[Any]) -> None:
                    help="only captures made on/after this time")
     p.add_argument("--to", dest="capture_to", type=_capture_time, metavar="YYYY[MM[DD]]",
                    help="only captures made on/before this time")
-    p.add_argument("--sections", type=_sections, default=None, metavar="NAMES",
+    p.add_argument("--sections", type=sections_arg, default=None, metavar="NAMES",
                    help="comma list of sections (default: all): news-stories, releases, transcripts, "
                    "speeches, contracts, feature-stories, advisories, archive")
     p.add_argument("--captures", choices=MODES, default="latest",
                    help="which captures of an article: the latest (default), the earliest, or all "
                    "(each distinct version, with its capture time)")
-    _add_crawl_options(p)
+    add_crawl_options(p)
     p.set_defaults(func=run_harvest)
 
 
 def run_harvest(args: argparse.Namespace) -> int:
-    from archiver.cli import _crawl_and_report, _crawl_settings, _usage_error
+    from archiver.runtime.crawlcommand import crawl_and_report, option_settings, usage_error
 
     if args.capture_from and args.capture_to and args.capture_from > args.capture_to:
-        return _usage_error(args, "--from is after --to")
+        return usage_error(args, "--from is after --to")
     spider_args: dict[str, object] = {"archive": args.archive}
     if args.capture_from:
         spider_args["capture_from"] = args.capture_from
@@ -70,5 +70,5 @@ def run_harvest(args: argparse.Namespace) -> int:
         spider_args["capture_to"] = args.capture_to
     if args.sections:
         spider_args["sections"] = ",".join(args.sections)
-    settings = {"ARCHIVER_HARVEST_CAPTURES": args.captures, **_crawl_settings(args)}
-    return _crawl_and_report(args, "harvest", spider_args, settings)
+    settings = {"ARCHIVER_HARVEST_CAPTURES": args.captures, **option_settings(args)}
+    return crawl_and_report(args, "harvest", spider_args, settings)

@@ -65,7 +65,7 @@ def _write(writer: WARCWriter, url: str, body: bytes, when: str) -> None:
 
 
 def run_history_demo(args: argparse.Namespace) -> int:
-    from archiver.cli import _crawl_and_report, _crawl_settings
+    from archiver.runtime.crawlcommand import crawl_and_report, option_settings
 
     with tempfile.TemporaryDirectory(prefix="archiver-history-") as tmp:
         root = Path(tmp)
@@ -79,5 +79,5 @@ def run_history_demo(args: argparse.Namespace) -> int:
                 f"{collection}",
                 flush=True,
             )
-            settings = {**DEMO_SETTINGS, "ARCHIVER_HARVEST_CAPTURES": "latest", **_crawl_settings(args)}
-            return _crawl_and_report(args, "harvest", {"archive": collection}, settings)
+            settings = {**DEMO_SETTINGS, "ARCHIVER_HARVEST_CAPTURES": "latest", **option_settings(args)}
+            return crawl_and_report(args, "harvest", {"archive": collection}, settings)

@@ -37,6 +37,8 @@ from scrapy.utils.asyncio import run_in_thread
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.error import ConnectError, DNSLookupError
 
+from archiver.downloadermiddlewares.refusals import NotAsked, drop_queued_requests
+from archiver.downloadermiddlewares.retry import retry_or_give_up
 from archiver.harvest.captures import REDIRECT_STATUSES, timestamp_datetime, timestamp_of_datetime
 from archiver.harvest.records import (
     RangeAnswerError,
@@ -46,8 +48,6 @@ from archiver.harvest.records import (
 )
 from archiver.harvest.sources import raw_capture_of
 from archiver.harvest.urlspaces import is_site_host
-from archiver.refusals import NotAsked, drop_queued_requests
-from archiver.resilience import _retry_or_give_up
 from archiver.warc.middleware import (
     META_DATE,
     META_LOCATION,
@@ -179,7 +179,7 @@ class HarvestWarcMiddleware(WarcMiddleware):
             self._inc("archiver/harvest/bad_range")
             logger.info("%s (%s): %s", request.url, request.headers.get(b"Range"), exc)
             detail = f"{exc} ({(request.headers.get(b'Range') or b'').decode('latin-1')})"
-            return _retry_or_give_up(self.crawler, request, "bad range answer", detail)  # type: ignore[arg-type]
+            return retry_or_give_up(self.crawler, request, "bad range answer", detail)  # type: ignore[arg-type]
         timestamp = timestamp_of_datetime(timestamp_datetime(capture["timestamp"]))
         source = _source_of(capture, timestamp, record.target_uri or capture["original"], request.url)
         source.update(filename=capture["filename"], offset=int(capture["offset"]), length=expected)

@@ -9,7 +9,7 @@
 - ``harvest_marks``: per query, the newest capture time the last finished harvest listed: the next
   harvest into the folder asks only for what is newer.
 
-It shares the crawl's connection (:func:`archiver.state.crawl_state`): writes are batched there.
+It shares the crawl's connection (:func:`archiver.runtime.state.crawl_state`): writes are batched there.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import timedelta
 from typing import Any
 
 from archiver.harvest.captures import Capture, timestamp_datetime, timestamp_of_datetime
-from archiver.state import CrawlState
+from archiver.runtime.state import CrawlState
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS harvest_queries (
@@ -65,7 +65,7 @@ BATCH = 200
 
 
 class HarvestState:
-    """The harvest's tables in a :class:`~archiver.state.CrawlState` database."""
+    """The harvest's tables in a :class:`~archiver.runtime.state.CrawlState` database."""
 
     def __init__(self, state: CrawlState) -> None:
         self.state = state

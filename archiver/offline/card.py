@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from archiver.offline.stats import CrawlStats
 
 if TYPE_CHECKING:
-    from archiver.offline.export import ExportResult
+    from archiver.offline.columns import ExportResult
 
 #: what each field holds (docs/datasets.md has the same table)
 FIELD_MEANINGS: dict[str, str] = {
@@ -178,7 +178,7 @@ def _table(title: str, rows: Iterable[tuple[str, int]]) -> list[str]:
 
 
 def _fields(fields: list[str]) -> str:
-    from archiver.offline.export import arrow_type, type_text
+    from archiver.offline.columns import arrow_type, type_text
 
     lines = ["## Fields", "", "| field | Parquet type | meaning |", "|---|---|---|"]
     lines += [

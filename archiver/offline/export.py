@@ -1,6 +1,6 @@
 """Dataset exports of ``articles.jsonl``: Parquet (fixed Arrow schema), CSV and JSON Lines.
 
-``articles.jsonl`` is the folder's whole current dataset (archiver/dataset.py); ``--changes``
+``articles.jsonl`` is the folder's whole current dataset (archiver/runtime/dataset.py); ``--changes``
 exports one run's ``changes.jsonl`` instead. Parquet can be partitioned by year of publication
 (a Hive-style folder ``year=YYYY/``, written with ``pyarrow.dataset``), which pyarrow, pandas and
 Hugging Face ``datasets`` read as one table.
@@ -18,18 +18,28 @@ import csv
 import json
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
 from archiver.items import EXPORT_FIELDS
+from archiver.offline.card import write_card
+from archiver.offline.columns import (  # noqa: F401  (arrow_type, type_text: re-exported)
+    ARTICLES_FILE,
+    IMAGE_KEYS,
+    LEGACY_ID_KEYS,
+    RELATED_KEYS,
+    WARC_KEYS,
+    ExportResult,
+    arrow_schema,
+    arrow_type,
+    type_text,
+)
 from archiver.offline.stats import CrawlStats
 
 logger = logging.getLogger(__name__)
 
 FORMATS = ("parquet", "csv", "jsonl")
-ARTICLES_FILE = "articles.jsonl"
 CHANGES_FILE = "changes.jsonl"
 EXPORT_DIR = "export"
 #: ``--partition-by`` choices: the Hive partition column and how a record gives its value
@@ -37,10 +47,6 @@ PARTITIONS = ("year",)
 #: the partition value of a record without a publication year
 UNKNOWN_YEAR = "unknown"
 BATCH_ROWS = 2048
-IMAGE_KEYS = ("src", "title", "caption", "credit", "virin", "alt")
-RELATED_KEYS = ("title", "url")
-WARC_KEYS = ("filename", "offset", "length", "record_id", "payload_digest")
-LEGACY_ID_KEYS = ("kind", "number", "path")
 
 
 class ExportError(ValueError):
@@ -61,73 +67,6 @@ def parse_fields(text: str | None) -> list[str]:
     if not fields:
         raise ExportError("no fields")
     return fields
-
-
-#: the text fields of a record's ``source`` (archiver/schema/article.schema.json)
-SOURCE_TEXT_KEYS = ("archive", "timestamp", "captured_at", "capture_url", "original_url", "crawl", "filename")
-
-
-def arrow_type(name: str) -> Any:
-    """The Arrow type of one field of the cleaned record (the Parquet column type)."""
-    import pyarrow as pa
-
-    def strings(keys: Sequence[str]) -> Any:
-        return pa.struct([pa.field(key, pa.string()) for key in keys])
-
-    types = {
-        "authors": pa.list_(pa.string()),
-        "tags": pa.list_(pa.string()),
-        "images": pa.list_(strings(IMAGE_KEYS)),
-        "videos": pa.list_(
-            pa.struct(
-                [
-                    pa.field("title", pa.string()),
-                    pa.field("duration", pa.int32()),
-                    pa.field("src", pa.string()),
-                ]
-            )
-        ),
-        "related": pa.list_(strings(RELATED_KEYS)),
-        "historical": pa.bool_(),
-        "legacy_id": strings(LEGACY_ID_KEYS),
-        "fetched_at": pa.timestamp("us", tz="UTC"),
-        "gone_since": pa.timestamp("us", tz="UTC"),
-        "warc": pa.struct(
-            [
-                pa.field("filename", pa.string()),
-                pa.field("offset", pa.int64()),
-                pa.field("length", pa.int64()),
-                pa.field("record_id", pa.string()),
-                pa.field("payload_digest", pa.string()),
-            ]
-        ),
-        # where the version came from (archiver harvest): "live", or an archive's capture
-        "source": pa.struct(
-            [pa.field(key, pa.string()) for key in SOURCE_TEXT_KEYS]
-            + [pa.field("offset", pa.int64()), pa.field("length", pa.int64())]
-        ),
-    }
-    return types.get(name, pa.string())
-
-
-def type_text(arrow: Any) -> str:
-    """A short readable form of an Arrow type: ``list<struct<title: string, url: string>>``."""
-    import pyarrow as pa
-
-    if pa.types.is_list(arrow):
-        return f"list<{type_text(arrow.value_type)}>"
-    if pa.types.is_struct(arrow):
-        inner = ", ".join(
-            f"{arrow.field(i).name}: {type_text(arrow.field(i).type)}" for i in range(arrow.num_fields)
-        )
-        return f"struct<{inner}>"
-    return str(arrow)
-
-
-def arrow_schema(fields: Sequence[str]) -> Any:
-    import pyarrow as pa
-
-    return pa.schema([pa.field(name, arrow_type(name)) for name in fields])
 
 
 def _only(value: Any, keys: Sequence[str]) -> dict[str, Any] | None:
@@ -174,20 +113,6 @@ def csv_cell(value: Any) -> str:
     return str(value)
 
 
-@dataclass
-class ExportResult:
-    path: Path
-    card: Path
-    format: str
-    fields: list[str]
-    rows: int = 0
-    skipped_lines: list[int] = field(default_factory=list)
-    #: the file exported: ``articles.jsonl`` (the dataset) or ``changes.jsonl`` (one run's)
-    source: str = ARTICLES_FILE
-    #: ``year`` when the Parquet output is a folder partitioned by year
-    partition_by: str | None = None
-
-
 def read_articles(path: Path, skipped: list[int]) -> Iterator[dict[str, Any]]:
     with path.open(encoding="utf-8") as lines:
         for number, line in enumerate(lines, 1):
@@ -224,8 +149,6 @@ def export(root: Path, fmt: str, fields: Sequence[str], output: Path | None = No
            changes: str | None = None, partition_by: str | None = None) -> ExportResult:
     """Export ``root/articles.jsonl`` (or one run's changes) to ``output`` and write ``DATASET.md``
     next to it. ``partition_by="year"``: Parquet only, ``output`` is a folder of ``year=YYYY/``."""
-    from archiver.offline.card import write_card
-
     source = export_source(root, changes)
     if not source.exists():
         raise ExportError(f"{source} does not exist")

@@ -64,7 +64,7 @@ def is_html(record: ArcWarcRecord) -> bool:
 def is_page_candidate(record: ArcWarcRecord) -> bool:
     """A 2xx HTML response or identical-payload revisit: what a crawl may have extracted. Not a
     response marked ``WARC-Truncated``: the crawl never extracts a body cut short (it retries it,
-    then fails it: archiver/resilience.py, archiver/maxsize.py)."""
+    then fails it: archiver/downloadermiddlewares/incomplete.py, .../maxsize.py)."""
     if header(record, "WARC-Truncated"):
         return False
     if record.rec_type == "revisit":
@@ -88,9 +88,9 @@ def record_type(data: bytes) -> str:
 
 def decode_body(body: bytes, encodings: list[str]) -> tuple[bytes, list[str]]:
     """Undo Content-Encoding as the crawl's StrictHttpCompressionMiddleware does before the spider
-    sees the body (same decoders, :mod:`archiver.compression`); returns the body and the encodings
+    sees the body (same decoders, :mod:`archiver.warc.compression`); returns the body and the encodings
     it kept (none: a body it cannot decode raises ``UndecodableBodyError``, as the crawl failed it)."""
-    from archiver.compression import decode_content
+    from archiver.warc.compression import decode_content
 
     return decode_content(body, [e.encode("latin-1") for e in encodings]).body, []
 

@@ -5,19 +5,19 @@ How it stays byte-identical to the crawl (same code version):
 - **Same pages.** Every 2xx HTML response record (and identical-payload revisit, resolved through
   ``WARC-Refers-To``) goes through :func:`archiver.extract.extract_article` with the URL, decoded
   body, headers and WARC-Date the spider used; pages that are not articles (listings) give None.
-- **Same pipelines.** :data:`archiver.extract.chain.PIPELINE_ORDER`, built by each pipeline's own
+- **Same pipelines.** :data:`pipelines.chain.PIPELINE_ORDER`, built by each pipeline's own
   ``from_crawler``. Pipelines whose outcome depends on the items before them
-  (:data:`archiver.extract.chain.ORDERED_PIPELINES`, the duplicate filter) and every pipeline
+  (:data:`pipelines.chain.ORDERED_PIPELINES`, the duplicate filter) and every pipeline
   after them run in the parent process, in archive order; the others run in the worker processes.
 - **Same dataset.** Every record extracted, in archive order (WARC files by name,
   ``<prefix>-<timestamp>-<serial>-…``: the order they were written; records by offset, the order
   the crawl's feed wrote them), goes to ``captures.jsonl`` (Scrapy's ``JsonLinesItemExporter``
   with the crawl feed's options) and through the crawl's dataset rules
-  (:class:`archiver.dataset.DatasetBuilder`) into ``articles.jsonl``: the latest version of each
+  (:class:`archiver.runtime.dataset.DatasetBuilder`) into ``articles.jsonl``: the latest version of each
   article, in ``article_id`` order.
 - **Same gone flags.** A live article whose URL's last capture (by WARC-Date) is a 404 or 410, or
   a redirect to one, is gone since the WARC-Date of that 404/410 capture: what the crawl wrote in
-  ``gone_since`` (archiver/incremental.py). The captures' status and ``Location`` wait in the
+  ``gone_since`` (downloadermiddlewares/conditional.py). The captures' status and ``Location`` wait in the
   builder's SQLite file (:class:`GoneCaptures`), not in memory.
 
 Work is split into byte ranges of the WARC files (each range synchronises to its first gzip member,
@@ -47,12 +47,9 @@ from urllib.parse import urljoin
 
 from scrapy.exceptions import DropItem
 
-from archiver.compression import UndecodableBodyError, UnsupportedEncodingError
-from archiver.dataset import DatasetBuilder
-from archiver.dates import parse_date
+from archiver.exceptions import SkippedItem
 from archiver.extract import EXTRACTOR_VERSION, extract_article
-from archiver.extract.chain import PIPELINE_ORDER, PipelineChain, split_order
-from archiver.gone import GONE_STATUSES
+from archiver.extract.dates import parse_date
 from archiver.items import ARTICLE_FIELDS, ArticleItem
 from archiver.offline.members import Member, MemberError, MemberWalk, WarcSource, reader_for
 from archiver.offline.pages import (
@@ -67,7 +64,10 @@ from archiver.offline.pages import (
     record_type,
     status_of,
 )
-from archiver.skips import SkippedItem
+from archiver.runtime.dataset import DatasetBuilder
+from archiver.runtime.gone import GONE_STATUSES
+from archiver.warc.compression import UndecodableBodyError, UnsupportedEncodingError
+from pipelines.chain import PIPELINE_ORDER, PipelineChain, split_order
 
 logger = logging.getLogger(__name__)
 
@@ -378,7 +378,7 @@ class ReextractSummary:
     seconds: float = 0.0
     peak_rss_kb: dict[str, int] = field(default_factory=lambda: {"parent": 0, "worker_max": 0})
     conversion_warcs: list[str] = field(default_factory=list)
-    #: what the dataset build did (:class:`archiver.dataset.DatasetSummary`)
+    #: what the dataset build did (:class:`archiver.runtime.dataset.DatasetSummary`)
     dataset: dict[str, Any] = field(default_factory=dict)
 
     @property

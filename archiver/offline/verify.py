@@ -17,7 +17,7 @@ Checks, each problem named by file and offset (or line):
   ``datapackage-digest.json``), its WARCs are byte-identical to ``warc/``, its index has one line per
   indexed record, ``pages.jsonl`` one page per article of the dataset;
 - ``articles.jsonl`` is a dataset: every article once, in the order of
-  :func:`archiver.dataset.sort_key` (``article_id``).
+  :func:`archiver.runtime.dataset.sort_key` (``article_id``).
 
 Memory: the CDXJ of one WARC at a time (bounded by the rollover size), not the whole archive.
 """
@@ -427,8 +427,8 @@ def check_articles(root: Path, report: VerifyReport) -> None:
     if not path.exists():
         report.problem(ARTICLES_FILE, "missing")
         return
-    from archiver.dataset import sort_key
-    from archiver.packaging import is_dataset_folder
+    from archiver.runtime.dataset import sort_key
+    from archiver.runtime.packaging import is_dataset_folder
     from pipelines.validate import problems as schema_problems
 
     dataset = is_dataset_folder(root)  # a folder of the older layout holds one run's records
@@ -686,7 +686,7 @@ def _check_pages(root: Path, wacz: zipfile.ZipFile, report: VerifyReport) -> Non
 
 def _article_captures(root: Path) -> int:
     """Distinct (URL, capture second) of the articles of the dataset (``articles.jsonl``)."""
-    from archiver.packaging import article_files
+    from archiver.runtime.packaging import article_files
 
     keys: set[int] = set()  # 64-bit hashes: bounded to a few bytes per capture
     for path in article_files(root):

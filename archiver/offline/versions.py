@@ -20,7 +20,7 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.state import record_digest
+from archiver.runtime.state import record_digest
 
 logger = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from archiver.replica.server import Reply
+    from archiver.replica.reply import Reply
 
 #: default bound of the cached gzip bytes (~8,000 article pages)
 DEFAULT_CACHE_BYTES = 256 * 1024 * 1024

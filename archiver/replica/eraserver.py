@@ -30,7 +30,8 @@ from archiver.replica import erapages, eras, faults, render
 from archiver.replica.corpus import TYPES_BY_NAME, Corpus
 
 if TYPE_CHECKING:
-    from archiver.replica.server import Reply, ServerOptions
+    from archiver.replica.options import ServerOptions
+    from archiver.replica.reply import Reply
 
 Query = dict[str, list[str]]
 Route = tuple[re.Pattern[str], Callable[[str, re.Match[str], Query], "Reply"]]
@@ -71,7 +72,7 @@ class EraRoutes:
 
     def era_article(self, base: str, k: int) -> Reply:
         """A ``/News/.../Article/<id>/`` page in era mode (ASP.NET articles have no such URL)."""
-        from archiver.replica.server import Reply
+        from archiver.replica.reply import Reply
 
         article = self.corpus.article(k)
         if article.head.markup in {"aspnet", eras.STATIC}:
@@ -84,7 +85,7 @@ class EraRoutes:
 
     def era_listing(self, base: str, section: str, query: Query) -> Reply | None:
         """A section listing in the era's markup, or None for the default listing."""
-        from archiver.replica.server import Reply
+        from archiver.replica.reply import Reply
 
         era = self.corpus.options.era
         if era == eras.STATIC:
@@ -113,7 +114,7 @@ class EraRoutes:
     # -- ASP.NET pages ------------------------------------------------------------------------------
 
     def _legacy_page(self, kind: eras.LegacyKind, base: str, match: re.Match[str], query: Query) -> Reply:
-        from archiver.replica.server import Reply
+        from archiver.replica.reply import Reply
 
         lowered = {key.lower(): value for key, value in query.items()}
         raw = (lowered.get(eras.LEGACY_PARAMS[kind.kind]) or [""])[0]
@@ -135,7 +136,7 @@ class EraRoutes:
         return self._not_found(base, match.group(0))
 
     def _legacy_listing(self, kind: eras.LegacyKind, base: str, _match: re.Match[str], query: Query) -> Reply:
-        from archiver.replica.server import Reply
+        from archiver.replica.reply import Reply
 
         months = self._months(kind.kind)
         lowered = {key.lower(): value for key, value in query.items()}

@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from twisted.web.server import Request
 
     from archiver.replica.corpus import Corpus, Head
-    from archiver.replica.server import Reply
+    from archiver.replica.reply import Reply
 
 logger = logging.getLogger(__name__)
 

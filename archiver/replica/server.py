@@ -13,11 +13,9 @@ import logging
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from importlib import resources
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 from twisted.web import http, server
@@ -25,7 +23,7 @@ from twisted.web.resource import Resource
 
 from archiver.replica import assets, faults, render
 from archiver.replica.botwall import BotWall
-from archiver.replica.cache import DEFAULT_CACHE_BYTES, EncodedReply, ReplyCache, etag_of, gzip_body
+from archiver.replica.cache import EncodedReply, ReplyCache, etag_of, gzip_body
 from archiver.replica.corpus import (
     CONTENT_TYPES,
     END,
@@ -35,6 +33,8 @@ from archiver.replica.corpus import (
     Head,
 )
 from archiver.replica.eraserver import EraRoutes
+from archiver.replica.options import ServerOptions
+from archiver.replica.reply import Reply
 
 logger = logging.getLogger(__name__)
 
@@ -44,43 +44,6 @@ Handler = Callable[[str, re.Match[str], dict[str, list[str]]], "Reply"]
 _ARTICLE_PATH = re.compile(r"^/News/[^/]+/(?:[^/]+/)?Article/(\d+)(?:/[^/]*)?/?$", re.I)
 _IMAGE_PATH = re.compile(
     r"^/\d{4}/[A-Z][a-z]{2}/\d{2}/(\d+)/-?\d+/-?\d+/0/[\w-]+\.JPG$", re.I)
-
-
-@dataclass
-class ServerOptions:
-    page_size: int = 10
-    crawl_delay: float = 2.0
-    host_alias: bool = False
-    #: ``--faults``: injected failures (see archiver/replica/faults.py)
-    faults: faults.FaultSpec | None = None
-    #: ``--hostile DIR``: hostile-input cases served at their own paths (tests/fixtures/hostile)
-    hostile: Path | None = None
-    #: ``--botwall KIND``: answer as that CDN refusing a crawler (archiver/replica/botwall.py)
-    botwall: str = ""
-    #: ``--botwall-after N``: the first N requests get through the wall
-    botwall_after: int = 0
-    #: ``--gone-mode``: how a removed article (``--gone``) answers: ``404``, ``410``, or ``redirect``
-    #: (``301`` to its URL with ``dei`` in the slug, which answers 404, as the 2025 removals did)
-    gone_mode: str = "404"
-    #: bound of the cache of finished 200 answers (gzip bytes; 0: no cache; never with ``faults``)
-    cache_bytes: int = DEFAULT_CACHE_BYTES
-
-
-@dataclass
-class Reply:
-    """What the server answers, before transport concerns (gzip, chunking, 304s)."""
-
-    status: int = 200
-    body: bytes = b""
-    content_type: bytes = b"text/html; charset=utf-8"
-    location: str = ""
-    last_modified: datetime | None = None
-    cookies: bool = False
-    #: what the ETag is a digest of (default: the body); articles use their identity and
-    #: revision so that the ETag does not change with the host name the page was asked for
-    etag_basis: str = ""
-    #: extra headers (e.g. ``Retry-After`` of a fault)
-    headers: tuple[tuple[bytes, bytes], ...] = ()
 
 
 @cache

@@ -30,14 +30,14 @@ from scrapy import Request, signals
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.spidermiddlewares.httperror import HttpError
 
-from archiver.compact import url_key
-from archiver.extract.pipeline_support import image_sources
 from archiver.items import ArticleItem
 from archiver.requisites.policy import RequisitePolicy
 from archiver.requisites.scan import STYLESHEET, Requisite, page_requisites, stylesheet_requisites
 from archiver.requisites.store import RequisiteStore
-from archiver.state import crawl_state, now_iso
+from archiver.runtime.compact import url_key
+from archiver.runtime.state import crawl_state, now_iso
 from archiver.warc.middleware import META_PRIOR_CAPTURE, META_REVISIT, META_REVISIT_OF, DiskFullError
+from pipelines.base import image_sources
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from archiver.state import CrawlState
+    from archiver.runtime.state import CrawlState
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS requisites (

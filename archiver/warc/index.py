@@ -130,7 +130,7 @@ def _run_wacz(args: list[str]) -> tuple[int, str]:
     # lazily: it is slow to import and appends to CDXJIndexer.DEFAULT_RECORDS on import.
     from wacz.main import main as wacz_main
 
-    from archiver.compression import repair_warcio_brotli
+    from archiver.warc.compression import repair_warcio_brotli
 
     repair_warcio_brotli()  # a br record (sent although not asked for) must not stop the indexer
 

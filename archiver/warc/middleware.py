@@ -23,8 +23,8 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.asyncio import run_in_thread
 
 from archiver import settings as defaults
-from archiver.diskfull import DISK_FULL_ERRNOS, is_disk_full, stop_for_full_disk
-from archiver.politeness import user_agent
+from archiver.downloadermiddlewares.useragent import user_agent
+from archiver.runtime.diskfull import DISK_FULL_ERRNOS, is_disk_full, stop_for_full_disk
 from archiver.warc.index import BackgroundIndexer
 from archiver.warc.records import (
     Clock,
@@ -118,7 +118,7 @@ def warcinfo_fields(
         "format": "WARC File Format 1.1",
         "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
         "isPartOf": spider_name,
-        "http-header-user-agent": user_agent(settings),  # the one requests carry (archiver/politeness.py)
+        "http-header-user-agent": user_agent(settings),  # the one requests carry (the UA middleware)
         "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
         "crawl-settings": crawl_settings | dict(effective),
     }

@@ -18,11 +18,11 @@ from scrapy import Request
 from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
-from archiver.gone import GONE_STATUSES, META_GONE
-from archiver.resilience import _retry_or_give_up as retry_or_give_up
-from archiver.spiderbase import META_ARTICLE, META_KNOWN
-from archiver.state import CrawlState, crawl_state, now_iso
+from archiver.downloadermiddlewares.retry import retry_or_give_up
+from archiver.runtime.gone import GONE_STATUSES, META_GONE
+from archiver.runtime.state import CrawlState, crawl_state, now_iso
 from archiver.warc.middleware import META_PRIOR_CAPTURE, META_REVISIT
+from spiders.base import META_ARTICLE, META_KNOWN
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -64,7 +64,8 @@ class ConditionalRequestMiddleware:
         if not self.conditional or request.meta.get("retry_times"):
             # a retry asks in full: the attempt before it may have saved the validators of a
             # response that turned out broken (a gzip stream that did not decode, see
-            # archiver/resilience.py), and a 304 would then stand for a page never received whole
+            # archiver/downloadermiddlewares/httpcompression.py), and a 304 would then stand for a page never
+            # received whole
             return
         if known.etag:
             request.headers.setdefault(b"If-None-Match", known.etag)

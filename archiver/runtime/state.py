@@ -5,7 +5,7 @@ digest and WARC location of the last full capture (so a later identical fetch is
 ``revisit`` pointing at it), the article id and a digest of the cleaned record (so "updated"
 means the article changed, not that a page's boilerplate did), first/last seen, and when it
 went missing. The database lives in the output folder by default (``state.sqlite``); one crawl
-at a time uses it (see ``archiver.lock``). SQLite is not safe to share across machines: see
+at a time uses it (see ``archiver.runtime.lock``). SQLite is not safe to share across machines: see
 docs/distributed.md.
 """
 
@@ -77,7 +77,7 @@ class KnownCapture:
     last_seen: str
     gone_since: str | None
     #: where the WARC ``conversion`` record of the article's last cleaned record is (what a gone
-    #: article's record is read back from, archiver/gone.py)
+    #: article's record is read back from, archiver/runtime/gone.py)
     conversion_filename: str | None = None
     conversion_offset: int | None = None
     conversion_length: int | None = None

@@ -30,7 +30,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
-from archiver.resilience import retry_after_seconds
+from archiver.downloadermiddlewares.retry import retry_after_seconds
 
 if TYPE_CHECKING:
     from scrapy import Request

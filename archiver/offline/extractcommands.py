@@ -50,7 +50,7 @@ def add_clean_text_command(subparsers: argparse._SubParsersAction[Any]) -> None:
 
 def run_extract(args: argparse.Namespace) -> int:
     from archiver.extract import extract_article, refusal_reason
-    from archiver.extract.chain import PipelineChain
+    from pipelines.chain import PipelineChain
     from pipelines.rejections import ArticleDropped
 
     path: Path = args.file

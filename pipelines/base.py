@@ -2,7 +2,7 @@
 use, a base class, and the plain-Python stand-ins the offline chain gives them.
 
 A crawl hands the pipelines Scrapy's own ``crawler`` (``crawler.stats`` is a ``StatsCollector``,
-``crawler.settings`` a ``Settings``); :mod:`archiver.extract.chain` hands them an
+``crawler.settings`` a ``Settings``); :mod:`pipelines.chain` hands them an
 :class:`OfflineCrawler` with a :class:`DictStats` and :class:`OfflineSettings`. Both go through
 the same ``from_crawler``, so a crawl and an offline re-extraction configure the pipelines alike.
 """
@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Protocol, Self
 
-from archiver.items import ArticleItem
+from archiver.items import ArticleItem, Prepared  # noqa: F401  (Prepared: re-exported)
 
 STATS_NAMESPACE = "archiver"
 
@@ -86,26 +86,6 @@ class OfflineCrawler:
 def class_path(cls: type) -> str:
     """``package.module.Class``, as ``ITEM_PIPELINES`` names a class."""
     return f"{cls.__module__}.{cls.__qualname__}"
-
-
-@dataclass
-class Prepared:
-    """What the cleaning pipelines did to an item in an extraction worker (archiver/extractpool.py).
-
-    The crawl's own instances of the ``applied`` pipelines pass the item through; the one that
-    dropped it (``dropped_by``) raises ``dropped`` again, so that Scrapy logs, counts and signals
-    the drop as if it happened in the crawl process. ``stats`` are what those pipelines counted
-    (the first of them in the crawl adds them to the crawl's stats as the item reaches it).
-    """
-
-    applied: frozenset[str]
-    stats: dict[str, Any] = field(default_factory=dict)
-    dropped: Exception | None = None
-    dropped_by: str = ""
-    #: the photos' ``src`` as extracted, before the pipelines (a crawl with images fetches these)
-    image_sources: tuple[str, ...] = ()
-    #: whether the crawl process has added ``stats`` to its own
-    counted: bool = False
 
 
 def image_sources(item: ArticleItem) -> tuple[str, ...]:

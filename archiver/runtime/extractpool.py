@@ -3,7 +3,7 @@
 Extraction (decode, lxml parse, the selector ladders) costs about as much CPU per page as Scrapy
 spends downloading it, and all of it but lxml's parse holds the GIL, so a thread gains little. It is
 a pure function of url + bytes + headers (archiver/extract/), so it runs unchanged in a worker
-process (``python -m archiver.extract.worker``): the spider awaits :meth:`ExtractionPool.extract`
+process (``python -m archiver.runtime.extractworker``): the spider awaits :meth:`ExtractionPool.extract`
 while the reactor thread goes on with downloads, WARC records and pipelines. The workers are
 Twisted child processes: the reactor writes and reads their pipes itself, no thread of ours
 (``concurrent.futures.ProcessPoolExecutor``'s feeder and manager threads took the GIL from the
@@ -11,7 +11,7 @@ reactor often enough to make a crawl slower, not faster: docs/performance.md).
 
 The workers also run the crawl's cleaning pipelines (``ARCHIVER_EXTRACT_PIPELINES``, default on):
 by priority, the pipelines of ``ITEM_PIPELINES`` that are pure functions of one item (those
-re-extraction runs in its workers, :func:`archiver.extract.chain.split_order`), up to the first
+re-extraction runs in its workers, :func:`pipelines.chain.split_order`), up to the first
 other one. The item comes back cleaned with what happened as ``item.prepared``: the stats those
 pipelines counted and the exception of one that dropped it. The crawl's own instances of those
 pipelines pass a prepared item through (the first adds the stats to the crawl's, as the item
@@ -54,10 +54,10 @@ from twisted.python.failure import Failure
 
 import archiver
 from archiver.extract import extract_article
-from archiver.extract.chain import PIPELINE_ORDER, load_class, split_order
-from archiver.extract.pipeline_support import ArticlePipeline, class_path
-from archiver.extract.worker import HEADER, READY_JOB, PrepareConfig, encode_frame
-from archiver.listing import ListingPage, read_listing
+from archiver.extract.listing import ListingPage, read_listing
+from archiver.runtime.extractworker import HEADER, READY_JOB, PrepareConfig, encode_frame
+from pipelines.base import ArticlePipeline, class_path
+from pipelines.chain import PIPELINE_ORDER, load_class, split_order
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -69,7 +69,7 @@ logger = logging.getLogger(__name__)
 
 #: worker deaths after which extraction goes back to the reactor thread for the rest of the crawl
 MAX_RESTARTS = 3
-WORKER_MODULE = "archiver.extract.worker"
+WORKER_MODULE = "archiver.runtime.extractworker"
 #: size asked for the pipes to and from each worker (Linux's default limit for unprivileged users)
 PIPE_BYTES = 1 << 20
 
@@ -268,7 +268,7 @@ class ExtractionPool:
         return item
 
     async def listing(self, url: str, body: bytes, hosts: Iterable[str]) -> ListingPage:
-        """:func:`archiver.listing.read_listing` of a listing page, on a worker when there is
+        """:func:`archiver.extract.listing.read_listing` of a listing page, on a worker when there is
         one. A listing lost with a dead worker is read again (on the next worker, or inline once
         the pool gave up on workers): its articles would otherwise never be found."""
         for attempt in range(2):

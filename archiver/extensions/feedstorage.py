@@ -3,8 +3,8 @@
 Scrapy's ``FeedExporter`` writes each item from an ``item_scraped`` signal handler: an ``OSError``
 there is logged and the crawl goes on, each later item failing the same way. This storage (set
 for the ``file`` scheme in ``FEED_STORAGES``) hands out the same file, whose writes recognise a
-full disk and stop the crawl with ``disk_full`` (``archiver.diskfull``): the articles whose line
-was not written are asked again by ``--resume`` (``archiver.crawl.reconcile``).
+full disk and stop the crawl with ``disk_full`` (``archiver.runtime.diskfull``): the articles whose line
+was not written are asked again by ``--resume`` (``archiver.runtime.crawl.reconcile``).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from scrapy.extensions.feedexport import FileFeedStorage
 
-from archiver.diskfull import is_disk_full, stop_for_full_disk
+from archiver.runtime.diskfull import is_disk_full, stop_for_full_disk
 
 if TYPE_CHECKING:
     from scrapy import Spider

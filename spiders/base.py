@@ -19,21 +19,20 @@ from scrapy.http import Response
 from scrapy.spidermiddlewares.httperror import HttpError
 from twisted.python.failure import Failure
 
-from archiver.dates import in_range, parse_date
-from archiver.diskfull import is_disk_full, stop_for_full_disk
-from archiver.extract.pipeline_support import image_sources
-from archiver.gone import GONE_STATUSES, META_GONE, gone_record, last_record
-from archiver.listing import ListingPage, read_listing
-from archiver.refusals import NotAsked, RefusedRequest
-from archiver.report import fail
-from archiver.resilience import url_problem, without_credentials
-from archiver.shutdown import ShutdownCancelled
-from archiver.site import DEFAULT_SITE, normalise_site
-from archiver.state import CrawlState, crawl_state
+from archiver.downloadermiddlewares.refusals import NotAsked, RefusedRequest
+from archiver.extensions.report import fail
+from archiver.extensions.shutdown import ShutdownCancelled
+from archiver.extract.dates import in_range, parse_date
+from archiver.extract.listing import ListingPage, read_listing
+from archiver.runtime.diskfull import is_disk_full, stop_for_full_disk
+from archiver.runtime.gone import GONE_STATUSES, META_GONE, gone_record, last_record
+from archiver.runtime.state import CrawlState, crawl_state
+from archiver.site import DEFAULT_SITE, normalise_site, url_problem, without_credentials
 from archiver.warc.middleware import META_REVISIT, DiskFullError
+from pipelines.base import image_sources
 
 if TYPE_CHECKING:
-    from archiver.extractpool import ExtractionPool
+    from archiver.runtime.extractpool import ExtractionPool
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +87,7 @@ class ArchiverSpider(scrapy.Spider):
             spider.resuming = settings.getbool("ARCHIVER_RESUME") and spider.frontier.frontier_size() > 0
             if not spider.resuming:
                 spider.frontier.clear_frontier()
-        from archiver.extractpool import ExtractionPool
+        from archiver.runtime.extractpool import ExtractionPool
 
         spider.extraction = ExtractionPool.from_crawler(crawler)  # another core (docs/performance.md)
         return spider
@@ -171,7 +170,7 @@ class ArchiverSpider(scrapy.Spider):
             yield output
 
     def _gone_record(self, gone: dict[str, str] | None) -> dict[str, Any] | None:
-        """The last archived record of a removed article, flagged ``gone_since`` (archiver/gone.py)."""
+        """The last archived record of a removed article, flagged ``gone_since`` (runtime/gone.py)."""
         if gone is None or self.frontier is None:
             return None
         capture = self.frontier.get(gone["url"])
@@ -257,8 +256,8 @@ class ArchiverSpider(scrapy.Spider):
             fail(self.crawler, request, f"HTTP {response.status}", response.status)
             return
         if isinstance(error, IgnoreRequest) and str(error):
-            # a request given up on with its reason (archiver/resilience.py, size limits, offsite,
-            # refusals: archiver/refusals.py)
+            # a request given up on with its reason (retries, incomplete bodies, redirects, size limits,
+            # offsite, refusals: archiver/downloadermiddlewares/)
             fail(self.crawler, request, str(error), getattr(error, "status", None))
             return
         fail(self.crawler, request, f"{type(error).__name__}: {failure.getErrorMessage()}")

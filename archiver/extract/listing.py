@@ -17,9 +17,9 @@ from urllib.parse import urljoin, urlsplit
 import lxml.etree
 import lxml.html
 
-from archiver.dates import parse_date
+from archiver.extract.dates import parse_date
 from archiver.extract.dom import ELEMENT_LOOKUP, NotHtmlError
-from archiver.site import ARTICLE_URL, NOT_NEWS
+from archiver.site import ARTICLE_URL, NOT_NEWS, on_hosts
 
 #: ancestors that make a link page chrome: nav, footer, a header outside ``main``, these ids
 _CHROME_TAGS = frozenset({"nav", "footer"})
@@ -62,12 +62,6 @@ def read_listing(html: bytes | str, base_url: str, hosts: Iterable[str] = ()) ->
     except (lxml.etree.ParserError, ValueError) as exc:
         raise NotHtmlError(f"listing page: {exc}") from exc
     return ListingPage(listing_entries(doc, base_url, hosts), next_page_url(doc, base_url))
-
-
-def on_hosts(url: str, hosts: Iterable[str]) -> bool:
-    """Whether ``url``'s host is one of ``hosts`` or a subdomain of one."""
-    host = (urlsplit(url).hostname or "").lower()
-    return any(host == h or host.endswith("." + h) for h in hosts)
 
 
 def _parser() -> lxml.html.HTMLParser:

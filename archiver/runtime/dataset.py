@@ -38,7 +38,7 @@ from typing import Any
 
 from archiver.addon import ARTICLES_FILE, CHANGES_FILE
 from archiver.items import EXPORT_FIELDS
-from archiver.state import record_digest
+from archiver.runtime.state import record_digest
 
 logger = logging.getLogger(__name__)
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from archiver.addon import ARTICLES_FILE, CHANGES_FILE, FAILURES_FILE, REPORT_FILE
-from archiver.diskfull import is_disk_full
-from archiver.packaging import WACZ_FILE
 from archiver.requisites.middleware import FAILURES_FILE as REQUISITE_FAILURES_FILE
-from archiver.state import STATE_FILE, CrawlState
+from archiver.runtime.diskfull import is_disk_full
+from archiver.runtime.packaging import WACZ_FILE
+from archiver.runtime.state import STATE_FILE, CrawlState
 from archiver.warc.index import cdxj_path_for, write_cdxj
 from archiver.warc.writer import repair_open_files
 
@@ -87,7 +87,7 @@ def settle_dataset(out: Path) -> None:
     run's records in its ``articles.jsonl`` (``runs/*/articles.jsonl`` and the last one's): the
     last one becomes its ``changes.jsonl``, and the dataset is built from every run, oldest first.
     """
-    from archiver.dataset import rebuild_dataset, update_dataset
+    from archiver.runtime.dataset import rebuild_dataset, update_dataset
 
     report = _read_report(out)
     if report is not None and not (out / CHANGES_FILE).exists() and (out / ARTICLES_FILE).exists() \
@@ -172,7 +172,7 @@ def run(job: CrawlJob) -> dict[str, Any]:
     process.start()
     if errors:
         raise errors[0]  # a full disk: archiver crawl says "the disk is full ... --resume"
-    from archiver.report import CrawlReport
+    from archiver.extensions.report import CrawlReport
 
     try:
         extension = crawler.get_extension(CrawlReport)
@@ -208,8 +208,8 @@ def succeeded(report: dict[str, Any]) -> bool:
 
 def exit_code(report: dict[str, Any]) -> int:
     """``archiver crawl``'s exit code: 0 nothing failed, 1 something did (or the crawl stopped
-    early), ``EXIT_REFUSED`` (4) the site refused the crawl (archiver/refusals.py)."""
-    from archiver.refusals import EXIT_REFUSED
+    early), ``EXIT_REFUSED`` (4) the site refused the crawl (archiver/downloadermiddlewares/refusals.py)."""
+    from archiver.downloadermiddlewares.refusals import EXIT_REFUSED
 
     if report.get("refused"):
         return EXIT_REFUSED
@@ -247,7 +247,7 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
     elif report["outputs"].get("wacz_error"):
         lines.append(f"  WACZ       not built: {report['outputs']['wacz_error']}")
     fallback = report.get("stats", {}).get("archiver/extract/inline_fallback")
-    if fallback:  # archiver/extractpool.py
+    if fallback:  # archiver/runtime/extractpool.py
         lines.append(f"  extraction in the crawl process: {fallback}")
     written = not report["outputs"].get("report_error")
     lines.append(f"  report     {out / REPORT_FILE if written else 'not written: the disk is full'}, "
@@ -256,7 +256,7 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
         lines.append("  STOPPED    the disk is full: free some space, then run the same command "
                      "with --resume")
     elif report.get("refused"):
-        from archiver.refusals import summary_lines
+        from archiver.downloadermiddlewares.refusals import summary_lines
 
         lines.extend(summary_lines(report["refused"]))
     elif report["finish_reason"] == "unreachable":  # a harvest's archive (spiders/harvest.py)
@@ -372,8 +372,8 @@ def reconcile(out: Path, state_file: Path | None = None) -> None:
         return
     state = CrawlState(path)
     try:
-        # refused articles (archiver/refusals.py) failed without being finished: asked again now,
-        # so their failure lines go (an article is never in both files)
+        # refused articles (archiver/downloadermiddlewares/refusals.py) failed without being finished:
+        # asked again now, so their failure lines go (an article is never in both files)
         _drop_failures_of(out / FAILURES_FILE, {url for url, kind, _ in state.pending() if kind == "article"})
         done = _urls(_complete_lines(out / CHANGES_FILE)) | _urls(_complete_lines(out / FAILURES_FILE))
         articles = [(url, finished) for url, finished in state.frontier_articles_finished()

@@ -1,17 +1,17 @@
 """An extraction worker process: pages in on stdin, article items out on stdout.
 
-``python -m archiver.extract.worker [--prepare]`` reads frames from stdin, each an 8-byte
+``python -m archiver.runtime.extractworker [--prepare]`` reads frames from stdin, each an 8-byte
 big-endian length and a pickle of ``(job, task, *args)``: ``("article", url, body, headers,
 fetched_at[, warc])`` runs :func:`archiver.extract.extract_article`, ``("listing", url, body,
-hosts)`` :func:`archiver.listing.read_listing`; it writes ``(job, ok, result-or-exception)`` the
-same way to stdout, until stdin closes. The crawl starts it (archiver/extractpool.py) so that extraction
+hosts)`` :func:`archiver.extract.listing.read_listing`; it writes ``(job, ok, result-or-exception)`` the
+same way to stdout, until stdin closes. The crawl starts it (runtime/extractpool.py) so that extraction
 runs on another core than the reactor; both ends are this package, so pickle is the wire format.
 Anything the extractor might print goes to stderr: stdout carries frames only.
 
 With ``--prepare``, the first frame is a :class:`PrepareConfig` (the crawl's cleaning pipelines,
 its ``ARCHIVER_*`` settings and date range: on stdin, not the command line, which any local user
 can read), and an article within the date range also goes through those pipelines here
-(:meth:`archiver.extract.chain.PipelineChain.prepare`): the item comes back cleaned, with the stats
+(:meth:`pipelines.chain.PipelineChain.prepare`): the item comes back cleaned, with the stats
 the pipelines counted and the exception of one that dropped it (``item.prepared``).
 """
 
@@ -32,10 +32,10 @@ from datetime import date
 from typing import IO, Any
 
 from archiver.extract import extract_article
-from archiver.extract.chain import PipelineChain
 from archiver.extract.dates import in_range, parse_date
+from archiver.extract.listing import ListingPage, read_listing
 from archiver.items import ArticleItem
-from archiver.listing import ListingPage, read_listing
+from pipelines.chain import PipelineChain
 
 HEADER = struct.Struct("!Q")
 #: the job number of the frame a worker started with ``--ready`` writes before any other:
@@ -186,7 +186,7 @@ def die_with_parent(parent: int | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m archiver.extract.worker", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m archiver.runtime.extractworker", description=__doc__)
     parser.add_argument("--prepare", action="store_true",
                         help="the first frame is a PrepareConfig: also run those cleaning pipelines")
     parser.add_argument("--ready", action="store_true",

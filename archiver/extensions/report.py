@@ -5,7 +5,7 @@ error, an article page that could not be extracted, an item a pipeline dropped),
 happens so that nothing is lost if the crawl dies. ``report.json`` sums the crawl up when the
 engine stops, after the WARC files, their indexes and the feed (``changes.jsonl``) are closed;
 before it, ``articles.jsonl`` (the whole current dataset) is rebuilt from the previous one and this
-run's ``changes.jsonl`` (archiver/dataset.py), also when the run stopped early (the changes it has
+run's ``changes.jsonl`` (archiver/runtime/dataset.py), also when the run stopped early (the changes it has
 are real; ``--resume`` applies them again, which changes nothing, and the rest).
 """
 
@@ -26,12 +26,12 @@ from twisted.python.failure import Failure
 
 from archiver import signals as archiver_signals
 from archiver.addon import ARTICLES_FILE, CHANGES_FILE, FAILURES_FILE, REPORT_FILE
-from archiver.diskfull import DISK_FULL_STAT, EXIT_DISK_FULL, is_disk_full, stop_for_full_disk
-from archiver.packaging import WACZ_FILE
-from archiver.refusals import refusal_report
+from archiver.downloadermiddlewares.refusals import refusal_report
+from archiver.exceptions import SkippedItem
+from archiver.extensions.shutdown import ShutdownRequested, run_interruptibly
 from archiver.requisites.middleware import requisites_report
-from archiver.shutdown import ShutdownRequested, run_interruptibly
-from archiver.skips import SkippedItem
+from archiver.runtime.diskfull import DISK_FULL_STAT, EXIT_DISK_FULL, is_disk_full, stop_for_full_disk
+from archiver.runtime.packaging import WACZ_FILE
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -52,7 +52,7 @@ class CrawlReport:
         self.started_at = datetime.now(UTC)
         self._failures_file: IO[str] | None = None
         self.wacz_error = ""
-        #: what the dataset build did (archiver/dataset.py), None when it could not be built
+        #: what the dataset build did (archiver/runtime/dataset.py), None when it could not be built
         self.dataset: dict[str, Any] | None = None
         self._stopping = False
         self.interrupted = False  # a stop signal ended the WACZ build
@@ -157,7 +157,7 @@ class CrawlReport:
     def _build_dataset(self) -> None:
         """``articles.jsonl`` = the previous dataset with this run's changes (before the WACZ, whose
         pages are the dataset's articles)."""
-        from archiver.dataset import update_dataset
+        from archiver.runtime.dataset import update_dataset
 
         if not (self.out_dir / CHANGES_FILE).exists() and not (self.out_dir / ARTICLES_FILE).exists():
             return

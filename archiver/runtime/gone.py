@@ -5,7 +5,7 @@ that does (the 2025 removals redirected to a URL with ``dei`` in it that answers
 the state flags it (``gone_since``: the WARC-Date of the capture that showed it gone) and this
 run's ``changes.jsonl`` carries the article's last cleaned record, read back from the WARC
 ``conversion`` record the state points to, with ``gone_since`` set and ``change: "gone"``; the
-dataset (``articles.jsonl``, archiver/dataset.py) keeps the article flagged so. Its last capture
+dataset (``articles.jsonl``, archiver/runtime/dataset.py) keeps the article flagged so. Its last capture
 stays where it is (the record's ``warc`` pointer still names it); a gone article is not a failure.
 
 A state written before conversion records were pointed to has only the response record's place:
@@ -22,7 +22,7 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
-from archiver.state import KnownCapture
+from archiver.runtime.state import KnownCapture
 
 logger = logging.getLogger(__name__)
 

@@ -5,10 +5,10 @@ Each case holds ``body.html`` (the page bytes), ``info.json`` (``url``, ``header
 ``extractor_version``; ``null`` for a page that is not an article; ``{"rejected": {...}}`` for
 one the pipelines reject). Updating an expectation is deliberate::
 
-    python -m archiver.extract.fixtures list
-    python -m archiver.extract.fixtures diff news-story/replica-legacy-1089225   # show, change nothing
-    python -m archiver.extract.fixtures update news-story/replica-legacy-1089225 # show, then write
-    python -m archiver.extract.fixtures capture --site http://127.0.0.1:8000 --host www.defense.gov \\
+    python -m archiver.offline.fixtures list
+    python -m archiver.offline.fixtures diff news-story/replica-legacy-1089225   # show, change nothing
+    python -m archiver.offline.fixtures update news-story/replica-legacy-1089225 # show, then write
+    python -m archiver.offline.fixtures capture --site http://127.0.0.1:8000 --host www.defense.gov \\
         --truth truth.jsonl --id 1089225 --name replica-legacy-1089225
 """
 
@@ -55,7 +55,7 @@ class FixtureCase:
 
     def actual(self) -> dict[str, Any] | None:
         """What the code makes of the case now (same shape as ``output.json``)."""
-        from archiver.extract import extract_record
+        from pipelines.chain import extract_record
         from pipelines.rejections import ArticleDropped
 
         info = self.info()
@@ -127,7 +127,7 @@ def _truth_record(truth: Path, article_id: str) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m archiver.extract.fixtures", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m archiver.offline.fixtures", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="fixtures folder")
     sub = parser.add_subparsers(dest="command", required=True)

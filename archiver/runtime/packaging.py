@@ -17,7 +17,7 @@ WACZ_FILE = "archive.wacz"
 
 def article_files(out_dir: Path) -> list[Path]:
     """The files whose articles are the WACZ's pages: the folder's current dataset
-    (``articles.jsonl``, every article of every run once, archiver/dataset.py).
+    (``articles.jsonl``, every article of every run once, archiver/runtime/dataset.py).
 
     A folder of the older layout (no ``changes.jsonl`` yet: each run's own records in its
     ``articles.jsonl``, earlier runs' in ``runs/*/articles.jsonl``) gives every run's, oldest first,
@@ -69,6 +69,6 @@ def package_wacz(out_dir: Path, out_path: Path | None = None) -> Path:
     try:
         build_wacz(warcs, tmp, folder_pages(out_dir))
         tmp.replace(target)
-    finally:  # failed, cut short (disk full) or interrupted (archiver/shutdown.py): no half-written file
+    finally:  # failed, cut short (disk full) or interrupted (extensions/shutdown.py): no half-written file
         tmp.unlink(missing_ok=True)
     return target

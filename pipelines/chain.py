@@ -18,14 +18,13 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-from archiver.extract.pipeline_support import (
+from archiver.items import ArticleItem, Prepared
+from pipelines.base import (
     DictStats,
     OfflineCrawler,
     OfflineSettings,
-    Prepared,
     image_sources,
 )
-from archiver.items import ArticleItem
 
 #: pipeline class path → priority (usable as Scrapy ``ITEM_PIPELINES``: ``dict(PIPELINE_ORDER)``)
 PIPELINE_ORDER: Mapping[str, int] = MappingProxyType({
@@ -114,3 +113,16 @@ class PipelineChain:
         result.prepared = Prepared(frozenset(self.paths), dict(self.stats.values), dropped, dropped_by,
                                    sources)
         return result
+
+
+def extract_record(url: str, body: bytes, headers: Mapping[str, str] | None = None,
+                   fetched_at: str = "") -> dict[str, Any] | None:
+    """The cleaned record of one page (extraction + the pipeline chain), as ``articles.jsonl`` holds it
+    minus the crawl's ``warc``; ``None`` for a non-article page. Raises the pipelines' ``DropItem``
+    (``pipelines.rejections.ArticleRejected``) for a page they reject."""
+    from archiver.extract import extract_article  # lxml and the selectors: only when extracting here
+
+    item = extract_article(url, body, headers, fetched_at)
+    if item is None:
+        return None
+    return PipelineChain.build().process(item).record()

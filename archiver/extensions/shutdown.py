@@ -12,7 +12,7 @@ printed a traceback). Here, as the engine starts, :class:`GracefulShutdown` take
 - a second signal ends the process at once (exit code 128 + the signal's number), without a
   traceback: ``--resume`` repairs what it leaves, as after ``kill -9``.
 
-The extraction workers die with the crawl (archiver/extract/worker.py). The WACZ is built after the
+The extraction workers die with the crawl (archiver/runtime/extractworker.py). The WACZ is built after the
 engine stopped, in one long step the reactor cannot interrupt: it runs in a child process
 (``archiver wacz``, :func:`run_interruptibly`) that a signal stops at once (the step is then
 reported interrupted, finish reason ``shutdown``). docs/reliability.md.
@@ -138,7 +138,7 @@ class GracefulShutdown:
         self.crawler.signals.send_catch_log(archiver_signals.shutdown_requested)
         # requests waiting in the downloader's slots would each wait out the download delay (Crawl-
         # delay, AutoThrottle) before the engine could close: they are left for --resume instead
-        from archiver.refusals import drop_queued_requests
+        from archiver.downloadermiddlewares.refusals import drop_queued_requests
 
         engine = self.crawler.engine
         if engine is not None:

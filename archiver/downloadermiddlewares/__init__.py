@@ -1,0 +1,1 @@
+"""The archiver's Scrapy downloader middlewares, one per module (like ``scrapy/downloadermiddlewares/``)."""
