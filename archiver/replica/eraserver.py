@@ -156,7 +156,7 @@ class EraRoutes:
 
     def _static_page(self, base: str, match: re.Match[str], _query: Query) -> Reply:
         """A static news page, a month folder's index of a kind, or (no folder) the newest index."""
-        from archiver.replica.server import Reply
+        from archiver.replica.reply import Reply
 
         folder, name = match.group(1), match.group(2).lower()
         ctype = _STATIC_INDEXES.get(name)
@@ -172,7 +172,7 @@ class EraRoutes:
                      etag_basis=basis)
 
     def _static_index(self, base: str, ctype: str, folder: str | None, path: str) -> Reply:
-        from archiver.replica.server import Reply
+        from archiver.replica.reply import Reply
 
         if folder is None:  # ``/news/releases.html``: this month's releases
             return self._static_newest(base, ctype)
@@ -187,7 +187,7 @@ class EraRoutes:
 
     def _static_newest(self, base: str, ctype: str) -> Reply:
         """``301`` to the newest month's index of ``ctype`` (404 when the site has none)."""
-        from archiver.replica.server import Reply
+        from archiver.replica.reply import Reply
 
         index = eras.STATIC_KINDS[ctype].index
         newest = next(iter(_static_months(self.corpus, ctype)), None)
