@@ -145,7 +145,8 @@ def print_ratio(command: CommandRun, floor: tuple[float, float]) -> None:
     wall = command.articles / command.seconds
     per_cpu = command.articles / command.cpu_seconds
     print(f"archiver reextract --jobs 1 (whole command): {command.articles} articles in "
-          f"{command.seconds:.1f} s ({command.cpu_seconds:.1f} CPU-s): {wall:.1f} articles/s, {per_cpu:.1f} per CPU-second")
+          f"{command.seconds:.1f} s ({command.cpu_seconds:.1f} CPU-s): {wall:.1f} articles/s, "
+          f"{per_cpu:.1f} per CPU-second")
     print(f"lxml.html.fromstring floor, same pages: {floor[0]:.1f} pages/s, "
           f"{floor[1]:.1f} per CPU-second")
     print(f"floor ratio: {wall / floor[0]:.2f} by wall clock, {per_cpu / floor[1]:.2f} by CPU-second "
