@@ -32,8 +32,8 @@ from archiver.extract.dom import (
     classes,
     first,
     has_ancestor_in,
+    iter_select,
     parse_html,
-    select,
     strip_non_text,
     text_of,
     value_of,
@@ -467,7 +467,7 @@ class ArticlePage:
 def find_container(root: HtmlElement) -> HtmlElement | None:
     """The article container: the first ladder step that matches outside listings and boxes."""
     for query in sel.CONTAINER:
-        for element in select(root, query):
+        for element in iter_select(root, query):
             if not _in_excluded_box(element):
                 return element
     return None
