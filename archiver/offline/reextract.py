@@ -102,6 +102,8 @@ class ReextractOptions:
 
     def in_range(self, published: str) -> bool:
         """The spider's ``--since``/``--until`` test, on the extracted (raw) date."""
+        if self.since is None and self.until is None:
+            return True  # no range: no need to find the date (a regex search of the raw text)
         when = parse_date(published)
         if when is None:
             return True
