@@ -10,7 +10,7 @@ import lxml.html
 import pytest
 
 from archiver.extract import selectors as sel
-from archiver.extract.css import parse
+from archiver.extract.css import parse, select_each
 from archiver.extract.dom import iter_select, select
 from archiver.extract.page import ArticlePage
 
@@ -79,3 +79,16 @@ def test_iter_select_finds_what_cssselect_finds(fixture_pages: list[ArticlePage]
         for query in ("div.adetail", *sel.CONTAINER):
             assert list(iter_select(root, query)) == select(root, query), query
     assert [e.text for e in iter_select(odd, "div.adetail")] == ["1", "6", "7"]
+
+
+def test_select_each_finds_what_cssselect_finds(fixture_pages: list[ArticlePage]) -> None:
+    """The container ladders past their first step, asked in one walk, answer as each query does."""
+    odd = lxml.html.fromstring(
+        "<html><body><span id='ctl00_lblArticleContent'>1</span><td id='tdArticle'>2</td>"
+        "<div id='tdArticleX'>3</div><div itemtype='http://schema.org/NewsArticle'>4</div>"
+        "<div itemtype=''>5</div><div id=''>6</div></body></html>")
+    ladders = (sel.ASPNET_CONTAINER, tuple(sel.CONTAINER[1:]), ("[id$=tdArticle]", "div.adetail"))
+    for root in [odd, *(page.root for page in fixture_pages)]:
+        for ladder in ladders:
+            assert select_each(root, ladder) == [select(root, query) for query in ladder], ladder
+    assert [e.text for e in select_each(odd, sel.ASPNET_CONTAINER)[0]] == ["1"]
