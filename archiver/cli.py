@@ -94,9 +94,10 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
                    help="redirect requests for www.defense.gov to www.war.gov (same path), as "
                    "the real site does since 2025; use the replica as an HTTP proxy to see it")
     p.add_argument("--era", type=_era, default=None, metavar="ERA",
-                   help="serve the site in the markup of another time: aspnet (DefenseLink / the ASP.NET "
+                   help="serve the site in the markup of another time: defenselink-static (the 1990s static "
+                   "news pages, /news/Jun1998/...html), aspnet (DefenseLink / the ASP.NET "
                    "site, legacy .aspx URLs), dnn (2015-2019 skin), dgov2 (2019-2025), wargov (2025-), "
-                   "mixed (each article in the markup of its publication date), or a year (that "
+                   "mixed (each article in the markup of its publication date), or a year 1995-2025 (that "
                    "year's era); default: the replica as it always was (see docs/replica.md)")
     p.add_argument("--dump-truth", type=Path, metavar="FILE",
                    help="write every article's expected cleaned record (JSON Lines) to FILE")
@@ -270,7 +271,9 @@ def _add_demo(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
 def _add_wacz(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p = sub.add_parser("wacz", help="package a crawl folder's WARC files into a WACZ",
                        description="Build DIR/archive.wacz (or --output) from DIR/warc/*.warc.gz, "
-                       "with pages.jsonl listing the articles of the dataset (DIR/articles.jsonl).")
+                       "with pages.jsonl listing the articles of the dataset (DIR/articles.jsonl). "
+                       "Exit codes: 0 written; 1 failed; 2 bad options; 5 the disk is full (nothing "
+                       "is left half-written: free space and run it again).")
     p.add_argument("dir", type=Path, metavar="DIR", help="a crawl output folder")
     p.add_argument("--output", type=Path, metavar="FILE", help="where to write the WACZ")
     p.set_defaults(func=_run_wacz)
@@ -445,14 +448,16 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _run_wacz(args: argparse.Namespace) -> int:
+    from archiver.diskfull import EXIT_DISK_FULL, is_disk_full
     from archiver.packaging import package_wacz
     from archiver.warc.index import WaczError
 
     try:
         path = package_wacz(args.dir, args.output)
     except (RuntimeError, WaczError, OSError) as exc:
-        print(f"archiver wacz: error: {exc}", file=sys.stderr)
-        return 1
+        full = is_disk_full(exc)
+        print(f"archiver wacz: error: {'disk full: ' if full else ''}{exc}", file=sys.stderr)
+        return EXIT_DISK_FULL if full else 1
     print(f"wrote {path}")
     return 0
 

@@ -259,6 +259,10 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
         from archiver.refusals import summary_lines
 
         lines.extend(summary_lines(report["refused"]))
+    elif report["finish_reason"] == "unreachable":  # a harvest's archive (spiders/harvest.py)
+        why = report.get("stats", {}).get("archiver/harvest/unreachable") or "the archive cannot be reached"
+        lines.append(f"  STOPPED    {why}: check --archive and that the archive is up, then run the "
+                     "same command with --resume")
     elif report["finish_reason"] in {"shutdown", "cancelled", "closespider_timeout"}:
         reason = report["finish_reason"]
         lines.append(f"  STOPPED    ({reason}): run the same command with --resume to go on")
@@ -372,10 +376,18 @@ def reconcile(out: Path, state_file: Path | None = None) -> None:
         # so their failure lines go (an article is never in both files)
         _drop_failures_of(out / FAILURES_FILE, {url for url, kind, _ in state.pending() if kind == "article"})
         done = _urls(_complete_lines(out / CHANGES_FILE)) | _urls(_complete_lines(out / FAILURES_FILE))
-        lost = [url for url in state.frontier_articles() if url not in done]
-        state.reopen(lost)
-        state.forget_content(lost)
+        articles = [(url, finished) for url, finished in state.frontier_articles_finished()
+                    if url not in done]
+        missing = [url for url, finished in articles if finished]
+        state.reopen(missing)
+        # the unfinished too: the state may hold an answer whose record died with the process
+        state.forget_content([url for url, _ in articles])
     finally:
         state.close()
-    if lost:
-        logger.warning("resuming: %d finished article(s) missing from the outputs are asked again", len(lost))
+    if missing:
+        logger.warning("resuming: %d finished article(s) missing from %s and %s (their lines were lost "
+                       "with the process) are asked again", len(missing), CHANGES_FILE, FAILURES_FILE)
+    unfinished = len(articles) - len(missing)
+    if unfinished:
+        logger.info("resuming: %d article(s) the interrupted run did not finish (still queued, in "
+                    "flight or refused) are asked again", unfinished)

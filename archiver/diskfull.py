@@ -11,6 +11,8 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 DISK_FULL_ERRNOS = frozenset({errno.ENOSPC, errno.EFBIG, errno.EDQUOT})
+#: ``archiver wacz`` exit code when the disk (or quota) was too full to write the WACZ (docs/crawling.md)
+EXIT_DISK_FULL = 5
 
 
 def is_disk_full(exc: BaseException | None) -> bool:

@@ -24,8 +24,9 @@ from archiver.site import ARTICLE_URL, NOT_NEWS
 #: ancestors that make a link page chrome: nav, footer, a header outside ``main``, these ids
 _CHROME_TAGS = frozenset({"nav", "footer"})
 _CHROME_IDS = frozenset({"footer", "footer-main", "header-main"})
-#: what any link ARTICLE_URL matches once joined must contain already
-_MAYBE_ARTICLE = re.compile(r"article|id=", re.I)
+#: what any link ARTICLE_URL matches once joined must contain already (``.htm``: the 1990s static
+#: pages, linked relative to their month folder: ``b06011998_bt276-98.html``)
+_MAYBE_ARTICLE = re.compile(r"article|id=|\.htm", re.I)
 #: article pages of the ASP.NET site (DefenseLink, archive.defense.gov), each kind its own numbers
 LEGACY_ARTICLE_URL = re.compile(
     r"/(?:news/newsarticle|releases/release|transcripts/transcript|speeches/speech|contracts/contract|"
@@ -122,7 +123,9 @@ def _date_of_row(link: lxml.html.HtmlElement) -> date | None:
         if depth > 3:
             break
         if node.tag == "tr":
-            when = parse_date(node.text_content())
+            # cell by cell: ``<TD>June 1, 1998</TD><TD><A>DOD Announces...`` reads "1998DOD" whole
+            cells = [c.text_content() for c in node if c.tag in {"td", "th"}]
+            when = parse_date(" ".join(cells) if cells else node.text_content())
             if when:
                 return when
             break

@@ -24,6 +24,29 @@ EXIT_STATE_DAMAGED = 2
 
 #: settings with an integer default that Scrapy reads with getfloat (so 2.5 is fine)
 _READ_AS_FLOAT = frozenset({"DNS_TIMEOUT", "DOWNLOAD_TIMEOUT", "DOWNLOAD_DELAY", "CLOSESPIDER_TIMEOUT"})
+#: the values a numeric setting can take and still mean something: (least, exclusive, most). A
+#: concurrency of 0 or less, a negative delay, a timeout of 0 would start a crawl that never asks
+#: anything, or fails every request, or that Scrapy refuses only once the folder has moved.
+_AT_LEAST_ONE = (1, False, None)
+_MORE_THAN_ZERO = (0, True, None)
+_ZERO_OR_MORE = (0, False, None)
+_GZIP_LEVEL = (0, False, 9)
+_RANGES: dict[str, tuple[float, bool, float | None]] = {
+    **dict.fromkeys(("CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "CONCURRENT_ITEMS",
+                     "REACTOR_THREADPOOL_MAXSIZE", "ARCHIVER_HARVEST_CONCURRENCY",
+                     "ARCHIVER_HARVEST_CDX_PAGE_SIZE", "ARCHIVER_INCREMENTAL_STOP_PAGES",
+                     "ARCHIVER_LISTING_MAX_REPEATS", "WARC_DEDUPE_MEMORY", "WARC_MAX_SIZE"), _AT_LEAST_ONE),
+    **dict.fromkeys(("DOWNLOAD_TIMEOUT", "DNS_TIMEOUT", "AUTOTHROTTLE_TARGET_CONCURRENCY",
+                     "ARCHIVER_REDIS_HEARTBEAT_TTL"), _MORE_THAN_ZERO),
+    **dict.fromkeys(("DOWNLOAD_DELAY", "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_MAX_DELAY", "RETRY_TIMES",
+                     "REDIRECT_MAX_TIMES", "DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE", "DEPTH_LIMIT",
+                     "CLOSESPIDER_TIMEOUT", "CLOSESPIDER_ITEMCOUNT", "CLOSESPIDER_PAGECOUNT",
+                     "CLOSESPIDER_ERRORCOUNT", "ARCHIVER_CRAWL_DELAY_MAX", "ARCHIVER_RETRY_AFTER_MAX",
+                     "ARCHIVER_REFUSALS_MAX", "ARCHIVER_PROGRESS_INTERVAL", "ARCHIVER_STATE_COMMIT_SECONDS",
+                     "ARCHIVER_REDIS_COMMIT_INTERVAL", "ARCHIVER_EXTRACT_WORKERS",
+                     "ARCHIVER_HARVEST_MAX_REDIRECTS"), _ZERO_OR_MORE),
+    **dict.fromkeys(("WARC_GZIP_LEVEL", "WARC_GZIP_LEVEL_COMPRESSED"), _GZIP_LEVEL),
+}
 #: room kept below PATH_MAX for the longest name a crawl writes under ``--out``
 #: (``runs/<time>-N/failures.jsonl``, ``warc/<prefix>-<time>-<serial>-<worker>.warc.gz.open``)
 _NAME_ROOM = 255
@@ -77,9 +100,20 @@ def check_settings(settings: BaseSettings, overrides: Mapping[str, Any]) -> None
         if name in _READ_AS_FLOAT:
             getter, what = getters[float]
         try:
-            getter(name)
+            value = getter(name)
         except (ValueError, TypeError):
             raise PreflightError(f"setting {name}: {settings.get(name)!r} is not {what}") from None
+        if name in _RANGES and isinstance(value, int | float):
+            _check_range(name, value, *_RANGES[name])
+
+
+def _check_range(name: str, value: float, least: float, exclusive: bool, most: float | None) -> None:
+    """Raise :class:`PreflightError` for a number out of its setting's range (:data:`_RANGES`)."""
+    if exclusive and value <= least:
+        raise PreflightError(f"setting {name}: {value:g} must be more than {least:g}")
+    if value < least or (most is not None and value > most):
+        bounds = f"from {least:g} to {most:g}" if most is not None else f"{least:g} or more"
+        raise PreflightError(f"setting {name}: {value:g} must be {bounds}")
 
 
 def check_output_folder(out: Path) -> None:

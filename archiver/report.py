@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sqlite3
 import time
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from twisted.python.failure import Failure
 
 from archiver import signals as archiver_signals
 from archiver.addon import ARTICLES_FILE, CHANGES_FILE, FAILURES_FILE, REPORT_FILE
-from archiver.diskfull import DISK_FULL_ERRNOS, DISK_FULL_STAT, is_disk_full, stop_for_full_disk
+from archiver.diskfull import DISK_FULL_STAT, EXIT_DISK_FULL, is_disk_full, stop_for_full_disk
 from archiver.packaging import WACZ_FILE
 from archiver.refusals import refusal_report
 from archiver.requisites.middleware import requisites_report
@@ -229,7 +228,7 @@ class CrawlReport:
         if done.returncode != 0:
             last = lines[-1] if lines else f"exit code {done.returncode}"
             error = last.removeprefix("archiver wacz: error: ")
-            if any(os.strerror(code) in error for code in DISK_FULL_ERRNOS):  # the child met a full disk
+            if done.returncode == EXIT_DISK_FULL:  # the child met a full disk
                 self._wacz_disk_full()
                 return None
             self.wacz_error = error

@@ -30,8 +30,8 @@ ARCHIVER_WACZ = True
 #: archive each page's requisites (stylesheets, scripts, fonts, displayed images, favicon) so that
 #: the archive replays the page as it looked (`--no-requisites`: off; docs/replay.md)
 ARCHIVER_REQUISITES = True
-#: ask requisites an earlier run archived with If-None-Match / If-Modified-Since (a 304 revisit:
-#: pywb replays it, ReplayWeb.page 2.5 does not); off: in full, archived as identical-payload revisits
+#: ask requisites an earlier run archived with If-None-Match / If-Modified-Since (a 304 becomes a
+#: server-not-modified revisit); off: in full, unchanged ones archived as identical-payload revisits
 ARCHIVER_REQUISITES_CONDITIONAL = False
 #: hosts requisites may come from besides the site's host and ARCHIVER_SITE_HOSTS (a CDN, say)
 ARCHIVER_REQUISITES_HOSTS: list[str] = []
@@ -76,6 +76,8 @@ ARCHIVER_HARVEST_CDX_PAGE_SIZE = 5000
 ARCHIVER_HARVEST_MAX_REDIRECTS = 5
 #: connections to an archive at a time (CONCURRENT_REQUESTS_PER_DOMAIN of a harvest)
 ARCHIVER_HARVEST_CONCURRENCY = 2
+#: seconds between two requests to an archive (a harvest's DOWNLOAD_DELAY); 0: no delay, no AutoThrottle
+ARCHIVER_HARVEST_DELAY = 1.0
 
 # -- distributed crawls (docs/distributed.md; archiver/distributed/) --------------------------------
 #: Redis URL shared by the workers of one crawl (redis://host:port/db); empty: a one-process crawl

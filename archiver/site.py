@@ -56,9 +56,11 @@ _LEGACY_RES: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     for kind, (_, page, param) in LEGACY_FORMS.items())
 #: DNN (``/News/Contracts/Contract-View/Article/605989/``) and today's (``/Article/3981590/slug/``)
 _CURRENT_RE = re.compile(r"/Article/(\d+)(?:/|$|\?|#)", re.I)
-#: 1990s static DefenseLink news pages: ``/news/Jun1998/b06011998_bt270-98.html``
+#: 1990s static DefenseLink news pages: ``/news/Jun1998/b06011998_bt270-98.html``; an item's file
+#: is named by its date and number, a file named by words only (``releases.html``, ``index.html``)
+#: is the month folder's index of its items, not an item
 _STATIC_RE = re.compile(r"^/news/(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d{4}/"
-                        r"[\w.-]+\.html?$", re.I)
+                        r"[\w.-]*\d[\w.-]*\.html?$", re.I)
 #: the letter a static news page's file name starts with → its content type (b: news release,
 #: n: AFPS news article, t: transcript, c: contracts, a: advisory, s: speech)
 STATIC_PREFIX_TYPES: dict[str, str] = {
@@ -77,7 +79,8 @@ ARTICLE_URL = re.compile(
     r"/Article/(\d+)(?:/|$|\?|#)"
     r"|/(?:newsarticle|release|transcript|speech|contract|advisory)\.aspx\?(?:[^#]*?&)?"
     r"(?:id|releaseid|transcriptid|speechid|contractid|advisoryid)=(\d+)"
-    r"|(?:^|//[^/]+)/news/(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d{4}/[\w.-]+\.html?(?:$|[?#])",
+    r"|(?:^|//[^/]+)/news/(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\d{4}/[\w.-]*\d[\w.-]*\.html?"
+    r"(?:$|[?#])",
     re.I)
 
 

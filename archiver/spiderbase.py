@@ -128,7 +128,7 @@ class ArchiverSpider(scrapy.Spider):
         if not self.resuming or self.frontier is None:
             return
         pending = self.frontier.pending()
-        self.logger.info("resuming: %d unfinished article(s) of the interrupted run asked again",
+        self.logger.info("resuming: %d article(s) of the interrupted run asked again",
                          len(pending))
         for url, _kind, _data in pending:
             yield self.article_request(url, dont_filter=True)

@@ -245,8 +245,10 @@ class CrawlState:
         """Frontier entries not finished (what ``--resume`` would ask)."""
         return int(self.db.execute("SELECT COUNT(*) FROM frontier WHERE done = 0").fetchone()[0])
 
-    def frontier_articles(self) -> list[str]:
-        return [row[0] for row in self.db.execute("SELECT url FROM frontier WHERE kind = 'article'")]
+    def frontier_articles_finished(self) -> list[tuple[str, bool]]:
+        """Every article of the frontier with whether it was finished: (url, finished)."""
+        return [(url, bool(done)) for url, done in
+                self.db.execute("SELECT url, done FROM frontier WHERE kind = 'article'")]
 
     def frontier_size(self) -> int:
         return int(self.db.execute("SELECT COUNT(*) FROM frontier").fetchone()[0])

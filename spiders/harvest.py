@@ -32,11 +32,12 @@ from twisted.python.failure import Failure
 
 from archiver.addon import CHANGES_FILE, FAILURES_FILE
 from archiver.harvest.captures import Capture, is_page_capture, timestamp_datetime
-from archiver.harvest.middleware import META_CAPTURE, META_SOURCE
+from archiver.harvest.middleware import META_CAPTURE, META_SOURCE, UNREACHABLE_STAT
 from archiver.harvest.sources import CdxError, CdxIndex, CdxPage, CdxSource, CommonCrawlSource, source_for
 from archiver.harvest.state import MODES, HarvestState
 from archiver.harvest.urlspaces import UrlSpace, is_article_url, url_spaces
 from archiver.items import ArticleItem
+from archiver.refusals import NotAsked
 from archiver.report import fail
 from archiver.resilience import META_EMPTY_OK
 from archiver.site import parse_sections
@@ -106,10 +107,19 @@ class HarvestSpider(ArchiverSpider):
         middlewares = dict(settings.getdict("DOWNLOADER_MIDDLEWARES"))
         middlewares["archiver.warc.middleware.WarcMiddleware"] = None
         middlewares["archiver.harvest.middleware.HarvestWarcMiddleware"] = 950
+        # before the retry middleware (550): it sees every attempt; an archive that cannot be
+        # reached stops the harvest instead of failing every query and capture one after the other
+        middlewares["archiver.harvest.middleware.UnreachableArchiveMiddleware"] = 955
         settings.set("DOWNLOADER_MIDDLEWARES", middlewares, priority="spider")
         # few connections to an archive (a -s CONCURRENT_REQUESTS_PER_DOMAIN=... still wins)
         settings.set("CONCURRENT_REQUESTS_PER_DOMAIN", settings.getint("ARCHIVER_HARVEST_CONCURRENCY"),
                      priority="spider")
+        # the politeness delay toward the archive (a -s DOWNLOAD_DELAY=... still wins); 0, a local
+        # archive: no AutoThrottle either (it would still pace requests by the archive's latency)
+        delay = settings.getfloat("ARCHIVER_HARVEST_DELAY")
+        settings.set("DOWNLOAD_DELAY", delay, priority="spider")
+        if delay <= 0:
+            settings.set("AUTOTHROTTLE_ENABLED", False, priority="spider")
         if settings.get("ARCHIVER_HARVEST_CAPTURES") == "all":
             pipelines = dict(settings.getdict("ITEM_PIPELINES"))
             pipelines["pipelines.duplicates.DropDuplicatesPipeline"] = None
@@ -152,10 +162,14 @@ class HarvestSpider(ArchiverSpider):
             yield self._cdx_request(query["name"], query["cursor"])
         if self._listing:
             await maybe_deferred_to_future(self._listed)
+        if self._stopped():  # the archive cannot be reached: nothing to choose from
+            return
         chosen = self.harvest.choose(self.mode)
         self._stat_set("archiver/harvest/chosen", chosen)
         self.logger.info("harvest: %d capture(s) chosen to fetch (--captures %s)", chosen, self.mode)
         for rank, (capture_id, data) in enumerate(self.harvest.to_fetch(self.mode)):
+            if self._stopped():
+                return
             yield self._capture_request(capture_id, data, rank)
             while self.crawler.engine is not None and self.crawler.engine.needs_backout():
                 await asyncio.sleep(0.05)  # stream: the scheduler holds only what can be sent soon
@@ -290,7 +304,7 @@ class HarvestSpider(ArchiverSpider):
         request = failure.request  # type: ignore[attr-defined]
         data = request.meta[META_CAPTURE]
         error = failure.value
-        if isinstance(error, DiskFullError):  # not the capture's failure: left for --resume
+        if isinstance(error, (DiskFullError, NotAsked)):  # not the capture's failure: left for --resume
             return
         status = None
         if isinstance(error, HttpError):
@@ -316,6 +330,11 @@ class HarvestSpider(ArchiverSpider):
         lost = self.harvest.reopen_lost(written, failed, lambda data: capture_name(self.source, data))
         if lost:
             self.logger.warning("resuming: %d capture(s) whose outcome was lost are fetched again", lost)
+
+    def _stopped(self) -> bool:
+        """Whether the archive could not be reached (:class:`UnreachableArchiveMiddleware`)."""
+        assert self.crawler.stats is not None
+        return bool(self.crawler.stats.get_value(UNREACHABLE_STAT))
 
     def _count(self, key: str, value: int = 1) -> None:
         assert self.crawler.stats is not None

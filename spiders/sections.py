@@ -19,6 +19,7 @@ from archiver.compact import id_key, url_key
 from archiver.dates import parse_date
 from archiver.listing import on_hosts
 from archiver.paging import IncrementalPaging
+from archiver.refusals import RefusedRequest
 from archiver.site import NOT_NEWS, article_id_of, parse_sections, section_path
 from archiver.spiderbase import ArchiverSpider
 from archiver.state import CrawlState, crawl_state, now_iso, state_path
@@ -149,7 +150,12 @@ class SectionsSpider(ArchiverSpider):
         return self.new_article_request(loc)
 
     def crosscheck_failed(self, failure: Failure) -> None:
-        # no sitemap is not an article's failure: the cross-check just could not run
+        """A sitemap the site refused (a bot wall, archiver/refusals.py) is a failure with its
+        reason, as a refused listing is; a missing or broken one only means the cross-check could
+        not run (a warning)."""
+        if isinstance(failure.value, RefusedRequest):
+            self.on_error(failure)
+            return
         self.logger.warning("cross-check: could not read %s: %s", failure.request.url,  # type: ignore[attr-defined]
                             failure.getErrorMessage())
 

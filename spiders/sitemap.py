@@ -26,7 +26,14 @@ class SitemapSpider(ArchiverSpider, ScrapySitemapSpider):
             yield request
         self.sitemap_urls = [self.site + "/sitemap.xml"]
         async for request in super().start():
-            yield request
+            yield self._with_errback(request)
+
+    def _with_errback(self, request: Any) -> Any:
+        """Scrapy's sitemap requests have no errback: a refused or failed sitemap would only be
+        logged. With :meth:`on_error` it is a failure with its reason, as a listing is."""
+        if request.callback == self._parse_sitemap and request.errback is None:
+            return request.replace(errback=self.on_error)
+        return request
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         for entry in entries:
@@ -45,7 +52,7 @@ class SitemapSpider(ArchiverSpider, ScrapySitemapSpider):
     def _parse_sitemap(self, response: Any) -> Any:
         for request in super()._parse_sitemap(response):
             if request.callback != self.parse_article:
-                yield request
+                yield self._with_errback(request)
                 continue
             article = self.new_article_request(request.url)
             if article is not None:

@@ -321,3 +321,30 @@ def test_a_folder_in_use_by_a_live_crawl_exits_3(replica300: RunningReplica, tmp
         holder.wait()
     assert result.returncode == 3
     assert f"pid {holder.pid}" in result.stderr
+
+
+def test_resume_counts_finished_articles_whose_lines_were_lost_apart_from_unfinished_ones(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from archiver.crawl import reconcile
+    from archiver.state import STATE_FILE, CrawlState
+
+    site = "https://www.war.gov/News/News-Stories/Article/Article"
+    kept, lost, queued, refused = (f"{site}/{n}/a/" for n in range(1, 5))
+    state = CrawlState(tmp_path / STATE_FILE)
+    for url in (kept, lost, queued, refused):
+        state.discover(url, "article")
+    state.finish(kept)
+    state.finish(lost)  # finished, but its changes.jsonl line died with the process
+    state.close()
+    (tmp_path / "changes.jsonl").write_text(json.dumps({"url": kept}) + "\n", "utf-8")
+    failure = {"url": refused, "reason": "refused"}
+    (tmp_path / "failures.jsonl").write_text(json.dumps(failure) + "\n", "utf-8")
+    with caplog.at_level("INFO", logger="archiver.crawl"):
+        reconcile(tmp_path)
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("resuming: 1 finished article(s) missing from changes.jsonl") for m in messages)
+    assert any(m.startswith("resuming: 2 article(s) the interrupted run did not finish") for m in messages)
+    state = CrawlState(tmp_path / STATE_FILE)
+    assert sorted(url for url, _kind, _data in state.pending()) == sorted([lost, queued, refused])
+    state.close()
+    assert (tmp_path / "failures.jsonl").read_text("utf-8") == ""  # the refused one is asked again

@@ -11,16 +11,21 @@ Needs root (mount); skipped otherwise.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from archiver.diskfull import EXIT_DISK_FULL
 from archiver.replica.process import RunningReplica, replica
+from archiver.warc.records import HttpExchange, build_capture
+from archiver.warc.writer import WarcRollingWriter
 from tests.test_crawl import FAST, warcio_check
 
 ARTICLES = 60
@@ -106,3 +111,21 @@ def test_a_full_disk_stops_with_the_summary_and_resume_finishes(
     verified = subprocess.run([sys.executable, "-m", "archiver", "verify", str(out)],
                               capture_output=True, text=True, timeout=300)
     assert verified.returncode == 0, verified.stdout
+
+
+def test_archiver_wacz_on_a_full_disk_exits_with_its_own_code(tmp_path: Path, tmpfs: Mount) -> None:
+    """``archiver wacz`` says a full disk with EXIT_DISK_FULL (what a crawl's WACZ step reads),
+    in one line, and leaves no half-written file."""
+    with WarcRollingWriter(tmp_path / "crawl" / "warc", prefix="full", worker="w") as writer:
+        writer.write(*build_capture(HttpExchange(
+            method="GET", url="https://www.war.gov/News/Article/1/", request_headers=[],
+            status=200, response_headers=[(b"Content-Type", b"image/jpeg")],
+            response_body=os.urandom(256 * 1024), fetched_at=datetime.now(UTC))))  # bigger than the mount
+    small = tmpfs(tmp_path / "small", "64k")
+    done = subprocess.run([sys.executable, "-m", "archiver", "wacz", str(tmp_path / "crawl"),
+                           "--output", str(small / "archive.wacz")], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == EXIT_DISK_FULL, done.stdout + done.stderr
+    assert done.stderr.startswith("archiver wacz: error: disk full: "), done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert list(small.iterdir()) == []

@@ -58,3 +58,30 @@ def test_field_equals_truth(era_pairs: dict[str, Pairs], era: str, field: str) -
     wrong = [(t["url"], r.get(field), t[field]) for t, r in era_pairs[era]
              if r is not None and r.get(field) != t[field]]
     assert not wrong, f"{len(wrong)} of {len(era_pairs[era])} differ; first: {wrong[0]}"
+
+
+#: the 1990s pages' furniture: letterhead, number and phone lines, release flag, end mark, links
+STATIC_FURNITURE = ("DefenseLINK", "OFFICE OF ASSISTANT SECRETARY", "IMMEDIATE RELEASE", "(703)", "-END-",
+                    "Presenter:", "MEMORANDUM FOR CORRESPONDENTS", "Remarks as Delivered", "Previous Month")
+
+
+def test_static_furniture_stays_out_of_the_body(era_pairs: dict[str, Pairs]) -> None:
+    pairs = [(t, r) for t, r in era_pairs[eras.STATIC] if r is not None]
+    assert {t["content_type"] for t, _ in pairs} == set(eras.STATIC_KINDS)
+    for truth, record in pairs:
+        found = [f for f in STATIC_FURNITURE if f in record["body"]]
+        assert not found, truth["url"]
+        assert not record["body"].startswith(truth["title"].upper())
+        assert not any(f"By {name}" in record["body"] for name in truth["authors"])
+
+
+def test_static_windows_1252_pages_decode_right(era_pairs: dict[str, Pairs]) -> None:
+    """Odd numbers declare ISO-8859-1 (read as windows-1252), even ones nothing: curly quotes and
+    dashes come out as written either way."""
+    typographic = [(t, r) for t, r in era_pairs[eras.STATIC] if r is not None and not t["body"].isascii()]
+    # the page's number is its rank + 1: odd ones carry the <META> charset
+    assert {(t["replica"]["k"] + 1) % 2 for t, _ in typographic} == {0, 1}
+    for truth, record in typographic:
+        assert record["body"] == truth["body"], truth["url"]
+        assert "\ufffd" not in record["body"]
+        assert "â€" not in record["body"]  # UTF-8 read of windows-1252, or the reverse

@@ -102,7 +102,7 @@ def test_the_cheap_article_url_test_agrees(path: str, article_id: str, _type: st
 @pytest.mark.parametrize("url", [
     "https://www.defense.gov/News/Releases/", "https://www.defense.gov/", "/Releases/Release.aspx",
     "/news/newsarticle.aspx?grid=12", "/news/articles.aspx?SectionID=0&mo=5&yr=2002",
-    "/bios/cambone_bio.html", "/news/Jun1998/", "",
+    "/bios/cambone_bio.html", "/news/Jun1998/", "/news/Jun1998/releases.html", "/news/JUN1998/INDEX.HTML", "",
 ])
 def test_urls_that_name_no_item(url: str) -> None:
     assert item_ref(url) is None
@@ -391,3 +391,37 @@ def test_a_dgov2_page_without_an_article_is_not_read_as_a_legacy_page() -> None:
             b"words about the week's events at the Pentagon, the briefings and the travel of the secretary."
             b"</p></div></body></html>")
     assert extract_record("https://www.defense.gov/News/Releases/Release/Article/4000002/", page) is None
+
+
+STATIC = REAL / "release" / "reconstructed-defenselink-static-1998" / "body.html"
+STATIC_URL = "http://www.defenselink.mil/news/Jun1998/b06011998_bt270-98.html"
+
+
+def test_static_headline_other_than_the_title_is_not_the_letterhead_heading() -> None:
+    """The ``<TITLE>`` words differ from the ``<H3>`` headline's and the letterhead is a heading too:
+    the headline is the first heading that is no letterhead line, the date is above it."""
+    body = STATIC.read_bytes().replace(
+        b"DefenseLINK News: Secretary Cohen Announces Base Realignment Report",
+        b"DefenseLINK News: Cohen Sends Base Report to Congress").replace(
+        b"<CENTER><B>OFFICE OF ASSISTANT SECRETARY OF DEFENSE (PUBLIC AFFAIRS)</B></CENTER>",
+        b'<H3 ALIGN="CENTER">OFFICE OF ASSISTANT SECRETARY OF DEFENSE (PUBLIC AFFAIRS)</H3>')
+    record = extract_record(STATIC_URL, body, {"Content-Type": "text/html"})
+    assert record is not None
+    assert record["title"] == "SECRETARY COHEN ANNOUNCES BASE REALIGNMENT REPORT"
+    assert (record["published"], record["content_type"]) == ("1998-06-01", "release")
+    assert record["body"].startswith("Secretary of Defense William S. Cohen today")
+
+
+def test_static_line_of_links_is_not_body_text() -> None:
+    """Without "-END-", the section links at the foot ("[ DefenseLINK News | ... ]") are still
+    navigation; a paragraph that has links in its text stays."""
+    body = STATIC.read_bytes().replace(b"<P><CENTER>-END-</CENTER>\n", b"").replace(
+        b'<A HREF="/news/releases.html">News Releases</A>',
+        b'<A HREF="/news/releases.html">News Releases</A> | <A HREF="/">DefenseLINK Home</A> ]').replace(
+        b"<P>The report is available", b'<P>See <A HREF="/a">one</A>, <A HREF="/b">two</A> and '
+        b'<A HREF="/c">three</A>. The report is available')
+    record = extract_record(STATIC_URL, body, {"Content-Type": "text/html"})
+    assert record is not None
+    assert "DefenseLINK" not in record["body"]
+    assert record["body"].endswith("See one, two and three. The report is available on the Internet at "
+                                   "http://www.defenselink.mil/pubs/ .")

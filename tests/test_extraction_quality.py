@@ -52,7 +52,7 @@ def test_title_date_authors_exact(quality: dict[str, Score], corpus: str) -> Non
 
 # -- every markup era (``archiver replica --era``) ------------------------------------------------------
 
-ERAS = ("aspnet", "dnn", "dgov2", "wargov")
+ERAS = ("defenselink-static", "aspnet", "dnn", "dgov2", "wargov")
 #: record fields that must be exact on every page of every era
 ERA_FIELDS = ("content_type", "historical", "markup_era", "article_id")
 

@@ -204,6 +204,30 @@ def test_second_harvest_asks_only_for_newer_captures(collection: str, tmp_path: 
     assert any("from=20251021100001" in u for u in asked)  # one second after the newest capture
 
 
+def test_an_unreachable_archive_stops_early_with_a_clear_message(tmp_path: Path) -> None:
+    """Connection refused: the harvest stops after one request's attempts (``RETRY_TIMES`` + 1), not
+    after every CDX query of every URL space and their retries, one after the other (~90 attempts);
+    exit code 1 (it did not finish), what to do in the summary, the queries left for --resume."""
+    from archiver.harvest.pywb import free_port
+
+    out = tmp_path / "out"
+    started = time.monotonic()
+    result = harvest(out, f"http://127.0.0.1:{free_port()}/history")
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1, result.stdout + result.stderr[-2000:]
+    assert "STOPPED    the archive cannot be reached (127.0.0.1:" in result.stdout
+    assert "Connection was refused" in result.stdout
+    assert "--resume" in result.stdout
+    report = json.loads((out / "report.json").read_text())
+    assert report["finish_reason"] == "unreachable"
+    stats = report["stats"]
+    refused = stats["downloader/exception_type_count/scrapy.exceptions.DownloadConnectionRefusedError"]
+    assert refused <= 3 + 4  # one request's attempts (RETRY_TIMES=2), + those in flight (4 connections)
+    assert stats.get("downloader/response_count", 0) == 0
+    assert not jsonl(out / "failures.jsonl")  # nothing was asked that the archive answered or refused
+    assert "cannot be reached" in (out / "crawl.log").read_text()
+
+
 # -- the Wayback Machine's API, faults ---------------------------------------------------------------
 
 
@@ -403,6 +427,7 @@ def test_article_key_unifies_hosts_schemes_slugs_and_keeps_id_spaces_apart() -> 
         ("http://www.defenselink.mil/contracts/contract.aspx?contractid=3", True),
         ("http://www.defenselink.mil/advisories/advisory.aspx?advisoryid=4", True),
         ("http://www.defenselink.mil/news/Jun1998/b06011998_bt278-98.html", True),
+        ("http://www.defenselink.mil/news/Jun1998/releases.html", False),  # the month's index
         (DNN_CONTRACT, True),
         (WARGOV, True),
         ("https://www.defense.gov/News/Releases/?Page=2", False),

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from scrapy.settings import Settings
 
+from archiver.preflight import PreflightError, check_settings
 from archiver.replica.process import RunningReplica, replica
 from tests.test_crawl import crawl
 
@@ -58,6 +61,7 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], code: int, *
     (["-s", "WARC_DEDUPE_MEMORY=lots"], "WARC_DEDUPE_MEMORY"),
     (["-s", "ARCHIVER_VALIDATE=perhaps"], "ARCHIVER_VALIDATE"),
     (["-s", "FEEDS=not-json"], "FEEDS"),
+    (["-s", "CONCURRENT_REQUESTS=-3"], "CONCURRENT_REQUESTS: -3 must be 1 or more"),
 ], ids=lambda v: v if isinstance(v, str) else " ".join(v))
 def test_a_bad_option_is_a_one_line_error_and_nothing_moves(
         folder: Path, small_replica: RunningReplica, args: list[str], named: str) -> None:
@@ -66,6 +70,33 @@ def test_a_bad_option_is_a_one_line_error_and_nothing_moves(
     assert_one_line_error(result, 2, named)
     assert snapshot(folder) == before
     assert not (folder / "runs").exists()
+
+
+@pytest.mark.parametrize(("name", "value", "said"), [
+    ("CONCURRENT_REQUESTS", "0", "0 must be 1 or more"),
+    ("CONCURRENT_REQUESTS_PER_DOMAIN", "-1", "-1 must be 1 or more"),
+    ("DOWNLOAD_DELAY", "-0.5", "-0.5 must be 0 or more"),
+    ("AUTOTHROTTLE_MAX_DELAY", "-1", "-1 must be 0 or more"),
+    ("DOWNLOAD_TIMEOUT", "0", "0 must be more than 0"),
+    ("DNS_TIMEOUT", "-2", "-2 must be more than 0"),
+    ("RETRY_TIMES", "-1", "-1 must be 0 or more"),
+    ("ARCHIVER_REFUSALS_MAX", "-10", "-10 must be 0 or more"),
+    ("WARC_DEDUPE_MEMORY", "0", "0 must be 1 or more"),
+    ("WARC_GZIP_LEVEL", "10", "10 must be from 0 to 9"),
+])
+def test_a_number_out_of_its_settings_range_is_named(name: str, value: str, said: str) -> None:
+    settings = Settings({name: value})
+    with pytest.raises(PreflightError, match=f"^setting {name}: {re.escape(said)}$"):
+        check_settings(settings, {name: value})
+
+
+@pytest.mark.parametrize(("name", "value"), [
+    ("CONCURRENT_REQUESTS", "1"), ("DOWNLOAD_DELAY", "0"), ("DOWNLOAD_TIMEOUT", "0.5"),
+    ("ARCHIVER_EXTRACT_WORKERS", "0"), ("ARCHIVER_REFUSALS_MAX", "0"), ("WARC_GZIP_LEVEL", "9"),
+    ("DOWNLOAD_MAXSIZE", "0"),
+])
+def test_the_ends_of_a_settings_range_are_accepted(name: str, value: str) -> None:
+    check_settings(Settings({name: value}), {name: value})
 
 
 def test_a_float_where_scrapy_reads_a_float_is_accepted(folder: Path, small_replica: RunningReplica) -> None:

@@ -116,6 +116,20 @@ def test_refused_folders_verify_and_every_asked_article_failed_with_the_reason(
         assert failures[url]["status"] == 403
 
 
+@pytest.mark.parametrize("discovery", ["sections", "rss", "sitemap"])
+def test_a_refused_listing_feed_or_sitemap_is_a_failure_with_the_reason(
+        walled: dict[str, tuple], discovery: str) -> None:
+    out, _result = walled[discovery]
+    failures = {f["url"]: f for f in _jsonl(out / "failures.jsonl")}
+    asked = {r["uri"] for r in records(out) if r["type"] == "request"
+             and "/Article/" not in r["uri"] and not r["uri"].endswith("/robots.txt")}
+    assert asked  # the listings, the feeds, sitemap.xml
+    for url in asked:
+        assert url in failures, url
+        assert failures[url]["reason"].startswith("refused by the site's CDN")
+        assert failures[url]["status"] == 403
+
+
 def test_refusals_are_archived_as_received(walled: dict[str, tuple]) -> None:
     out, _result = walled["sections"]
     refused = [r for r in records(out) if r["type"] == "response"]

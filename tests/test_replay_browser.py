@@ -28,7 +28,7 @@ from archiver.harvest.pywb import build_collection, serving
 from archiver.replica.process import RunningReplica, replica
 from archiver.warc.index import validate_wacz
 from tests.browser_replay import Replayed, chromium, replay, replaywebpage, replaywebpage_site, static_site
-from tests.warc_helpers import pywb_tool
+from tests.warc_helpers import pywb_tool, read_records
 
 FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
         "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "ARCHIVER_SITE_HOSTS=[]", "--progress", "0"]
@@ -43,6 +43,7 @@ class Archive:
     base: str  # the replica's URL (the same port for both crawls)
     out: Path
     article: dict[str, Any]  # the cleaned record of the article replayed
+    unchanged: dict[str, Any] | None = None  # second crawl: an article it found unchanged (a 304)
 
     @property
     def host(self) -> str:
@@ -64,13 +65,13 @@ def _crawl(site: RunningReplica, out: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (out / "articles.jsonl").read_text("utf-8").splitlines()]
 
 
-def _most_photos(records: list[dict[str, Any]]) -> dict[str, Any]:
+def _most_photos(records: list[dict[str, Any]], least: int = 3) -> dict[str, Any]:
     """The record with the most photos (inline ones and a gallery) in the 2020+ markup, whose text
     the real stylesheet styles (``.aframe .content``; the 2016-2019 markup's text is styled by
     skin.css, a stand-in in the replica)."""
     modern = [r for r in records if b" aframe " in _page(r["url"])]
     article = max(modern, key=lambda r: len(r["images"]))
-    assert len(article["images"]) >= 3
+    assert len(article["images"]) >= least
     return article
 
 
@@ -94,8 +95,10 @@ def second_crawl(archive: Archive, first_replay: Replayed) -> Archive:
     changed ones are archived in full, their requisites as revisits of the first crawl's."""
     port = urlsplit(archive.base).port
     with replica(*REPLICA, "--port", str(port), "--mutate", "50") as site:
-        changed = [r for r in _crawl(site, archive.out) if r.get("change") == "updated"]
-        return Archive(site.base, archive.out, _most_photos(changed))
+        dataset = _crawl(site, archive.out)
+        changed = [r for r in dataset if r.get("change") == "updated"]
+        unchanged = [r for r in dataset if r.get("change") != "updated"]
+        return Archive(site.base, archive.out, _most_photos(changed), _most_photos(unchanged, least=1))
 
 
 def _replay_in_replaywebpage(archive: Archive, work: Path, shot: str) -> Replayed:
@@ -132,6 +135,26 @@ def test_replaywebpage_replays_a_changed_article_of_a_second_crawl_with_revisite
     _assert_looks_like_the_live_page(replayed, second_crawl)
 
 
+def _latest_capture(out: Path, url: str) -> dict[str, Any]:
+    """The WARC headers of the latest response or revisit record of ``url`` in ``out/warc``."""
+    records = [dict(r["warc_headers"]) for warc in sorted((out / "warc").glob("*.warc.gz"))
+               for r in read_records(warc) if r["type"] in ("response", "revisit")]
+    return max((r for r in records if r["WARC-Target-URI"] == url), key=lambda r: r["WARC-Date"])
+
+
+def test_replaywebpage_replays_an_unchanged_article_of_a_second_crawl_from_its_revisit(
+        second_crawl: Archive, tmp_path: Path) -> None:
+    # the first crawl's article, unchanged in the second: asked conditionally, answered 304, its
+    # latest capture a server-not-modified revisit of the first crawl's response, in another WARC
+    assert second_crawl.unchanged is not None
+    unchanged = Archive(second_crawl.base, second_crawl.out, second_crawl.unchanged)
+    latest = _latest_capture(unchanged.out, unchanged.article["url"])
+    assert latest["WARC-Profile"].endswith("/revisit/server-not-modified")
+    assert latest["WARC-Date"] > unchanged.article["fetched_at"]  # not the capture the dataset names
+    replayed = _replay_in_replaywebpage(unchanged, tmp_path, "replaywebpage-second-crawl-unchanged.png")
+    _assert_looks_like_the_live_page(replayed, unchanged)
+
+
 def test_the_wacz_is_valid_and_lists_the_articles_with_titles(archive: Archive,
                                                               second_crawl: Archive) -> None:
     for wacz, article in ((next((archive.out / "runs").iterdir()) / "archive.wacz", archive.article),
@@ -155,7 +178,9 @@ def test_pywb_replays_the_same_page(archive: Archive, second_crawl: Archive, tmp
     for index in (second_crawl.out / "indexes").glob("*.cdxj"):
         shutil.copy(index, root / "collections" / "archive" / "indexes" / index.name)
     with serving(root) as base:
-        # the first crawl's article, unchanged in the second: its latest capture is a 304 revisit
-        url = f"{base}/archive/mp_/{archive.article['url']}"
-        replayed = replay(url, archive.article["url"], archive.host, tmp_path / "pywb.png")
-    _assert_looks_like_the_live_page(replayed, archive)
+        # an article unchanged in the second crawl: its latest capture is a 304 revisit
+        assert second_crawl.unchanged is not None
+        article = second_crawl.unchanged
+        url = f"{base}/archive/mp_/{article['url']}"
+        replayed = replay(url, article["url"], archive.host, tmp_path / "pywb.png")
+    _assert_looks_like_the_live_page(replayed, Archive(archive.base, archive.out, article))

@@ -21,13 +21,15 @@ import pytest
 from archiver.listing import read_listing
 from archiver.replica import eras
 from archiver.replica.process import RunningReplica, replica
+from archiver.site import STATIC_PREFIX_TYPES, item_ref
 
 #: byte copies of the real saved pages (fixtures/real/ of the shared fixtures)
 SKELETON_DIR = Path("archiver/replica/data")
 REAL_LISTING = Path("tests/fixtures/real/dnn2018-contracts-listing-prettified.html")
 ALL_TYPES = {"news-story", "release", "transcript", "speech", "contract", "feature", "advisory"}
 #: DefenseLink had no feature section: features were American Forces Press Service articles
-ERA_TYPES = {"aspnet": ALL_TYPES - {"feature"}, "dnn": ALL_TYPES, "dgov2": ALL_TYPES, "wargov": ALL_TYPES}
+ERA_TYPES = {"aspnet": ALL_TYPES - {"feature"}, "dnn": ALL_TYPES, "dgov2": ALL_TYPES, "wargov": ALL_TYPES,
+             eras.STATIC: ALL_TYPES - {"feature"}}
 LEGACY_URL = re.compile(
     r"/(news/newsarticle\.aspx\?id|Releases/Release\.aspx\?ReleaseID|"
     r"transcripts/transcript\.aspx\?transcriptid|speeches/speech\.aspx\?speechid|contracts/contract\.aspx\?contractid|advisories/advisory\.aspx\?advisoryid)"
@@ -159,7 +161,9 @@ def test_mixed_serves_each_article_in_the_markup_of_its_date(tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize(("value", "era"), [("aspnet", "aspnet"), ("2006", "aspnet"), ("2016", "dnn"),
-                                            ("2021", "dgov2"), ("MIXED", "mixed")])
+                                            ("2021", "dgov2"), ("MIXED", "mixed"),
+                                            ("defenselink-static", eras.STATIC), ("1998", eras.STATIC),
+                                            ("1995", eras.STATIC), ("1999", "aspnet")])
 def test_era_option_takes_a_name_or_a_year(value: str, era: str) -> None:
     assert eras.parse_era(value) == era
 
@@ -274,6 +278,95 @@ def test_era_article_urls_of_other_eras_are_404(era_sites: dict[str, RunningRepl
     assert get(era_sites["aspnet"].base, path_of(release["url"]))[0] == 404
 
 
+# -- the 1990s static pages (defenselink-static) -------------------------------------------------------
+
+STATIC_URL = re.compile(r"^http://[^/]+(/news/(?P<mon>[A-Z][a-z]{2})(?P<year>\d{4})/(?P<letter>[a-z])"
+                        r"(?P<mmddyyyy>\d{8})_[\w-]+\.html)$")
+
+
+def test_static_ids_are_the_lowercased_path(era_sites: dict[str, RunningReplica]) -> None:
+    cases = era_sites[eras.STATIC].truth()
+    assert cases
+    for record in cases:
+        match = STATIC_URL.match(record["url"])
+        assert match, record["url"]
+        path = match.group(1).lower()
+        assert record["article_id"] == f"static:{path}"
+        assert record["legacy_id"] == {"kind": "static", "number": None, "path": path}
+        assert STATIC_PREFIX_TYPES[match.group("letter")] == record["content_type"]
+        published = date.fromisoformat(record["published"])
+        assert match.group("mmddyyyy") == f"{published:%m%d%Y}"
+        assert (match.group("mon"), int(match.group("year"))) == (f"{published:%b}", published.year)
+        assert record["canonical_url"] == record["url"]
+        assert (record["images"], record["videos"], record["tags"], record["related"]) == ([], [], [], [])
+        assert record["historical"] is False
+
+
+@pytest.mark.parametrize("ctype", sorted(ERA_TYPES[eras.STATIC]))
+def test_static_page_furniture(era_sites: dict[str, RunningReplica], ctype: str) -> None:
+    record = first(era_sites[eras.STATIC], ctype)
+    headers, data = page_of(era_sites[eras.STATIC], record["url"])
+    doc = lxml.html.fromstring(data.decode("cp1252"))
+    text = " ".join(doc.text_content().split())
+    assert doc.findtext(".//title") == f"DefenseLINK News: {record['title']}"
+    assert doc.cssselect("img[alt='DefenseLINK News']")
+    headline = doc.cssselect("h3")[0].text_content()
+    assert headline.casefold() == record["title"].casefold()  # capitals on releases, contracts, memoranda
+    published = date.fromisoformat(record["published"])
+    assert f"{published:%B} {published.day}, {published.year}" in text
+    numbered = ctype in {"release", "contract"}
+    assert ("IMMEDIATE RELEASE" in text) == numbered
+    assert ("OFFICE OF ASSISTANT SECRETARY OF DEFENSE (PUBLIC AFFAIRS)" in text) == numbered
+    assert bool(re.search(rf"No\. \d{{3,}}-{published:%y}", text)) == numbered
+    assert ("-END-" in text) == (ctype in {"release", "contract", "advisory"})
+    assert "[ DefenseLINK News |" in text
+    # HTML 3.2: no stylesheet, no class, no script; the server names no charset
+    assert not doc.cssselect("link, style, script, [class], [id]")
+    assert headers["content-type"] == "text/html"
+
+
+def test_static_bytes_windows_1252_declared_or_not(era_sites: dict[str, RunningReplica]) -> None:
+    kinds = Counter()
+    for record in era_sites[eras.STATIC].truth():
+        typographic = next((p for p in record["body"].split("\n\n") if not p.isascii()), None)
+        if typographic is None:
+            continue
+        _, data = page_of(era_sites[eras.STATIC], record["url"])
+        with pytest.raises(UnicodeDecodeError):
+            data.decode("utf-8")
+        declared = b'CONTENT="text/html; charset=iso-8859-1"' in data
+        assert declared or b"charset" not in data.lower()
+        text = " ".join(lxml.html.fromstring(data.decode("cp1252")).text_content().split())
+        assert typographic.removeprefix("## ") in text
+        kinds[declared] += 1
+    assert kinds[True]
+    assert kinds[False]
+
+
+def test_static_pages_on_any_host_and_in_any_case(era_sites: dict[str, RunningReplica]) -> None:
+    site = era_sites[eras.STATIC]
+    path = path_of(first(site, "release")["url"])
+    for host in ("www.defenselink.mil", "defenselink.mil", "www.defense.gov"):
+        assert get(site.base, path.upper(), host=host)[0] == 200, host
+    assert get(site.base, path.replace(".html", "0.html"))[0] == 404
+    assert get(era_sites["aspnet"].base, path)[0] == 404  # not a page of another era
+
+
+def test_static_sections_lead_to_the_newest_month_index(era_sites: dict[str, RunningReplica]) -> None:
+    site = era_sites[eras.STATIC]
+    newest = first(site, "release")
+    published = date.fromisoformat(newest["published"])
+    index = f"/news/{published:%b}{published.year}/releases.html"
+    for start in ("/News/Releases/", "/news/releases.html"):
+        status, headers, _ = get(site.base, start)
+        assert (status, path_of(headers["location"])) == (301, index)
+    status, _, data = get(site.base, index)
+    assert status == 200
+    listing = read_listing(data, site.base + index)
+    assert listing.entries[0].url == newest["url"]
+    assert item_ref(site.base + index) is None  # the index names no item
+
+
 # -- listings --------------------------------------------------------------------------------------
 
 
@@ -346,7 +439,7 @@ def test_dnn_pager_next_is_the_page_after_the_active_one() -> None:
 # -- a crawl of an era replica ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("era", ["aspnet", "dnn"])
+@pytest.mark.parametrize("era", ["aspnet", "dnn", eras.STATIC])
 def test_crawl_of_an_era_replica_archives_every_article(era_sites: dict[str, RunningReplica], era: str,
                                                         tmp_path: Path) -> None:
     site = era_sites[era]

@@ -182,6 +182,8 @@ def read_layout(root: HtmlElement, container: HtmlElement, base_url: str) -> Leg
     for block, links in _related_boxes(container):
         layout.skip.setdefault(block, "chrome")
         layout.related.extend(links)
+    for bar in link_bars(container):
+        layout.skip.setdefault(bar, "chrome")
     for photo, caption in _photos(container, layout):
         layout.photos.append((photo, caption))
         if caption is not None:
@@ -190,7 +192,9 @@ def read_layout(root: HtmlElement, container: HtmlElement, base_url: str) -> Leg
 
 
 def find_headline(container: HtmlElement, title: str) -> HtmlElement | None:
-    """The deepest element printing ``title`` (case and spacing aside), else the first heading."""
+    """The deepest element printing ``title`` (case and spacing aside), else the first heading
+    that is not the letterhead's (a 1990s page's ``<H3>OFFICE OF ASSISTANT SECRETARY OF DEFENSE
+    (PUBLIC AFFAIRS)</H3>`` above its headline)."""
     if title:
         wanted = title.casefold()
         found: HtmlElement | None = None
@@ -204,7 +208,7 @@ def find_headline(container: HtmlElement, title: str) -> HtmlElement | None:
         if not isinstance(element, HtmlElement):
             continue
         text = collapse_space(text_of(element))
-        if not text or len(text) > 300:
+        if not text or len(text) > 300 or is_legacy_furniture(text):
             continue
         if tag(element) in {"h1", "h2", "h3", "h4"} or any(
                 "headline" in c.lower() or c.lower() in {"title", "articletitle"} for c in classes(element)):
@@ -347,6 +351,39 @@ def _related_boxes(container: HtmlElement) -> list[tuple[HtmlElement, list[HtmlE
             taken.update(part.iter())
             boxes.append((part, links if part is parts[0] else []))
     return boxes
+
+
+# -- navigation bars -----------------------------------------------------------------------------------
+
+#: what may stand between the links of a navigation bar ("[ DefenseLINK News | News Releases ]")
+_BAR_GLUE_RE = re.compile(r"[\s\[\]|•·:,/-]*")
+#: a bar links to this many pages at least, and is a line, not a paragraph
+MIN_BAR_LINKS = 3
+MAX_BAR_CHARS = 300
+
+
+def link_bars(container: HtmlElement) -> list[HtmlElement]:
+    """Elements that are nothing but links and separators (the 1990s pages' "[ DefenseLINK News |
+    News Releases | DefenseLINK Home ]" line): the site's navigation, never the item's text."""
+    bars: list[HtmlElement] = []
+    inside: set[HtmlElement] = set()
+    for element in container.iter():
+        if not isinstance(element, HtmlElement) or element is container or element in inside \
+                or tag(element) == "a":
+            continue
+        links = [collapse_space(text_of(a)) for a in element.iter("a") if a.get("href")]
+        links = [text for text in links if text]
+        if len(links) < MIN_BAR_LINKS:
+            continue
+        rest = collapse_space(text_of(element))
+        if len(rest) > MAX_BAR_CHARS:
+            continue
+        for text in links:
+            rest = rest.replace(text, " ", 1)
+        if _BAR_GLUE_RE.fullmatch(rest):
+            bars.append(element)
+            inside.update(element.iter())
+    return bars
 
 
 # -- photos ---------------------------------------------------------------------------------------------

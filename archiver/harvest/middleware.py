@@ -18,17 +18,24 @@ A request carrying ``request.meta["harvest_capture"]`` is a capture:
 
 ``request.meta["harvest_source"]`` then holds the record's ``source`` object, ``meta["warc"]`` and
 ``meta["warc_date"]`` the capture record's location and date, as the live crawl's middleware does.
+
+:class:`UnreachableArchiveMiddleware` (955) stops a harvest whose archive cannot be reached.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
+from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import CannotResolveHostError, DownloadConnectionRefusedError, IgnoreRequest
 from scrapy.http import Headers, HtmlResponse, Request, Response
+from scrapy.utils.asyncio import run_in_thread
+from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.error import ConnectError, DNSLookupError
 
 from archiver.harvest.captures import REDIRECT_STATUSES, timestamp_datetime, timestamp_of_datetime
 from archiver.harvest.records import (
@@ -39,6 +46,7 @@ from archiver.harvest.records import (
 )
 from archiver.harvest.sources import raw_capture_of
 from archiver.harvest.urlspaces import is_site_host
+from archiver.refusals import NotAsked, drop_queued_requests
 from archiver.resilience import _retry_or_give_up
 from archiver.warc.middleware import (
     META_DATE,
@@ -47,7 +55,8 @@ from archiver.warc.middleware import (
     exchange_from_scrapy,
     sent_request_headers,
 )
-from archiver.warc.records import warc_date
+from archiver.warc.records import HttpExchange, warc_date
+from archiver.warc.writer import EncodedRecord
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -108,23 +117,32 @@ class HarvestWarcMiddleware(WarcMiddleware):
         target = self._archived_redirect_target(request, original, response)
         if response.status != 200 and target is None:
             return await super().process_response(request, response)
-        source = _source_of(capture, timestamp, original, request.url)
-        self._write_raw(request, response, original, timestamp, source)
+        source = _source_of(capture, timestamp, original, self._capture_url(request, timestamp, original))
+        await self._write_raw(request, response, original, timestamp, source)
         if target is not None:
             return self._follow(request, timestamp, target, capture)
         return response
 
-    def _write_raw(self, request: Request, response: Response, original: str, timestamp: str,
-                   source: dict[str, Any]) -> None:
+    def _capture_url(self, request: Request, timestamp: str, original: str) -> str:
+        """The raw URL of the capture the archive answered with: an archived redirect is followed at
+        the redirect's time and the archive answers with the target's nearest capture, whose own
+        time is in ``timestamp``."""
+        source = getattr(self.crawler.spider, "source", None) if self.crawler else None
+        if source is None or raw_capture_of(request.url) == (timestamp, original):
+            return request.url
+        return str(source.raw_url_for(timestamp, original))
+
+    async def _write_raw(self, request: Request, response: Response, original: str, timestamp: str,
+                         source: dict[str, Any]) -> None:
         exchange = exchange_from_scrapy(request, response, self._clock())
         captured = timestamp_datetime(timestamp)
-        level = self.writer.gzip_level
-        main = capture_response(exchange, original, captured, source, level)
         provenance = {"source": source, "fetched_at": warc_date(exchange.fetched_at),
-                      "request_headers": _text_pairs(sent_request_headers(request, request.url)),
-                      "status": response.status}
-        extra = provenance_record(original, main.record_id, provenance, exchange.fetched_at, level)
-        location, _ = self._guarded(original, lambda: self.writer.append([main, extra]))
+                      "request_headers": _text_pairs(exchange.request_headers), "status": response.status}
+        args = (exchange, original, captured, source, provenance, self.writer.gzip_level)
+        # digests and gzip of a ~100 KB page: the largest share of a capture's time on the reactor
+        # thread; zlib and hashlib release the GIL (WARC_ENCODE_IN_THREAD)
+        records = await run_in_thread(_encode_raw, *args) if self.encode_in_thread else _encode_raw(*args)
+        location, _ = self._guarded(original, lambda: self.writer.append(records))
         self._remember(request, location.as_dict(), warc_date(captured), source, kind="response")
 
     def _follow(self, request: Request, timestamp: str, target: str, capture: dict[str, Any]) -> Request:
@@ -192,6 +210,13 @@ class HarvestWarcMiddleware(WarcMiddleware):
         self._update_totals()
 
 
+def _encode_raw(exchange: HttpExchange, original: str, captured: datetime, source: dict[str, Any],
+                provenance: dict[str, Any], level: int) -> list[EncodedRecord]:
+    """The response and provenance records of an ``id_`` capture (pure work: thread-safe)."""
+    main = capture_response(exchange, original, captured, source, level)
+    return [main, provenance_record(original, main.record_id, provenance, exchange.fetched_at, level)]
+
+
 def _capture_identity(response: Response, timestamp: str, original: str) -> tuple[str, str]:
     """The capture the archive answered with: it may hold another time than asked (the nearest);
     pywb says which in ``Content-Location`` and ``Memento-Datetime``."""
@@ -223,13 +248,86 @@ def _source_of(capture: dict[str, Any], timestamp: str, original: str, capture_u
 
 
 def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
     return urlsplit(url).hostname or ""
 
 
-def _text_pairs(pairs: list[Any]) -> list[list[str]]:
+def _text_pairs(pairs: Sequence[Any]) -> list[list[str]]:
     def text(value: Any) -> str:
         return value.decode("latin-1") if isinstance(value, bytes) else str(value)
 
     return [[text(name), text(value)] for name, value in pairs]
+
+
+#: exceptions of a fetch that say the archive's host cannot be reached at all: refused, no such
+#: host, no route, connect timeout (not a slow answer: ``DownloadTimeoutError``)
+UNREACHABLE_ERRORS = (DownloadConnectionRefusedError, CannotResolveHostError, ConnectError, DNSLookupError)
+#: unreachable fetches in a row that stop a harvest the archive did answer before (it went away)
+UNREACHABLE_IN_A_ROW = 10
+#: the finish reason of a harvest stopped because the archive cannot be reached
+FINISH_UNREACHABLE = "unreachable"
+UNREACHABLE_STAT = "archiver/harvest/unreachable"
+
+
+class UnreachableArchiveMiddleware:
+    """Stops a harvest whose archive cannot be reached (downloader middleware, 955: it sees every
+    attempt, retries included, before the retry middleware).
+
+    Without it, an archive that refuses connections (wrong port, down, no such host) had every CDX
+    query of every URL space asked and retried, one after the other, each ending in the same
+    failure. Now: once the archive has failed one request's worth of attempts in a row
+    (``RETRY_TIMES`` + 1) without answering anything in this run, or ``UNREACHABLE_IN_A_ROW``
+    fetches in a row after it did answer, the harvest stops (finish reason ``unreachable``, the
+    reason in the ``archiver/harvest/unreachable`` stat and the summary); requests not sent yet are
+    ``NotAsked`` (left for ``--resume``, not failures).
+    """
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.first_limit = max(1, crawler.settings.getint("RETRY_TIMES") + 1)
+        self.in_a_row = 0
+        self.answered = False
+        self.stopping = False
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> UnreachableArchiveMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        if self.stopping:
+            raise NotAsked(f"not asked: the harvest stopped ({self._stat()})")
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        self.answered = True
+        self.in_a_row = 0
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if not isinstance(exception, UNREACHABLE_ERRORS) or self.stopping:
+            return
+        self.in_a_row += 1
+        limit = UNREACHABLE_IN_A_ROW if self.answered else self.first_limit
+        if self.in_a_row < limit:
+            return
+        why = f"the archive cannot be reached ({urlsplit(request.url).netloc}: {exception})"
+        if self.answered:
+            why += f", {self.in_a_row} fetches in a row"
+        self._stop(why)
+
+    def _stat(self) -> str:
+        assert self.crawler.stats is not None
+        return str(self.crawler.stats.get_value(UNREACHABLE_STAT, ""))
+
+    def _stop(self, why: str) -> None:
+        self.stopping = True
+        stats = self.crawler.stats
+        assert stats is not None
+        stats.set_value(UNREACHABLE_STAT, why)
+        logger.error("stopping the harvest: %s", why)
+        engine: Any = self.crawler.engine
+        if engine is None:
+            return
+        stats.inc_value("archiver/harvest/not_asked", drop_queued_requests(engine.downloader, why))
+        from twisted.internet import reactor  # here: importing it early would install a reactor
+
+        clock: Any = reactor
+        clock.callLater(0, lambda: deferred_from_coro(engine.close_spider_async(reason=FINISH_UNREACHABLE)))

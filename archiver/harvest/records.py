@@ -27,17 +27,16 @@ from datetime import datetime
 from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
-from warcio.recordbuilder import RecordBuilder
 
 from archiver.warc.records import (
-    WARC_VERSION,
     HttpExchange,
-    build_response,
     clean_header_value,
     new_record_id,
+    serialize_archived_response,
+    serialize_metadata,
     warc_date,
 )
-from archiver.warc.writer import EncodedRecord, encode_record
+from archiver.warc.writer import EncodedRecord, encode_serialized
 
 #: WARC header holding the record's ``source`` object (JSON) on a harvested response record
 SOURCE_HEADER = "Archiver-Source"
@@ -51,24 +50,19 @@ def capture_response(exchange: HttpExchange, original: str, captured_at: datetim
                      source: dict[str, Any], gzip_level: int) -> EncodedRecord:
     """The ``response`` record of a raw capture, under ``original`` at ``captured_at``."""
     archived = replace(exchange, url=original, fetched_at=captured_at, ip_address=None)
-    record = build_response(archived, record_id=new_record_id(), concurrent_to=None)
-    headers = record.rec_headers
-    headers.add_header("WARC-Source-URI", clean_header_value(exchange.url))
-    headers.add_header("WARC-Creation-Date", warc_date(exchange.fetched_at))
-    headers.add_header(SOURCE_HEADER, clean_header_value(json.dumps(source, sort_keys=True)))
-    return encode_record(record, gzip_level)
+    extra = [("WARC-Source-URI", clean_header_value(exchange.url)),
+             ("WARC-Creation-Date", warc_date(exchange.fetched_at)),
+             (SOURCE_HEADER, clean_header_value(json.dumps(source, sort_keys=True)))]
+    return encode_serialized(serialize_archived_response(archived, new_record_id(), extra), gzip_level)
 
 
 def provenance_record(target_uri: str, refers_to: str, provenance: dict[str, Any], when: datetime,
                       gzip_level: int) -> EncodedRecord:
     """The ``metadata`` record next to a harvested capture: how it was fetched, as JSON."""
     payload = json.dumps(provenance, sort_keys=True, ensure_ascii=False).encode("utf-8")
-    record = RecordBuilder(warc_version=WARC_VERSION).create_warc_record(
-        target_uri, "metadata", payload=io.BytesIO(payload), length=len(payload),
-        warc_content_type="application/json",
-        warc_headers_dict={"WARC-Refers-To": refers_to, "WARC-Date": warc_date(when),
-                           "WARC-Record-ID": new_record_id()})
-    return encode_record(record, gzip_level)
+    record = serialize_metadata(payload, target_uri=target_uri, record_id=new_record_id(), when=when,
+                                refers_to=refers_to)
+    return encode_serialized(record, gzip_level)
 
 
 @dataclass(frozen=True)

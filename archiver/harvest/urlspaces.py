@@ -49,7 +49,9 @@ ARTICLE_FORMS: tuple[re.Pattern[str], ...] = (
     re.compile(r"/(?:news/newsarticle|releases/release|transcripts/transcript|speeches/speech|"
                r"contracts/contract|advisories/advisory)\.aspx\?(?:[^#]*&)?"
                r"(?:id|releaseid|transcriptid|speechid|contractid|advisoryid)=\d+", re.I),
-    re.compile(r"/news/[a-z]{3}\d{4}/[^/?#]+\.html?$", re.I),
+    # a 1990s static page is named by its date and number; a month folder's index by words
+    # (``releases.html``: a listing, see archiver.site)
+    re.compile(r"/news/[a-z]{3}\d{4}/[^/?#]*\d[^/?#]*\.html?$", re.I),
 )
 #: article URLs that are not news
 _NOT_NEWS = re.compile(r"/Biographies?/|/bios/", re.I)

@@ -106,7 +106,8 @@ class Head:
     revision: int
     #: ``--era``: the markup era this article is served in ("" for the default replica)
     markup: str = ""
-    #: ``aspnet`` pages: the number of the legacy URL (``ReleaseID=<n>``), in its kind's own space
+    #: ``aspnet`` pages: the number of the legacy URL (``ReleaseID=<n>``), in its kind's own space;
+    #: ``defenselink-static`` pages: the number in the file name (``bt276-98``: ``k + 1``)
     legacy_number: int = 0
 
     @property
@@ -121,6 +122,8 @@ class Head:
     def path(self) -> str:
         if self.markup == "aspnet":
             return eras.LEGACY_KINDS[self.ctype.name].page.format(n=self.legacy_number)
+        if self.markup == eras.STATIC:
+            return eras.static_path(self.ctype.name, self.published.date(), self.legacy_number)
         if self.markup == "dnn":
             prefix = eras.DNN_PREFIXES[self.ctype.name]
             return f"{prefix}{self.article_id}/" + (f"{self.slug}/" if self.ctype.has_slug else "")
@@ -266,13 +269,13 @@ class Corpus:
         ctype, writer = self._type_and_writer(k)
         published = self.published(k)
         markup = self.markup_of(k)
-        if markup == "aspnet" and ctype.name not in eras.LEGACY_KINDS:
+        if markup in {"aspnet", eras.STATIC} and ctype.name not in eras.LEGACY_KINDS:
             ctype = TYPES_BY_NAME["news-story"]  # features were American Forces Press Service articles
         title = _title_for(ctype.name, writer, published)
         summary = writer.sentence()
         if not markup:
             return Head(k, self.article_id(k), ctype, published, title, summary, self.revision(k))
-        legacy = self.legacy_number(k) if markup == "aspnet" else 0
+        legacy = self.legacy_number(k) if markup == "aspnet" else k + 1 if markup == eras.STATIC else 0
         return Head(k, self.article_id(k), ctype, published, title, summary, self.revision(k),
                     markup, legacy)
 
@@ -329,6 +332,8 @@ def _in_era(article: Article, writer: text.Writer, cutoff: date) -> Article:
     head = article.head
     name = head.ctype.name
     published = head.published.date()
+    if head.markup == eras.STATIC:
+        return _in_static_era(article, writer)
     if head.markup == "aspnet":
         blocks = [b for b in article.blocks if b.kind in {"p", "h"}]
         if name == "news-story" and blocks and blocks[0].kind == "p":
@@ -345,6 +350,19 @@ def _in_era(article: Article, writer: text.Writer, cutoff: date) -> Article:
             return replace(article, blocks=framed, historical=historical)
         return replace(article, historical=historical)
     return replace(article, historical=published < cutoff)
+
+
+def _in_static_era(article: Article, writer: text.Writer) -> Article:
+    """``defenselink-static``: text only (paragraphs and subheadings: the 1990s pages here carry no
+    photos, videos, tags nor related stories), AFPS articles with the byline and a dateline without
+    date (``WASHINGTON -- ...``), no historical notice."""
+    blocks = [b for b in article.blocks if b.kind in {"p", "h"}]
+    if article.head.ctype.name == "news-story" and blocks and blocks[0].kind == "p":
+        place = writer.place.split(",")[0].upper() if writer.place != "the Pentagon" else "WASHINGTON"
+        blocks[0] = Block("p", f"{place} -- {blocks[0].text}")
+    return replace(article, blocks=tuple(blocks), photos=(), gallery=(), videos=(), tags=(), related=(),
+                   twitter="", historical=False,
+                   byline_org="American Forces Press Service" if article.authors else "")
 
 
 def _title_for(ctype: str, writer: text.Writer, published: datetime) -> str:
@@ -566,6 +584,10 @@ def _era_fields(article: Article, url: str) -> dict[str, object]:
     if head.markup == "aspnet":
         fields["article_id"] = f"{head.legacy_kind}:{head.legacy_number}"
         fields["legacy_id"] = {"kind": head.legacy_kind, "number": str(head.legacy_number)}
+    if head.markup == eras.STATIC:
+        path = head.path.lower()  # (the id reads the path in lower case: the server ignores case)
+        fields["article_id"] = f"static:{path}"
+        fields["legacy_id"] = {"kind": "static", "number": None, "path": path}
     # (the DNN skin's og:url of a page without slug ends ``/<id>//``: the record's canonical_url
     # has the repeated slash collapsed, the fetched URL)
     return fields

@@ -13,6 +13,12 @@ class names and furniture:
 - ``dgov2``: ``dgov2-2021-release-2411893.html``: ``div.adetail.newsroom.aframe > .content >
   .inside.ntext > .header`` (``h1.maintitle``, ``div.date``), ``div.body``.
 - ``wargov``: the default replica's modern markup on the war.gov skeleton (render.py).
+- ``defenselink-static``: no 1990s page is saved here; written from what the static DefenseLink
+  news pages of the time were (HTML 3.2, upper-case tags, no CSS, unclosed ``<P>``): the
+  "DefenseLINK News" graphic, the kind's letterhead ("OFFICE OF ASSISTANT SECRETARY OF DEFENSE
+  (PUBLIC AFFAIRS)", IMMEDIATE RELEASE, the date, "No. 276-98", the media and public phone
+  lines), the ``<H3>`` headline, plain ``<P>`` text, "-END-", the section links; windows-1252
+  bytes, declared or not (docs/replica.md says what is invented).
 
 What the real pages do not show (news stories of DefenseLink, DNN news, listings of DefenseLink)
 is invented in the same style; docs/replica.md lists what.
@@ -264,6 +270,148 @@ def aspnet_listing(kind: eras.LegacyKind, heads: list[Head], base: str, month: t
 def month_url(kind: eras.LegacyKind, year: int, month: int) -> str:
     section = "SectionID=0&" if kind.kind == "newsarticle" else ""
     return f"{kind.listing}?{section}mo={month}&yr={year}"
+
+
+# -- defenselink-static (the 1990s static news pages) ----------------------------------------------
+
+#: the phone lines of the 1990s letterhead (OASD(PA) press desk, public inquiries)
+STATIC_PHONES = "(703)695-0192(media)<BR>\n(703)697-5737(public/industry)"
+_STATIC_HEAD = """<HTML>
+<HEAD>
+<TITLE>DefenseLINK News: {title}</TITLE>{meta}
+</HEAD>
+<BODY BGCOLOR="#FFFFFF" TEXT="#000000" LINK="#0000FF" VLINK="#660099">
+<CENTER><A HREF="/news/"><IMG SRC="/news/graphics/dlnews.gif" WIDTH="468" HEIGHT="50" BORDER="0" ALT="DefenseLINK News"></A></CENTER>
+"""
+
+
+def _text(value: str) -> str:
+    return escape(value, quote=False)
+
+
+def encode_static(html: str, number: int) -> bytes:
+    """1990s bytes: windows-1252, for odd numbers declared as ISO-8859-1 in a ``<META
+    HTTP-EQUIV>`` (what the editors of the time wrote; WHATWG reads the label as windows-1252),
+    for even ones declared nowhere."""
+    meta = '\n<META HTTP-EQUIV="Content-Type" CONTENT="text/html; charset=iso-8859-1">' if number % 2 else ""
+    return html.replace("{meta}", meta, 1).encode("cp1252", errors="xmlcharrefreplace")
+
+
+def _static_footer(year: int, month: int, kind: eras.StaticKind) -> str:
+    index = eras.static_folder(year, month) + kind.index
+    return f"""<HR>
+<CENTER><FONT SIZE="2">[ <A HREF="/news/">DefenseLINK News</A> | <A HREF="{index}">{_text(kind.index_title)}</A> | <A HREF="/">DefenseLINK Home</A> | <A HREF="/news/search.html">Search</A> ]</FONT></CENTER>
+</BODY>
+</HTML>
+"""
+
+
+class StaticRenderer:
+    """A 1990s static DefenseLink news page (``/news/Jun1998/b06011998_bt276-98.html``)."""
+
+    def __init__(self, article: Article) -> None:
+        self.a = article
+        self.h = article.head
+        self.kind = eras.STATIC_KINDS[self.h.ctype.name]
+
+    def html(self) -> bytes:
+        h = self.h
+        when = h.published.date()
+        page = (_STATIC_HEAD.replace("{title}", _text(h.title)) + self._header(when) + "<HR>\n"
+                + self._headline() + self._lead() + self._body() + self._end()
+                + _static_footer(when.year, when.month, self.kind))
+        return encode_static(page, h.legacy_number)
+
+    def _header(self, when: date) -> str:
+        """The kind's letterhead, date and number (everything above the headline)."""
+        name = self.h.ctype.name
+        graphic = (f'<CENTER><IMG SRC="/news/graphics/{name}.gif" WIDTH="420" HEIGHT="40" '
+                   f'ALT="{escape(self.kind.label)}"></CENTER>\n')
+        day = f"{when:%B} {when.day}, {when.year}"
+        number = f"No. {self.h.legacy_number:03d}-{when:%y}"
+        if name == "news-story":
+            return graphic + f'<P ALIGN="RIGHT"><B>{day}</B>\n'
+        if name == "transcript":
+            zone = "EDT" if 4 <= when.month <= 10 else "EST"  # daylight saving time, as then
+            return graphic + f"""<CENTER><B>United States Department of Defense</B></CENTER>
+<P>
+<TABLE WIDTH="100%" BORDER="0">
+<TR><TD ALIGN="LEFT" VALIGN="TOP">Presenter: {_text(self.a.presenter)}</TD>
+<TD ALIGN="RIGHT" VALIGN="TOP">{when:%A}, {day} - {1 + self.h.k % 4}:30 p.m. {zone}</TD></TR>
+</TABLE>
+"""
+        if name == "speech":
+            return graphic + f"""<CENTER><B>Remarks as Delivered by {_text(self.a.presenter)}</B><BR>
+{day}</CENTER>
+"""
+        if name == "advisory":
+            return f"""<CENTER><B>MEMORANDUM FOR CORRESPONDENTS</B></CENTER>
+<P>
+<TABLE WIDTH="100%" BORDER="0">
+<TR><TD ALIGN="LEFT" VALIGN="TOP">No. {self.h.legacy_number:03d}-M<BR>
+{STATIC_PHONES}</TD>
+<TD ALIGN="RIGHT" VALIGN="TOP">{day}</TD></TR>
+</TABLE>
+"""
+        return graphic + f"""<CENTER><B>OFFICE OF ASSISTANT SECRETARY OF DEFENSE (PUBLIC AFFAIRS)</B></CENTER>
+<P>
+<TABLE WIDTH="100%" BORDER="0">
+<TR><TD ALIGN="LEFT" VALIGN="TOP">{number}<BR>
+{STATIC_PHONES}</TD>
+<TD ALIGN="RIGHT" VALIGN="TOP">IMMEDIATE RELEASE<BR>
+{day}</TD></TR>
+</TABLE>
+"""
+
+    def _headline(self) -> str:
+        """Releases, contracts and memoranda print the headline in capitals, the others as titled."""
+        title = self.h.title
+        if self.h.ctype.name in {"release", "contract", "advisory"}:
+            title = title.upper()
+        return f'<H3 ALIGN="CENTER">{_text(title)}</H3>\n'
+
+    def _lead(self) -> str:
+        if self.a.authors:
+            names = " and ".join(_text(n) for n in self.a.authors)
+            return f"<P><B>By {names}<BR>\n{_text(self.a.byline_org)}</B>\n"
+        return ""
+
+    def _body(self) -> str:
+        contract = self.h.ctype.name == "contract"
+        out = []
+        for block in self.a.blocks:
+            text = _text(block.text)
+            if block.kind == "h":
+                out.append(f'<P ALIGN="CENTER"><B>{text}</B>' if contract else f"<P><B>{text}</B>")
+            else:
+                out.append(f"<P>{text}")
+        return "\n".join(out) + "\n"
+
+    def _end(self) -> str:
+        return "<P><CENTER>-END-</CENTER>\n" if self.h.ctype.name in {"release", "contract", "advisory"} else ""
+
+
+def static_index(ctype: str, heads: list[Head], month: tuple[int, int], older: tuple[int, int] | None) -> bytes:
+    """A month folder's index of one kind (``/news/Jun1998/releases.html``), invented in the style
+    of the pages (no saved one here): a table of date cell + linked title, newest first, and a
+    "Previous Month" link to the next older month that has items."""
+    kind = eras.STATIC_KINDS[ctype]
+    year, mo = month
+    label = date(year, mo, 1).strftime("%B %Y")
+    rows = "\n".join(
+        f'<TR><TD VALIGN="TOP" NOWRAP>{h.published:%B} {h.published.day}, {h.published.year}</TD>'
+        f'<TD><A HREF="{escape(h.path.rsplit("/", 1)[1])}">{_text(h.title)}</A></TD></TR>' for h in heads)
+    nav = ""
+    if older is not None:
+        nav = f'<P><A HREF="{eras.static_folder(*older)}{kind.index}">Previous Month</A>\n'
+    page = (_STATIC_HEAD.replace("{title}", _text(f"{kind.index_title} {label}"))
+            + f"""<H2 ALIGN="CENTER">{_text(kind.index_title)}<BR>
+{label}</H2>
+<TABLE WIDTH="100%" BORDER="0" CELLPADDING="3">
+{rows}
+</TABLE>
+{nav}""" + _static_footer(year, mo, kind))
+    return encode_static(page, 0)
 
 
 # -- dnn (the DNN "DefenseGOV" skin) ----------------------------------------------------------------
@@ -586,6 +734,8 @@ def dgov2_listing(title: str, section: str, heads: list[Head], base: str, page_n
 def article_html(article: Article, base_url: str) -> tuple[bytes, bytes]:
     """(body bytes, Content-Type) of ``article`` in the markup of its era."""
     era = article.head.markup
+    if era == eras.STATIC:  # a static file: the server sent text/html, the page its charset or none
+        return StaticRenderer(article).html(), b"text/html"
     if era == "aspnet":
         # the real DefenseLink server named no charset (the page carries it, or nothing)
         return AspnetRenderer(article, base_url).html(), b"text/html"

@@ -10,9 +10,12 @@ the replica answers exactly as before.
   case-insensitive, as IIS) and monthly lists (``/news/articles.aspx?SectionID=0&mo=5&yr=2002``,
   ``/Releases/default.aspx?mo=..&yr=..``, ...). The site's section paths (``/News/Releases/``)
   answer ``301`` to the newest monthly list, so a section crawl finds the era's articles.
+- ``defenselink-static``: the 1990s pages ``/news/Jun1998/b06011998_bt276-98.html`` (any host,
+  any case) and each month folder's index of a kind (``/news/Jun1998/releases.html``, newest month
+  at ``/news/releases.html``); the section paths answer ``301`` to the newest monthly index.
 - ``dnn`` / ``dgov2``: the section listings in that skin's markup.
 - ``mixed`` / ``wargov``: the default listings (each article linked at its era's URL), plus the
-  ASP.NET monthly lists of the ``aspnet`` articles.
+  ASP.NET monthly lists of the ``aspnet`` articles and the month indexes of the static ones.
 """
 
 from __future__ import annotations
@@ -35,6 +38,9 @@ Route = tuple[re.Pattern[str], Callable[[str, re.Match[str], Query], "Reply"]]
 _SECTION_KINDS = {ct.section.lower(): ct.name for ct in TYPES_BY_NAME.values()}
 _SECTION_KINDS["/news/feature-stories/"] = "news-story"
 _SECTION_KINDS["/news/archive/"] = "news-story"
+#: a static month folder's index file → the content type it lists
+_STATIC_INDEXES = {kind.index: ctype for ctype, kind in eras.STATIC_KINDS.items()}
+_STATIC_PAGE = re.compile(r"^/news/(?:([a-z]{3}\d{4})/)?([\w.-]+\.html?)$", re.I)
 
 
 class EraRoutes:
@@ -58,6 +64,7 @@ class EraRoutes:
             listing = re.compile("^" + re.escape(kind.listing) + "$", re.I)
             routes.append((page, partial(self._legacy_page, kind)))
             routes.append((listing, partial(self._legacy_listing, kind)))
+        routes.append((_STATIC_PAGE, self._static_page))
         return routes
 
     # -- hooks called by ReplicaSite ---------------------------------------------------------------
@@ -67,7 +74,7 @@ class EraRoutes:
         from archiver.replica.server import Reply
 
         article = self.corpus.article(k)
-        if article.head.markup == "aspnet":
+        if article.head.markup in {"aspnet", eras.STATIC}:
             return self._not_found(base, article.head.path)
         body, content_type = erapages.article_html(article, base)
         basis = f"{self.corpus.options.seed}:{article.head.markup}:{article.head.article_id}:" \
@@ -80,6 +87,8 @@ class EraRoutes:
         from archiver.replica.server import Reply
 
         era = self.corpus.options.era
+        if era == eras.STATIC:
+            return self._static_newest(base, _SECTION_KINDS[section.lower()])
         if era == "aspnet":
             kind = eras.LEGACY_KINDS[_SECTION_KINDS[section.lower()]]
             return Reply(301, location=base + erapages.month_url(kind, *self._months(kind.kind)[0])
@@ -142,6 +151,49 @@ class EraRoutes:
         body = erapages.aspnet_listing(kind, [self.corpus.head(k) for k in ks], base, month, older)
         return Reply(body=body, content_type=b"text/html")
 
+    # -- 1990s static pages ---------------------------------------------------------------------------
+
+    def _static_page(self, base: str, match: re.Match[str], _query: Query) -> Reply:
+        """A static news page, a month folder's index of a kind, or (no folder) the newest index."""
+        from archiver.replica.server import Reply
+
+        folder, name = match.group(1), match.group(2).lower()
+        ctype = _STATIC_INDEXES.get(name)
+        if ctype is not None:
+            return self._static_index(base, ctype, folder, match.group(0))
+        k = _static_pages(self.corpus).get(match.group(0).lower()) if folder else None
+        if k is None:
+            return self._not_found(base, match.group(0))
+        article = self.corpus.article(k)
+        body, content_type = erapages.article_html(article, base)
+        basis = f"{self.corpus.options.seed}:static:{article.head.legacy_number}:{article.head.revision}"
+        return Reply(body=body, content_type=content_type, last_modified=article.last_modified,
+                     etag_basis=basis)
+
+    def _static_index(self, base: str, ctype: str, folder: str | None, path: str) -> Reply:
+        from archiver.replica.server import Reply
+
+        if folder is None:  # ``/news/releases.html``: this month's releases
+            return self._static_newest(base, ctype)
+        months = list(_static_months(self.corpus, ctype))
+        month = eras.static_month(folder)
+        if month is None:
+            return self._not_found(base, path)
+        ks = _static_months(self.corpus, ctype).get(month, [])
+        older = next((m for m in months if m < month), None)
+        body = erapages.static_index(ctype, [self.corpus.head(k) for k in ks], month, older)
+        return Reply(body=body, content_type=b"text/html")
+
+    def _static_newest(self, base: str, ctype: str) -> Reply:
+        """``301`` to the newest month's index of ``ctype`` (404 when the site has none)."""
+        from archiver.replica.server import Reply
+
+        index = eras.STATIC_KINDS[ctype].index
+        newest = next(iter(_static_months(self.corpus, ctype)), None)
+        if newest is None:
+            return self._not_found(base, "/news/" + index)
+        return Reply(301, location=base + eras.static_folder(*newest) + index)
+
     def _months(self, kind: str) -> list[tuple[int, int]]:
         """(year, month) of the kind's monthly lists that have items, newest first."""
         return list(_legacy_months(self.corpus, kind))
@@ -161,3 +213,21 @@ def _legacy_months(corpus: Corpus, kind: str) -> dict[tuple[int, int], list[int]
         if head.markup == "aspnet" and head.legacy_kind == kind:
             months.setdefault((head.published.year, head.published.month), []).append(k)
     return months
+
+
+@cache
+def _static_months(corpus: Corpus, ctype: str) -> dict[tuple[int, int], list[int]]:
+    """Static pages of ``ctype`` per (year, month), newest month and page first."""
+    months: dict[tuple[int, int], list[int]] = {}
+    for k in corpus.newest_first():
+        head = corpus.head(k)
+        if head.markup == eras.STATIC and head.ctype.name == ctype:
+            months.setdefault((head.published.year, head.published.month), []).append(k)
+    return months
+
+
+@cache
+def _static_pages(corpus: Corpus) -> dict[str, int]:
+    """Lower-cased path → rank of every static page on the site (paths are case-insensitive)."""
+    return {corpus.head(k).path.lower(): k for k in corpus.newest_first()
+            if corpus.head(k).markup == eras.STATIC}

@@ -281,16 +281,29 @@ def _revisit_pairs(exchange: HttpExchange, revisit: RevisitOf, record_id: str,
     return pairs, digest
 
 
+def keeps_http_head(revisit: RevisitOf) -> bool:
+    """Whether the revisit's block holds the response's status line and headers.
+
+    An ``identical-payload-digest`` revisit does (a 2xx, replayed with the original's payload). A
+    ``server-not-modified`` one has an empty block (WARC 1.1 section 6.7.2 makes the headers
+    optional): ReplayWeb.page (wabac.js) serves a revisit whose HTTP status is 3xx as it is, and a
+    304 has no body there, so the unchanged page would replay empty; without a head both it and pywb
+    replay the original capture's status, headers and payload. The 304 is still said by the
+    ``WARC-Profile``, the conditional request by its ``request`` record (docs/decisions.md)."""
+    return revisit.profile is not RevisitProfile.SERVER_NOT_MODIFIED
+
+
 def build_revisit(
     exchange: HttpExchange, revisit: RevisitOf, *, record_id: str, concurrent_to: str | None
 ) -> Any:
-    """A ``revisit`` record: the response's status line and headers, no payload."""
+    """A ``revisit`` record: the response's status line and headers (:func:`keeps_http_head`), no
+    payload."""
     pairs, _digest = _revisit_pairs(exchange, revisit, record_id, concurrent_to)
     return _builder().create_warc_record(
         clean_uri(exchange.url),
         "revisit",
         warc_headers=_warc_headers(pairs),
-        http_headers=_response_headers(exchange),
+        http_headers=_response_headers(exchange) if keeps_http_head(revisit) else None,
     )
 
 
@@ -470,6 +483,33 @@ def serialize_capture(
     return main, request
 
 
+def serialize_archived_response(exchange: HttpExchange, record_id: str,
+                                extra: Sequence[tuple[str, str]] = ()) -> SerializedRecord:
+    """A ``response`` record alone (no request record beside it: a capture copied from another
+    archive), ``extra`` headers after its payload digest: what :func:`build_response`, those
+    headers added, then :func:`serialize_record` give, built directly."""
+    digest = payload_digest(exchange.response_body)
+    head = _response_block(exchange)
+    pairs = _exchange_warc_headers(exchange, "response", record_id, None)
+    pairs += [("WARC-Truncated", exchange.truncated), ("WARC-Payload-Digest", digest), *extra]
+    digests = [("WARC-Block-Digest", _sha1(head, exchange.response_body))]
+    return SerializedRecord(record_id, digest, _record_bytes(
+        pairs, digests, _CAPTURE_CONTENT_TYPES["response"], head, exchange.response_body))
+
+
+def serialize_metadata(payload: bytes, *, target_uri: str, record_id: str, when: datetime,
+                       refers_to: str, content_type: str = "application/json") -> SerializedRecord:
+    """A ``metadata`` record about another record: what warcio's ``create_warc_record`` (with
+    ``WARC-Refers-To``, ``WARC-Date``, ``WARC-Record-ID`` given) then :func:`serialize_record`
+    give, built directly."""
+    digest = payload_digest(payload)
+    pairs = [("WARC-Refers-To", refers_to), ("WARC-Date", warc_date(when)), ("WARC-Record-ID", record_id),
+             ("WARC-Type", "metadata"), ("WARC-Target-URI", target_uri)]
+    digests = [("WARC-Payload-Digest", digest), ("WARC-Block-Digest", digest)]
+    return SerializedRecord(record_id, digest, _record_bytes(
+        pairs, digests, clean_header_value(content_type), b"", payload))
+
+
 def _message_bytes(kind: str, record_id: str, pairs: list[tuple[str, str | None]], head: bytes,
                    body: bytes, digest: str) -> SerializedRecord:
     """A ``response`` or ``request`` record: HTTP head + body, both digests."""
@@ -480,7 +520,7 @@ def _message_bytes(kind: str, record_id: str, pairs: list[tuple[str, str | None]
 
 def _revisit_bytes(exchange: HttpExchange, revisit: RevisitOf, record_id: str,
                    request_id: str, response_digest: str) -> SerializedRecord:
-    head = _response_block(exchange)
+    head = _response_block(exchange) if keeps_http_head(revisit) else b""
     pairs, digest = _revisit_pairs(exchange, revisit, record_id, request_id, response_digest)
     data = _record_bytes(pairs, [("WARC-Block-Digest", _sha1(head))], _CAPTURE_CONTENT_TYPES["revisit"], head)
     return SerializedRecord(record_id, clean_header_value(digest) or None, data)
