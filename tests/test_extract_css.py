@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from archiver.extract import selectors as sel
-from archiver.extract.css import parse
-from archiver.extract.dom import select
+from archiver.extract.css import parse, select_each
+from archiver.extract.dom import iter_select, select
 from archiver.extract.page import ArticlePage
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -64,3 +65,30 @@ def test_the_index_answers_as_cssselect(query: str, fixture_pages: list[ArticleP
                 assert index.select(element, query) == select(element, query), (page.url, query)
                 checked += 1
     assert checked > 100
+
+
+def test_iter_select_finds_what_cssselect_finds(fixture_pages: list[ArticlePage]) -> None:
+    """``iter_select`` walks ``tag.class`` itself: classes split on XML whitespace only, as the
+    XPath of cssselect does (a no-break space or a form feed joins two words into one token)."""
+    odd = lxml.html.fromstring(
+        "<html><body><div class='x\tadetail'>1</div><div class='x\xa0adetail'>2</div>"
+        "<div class='\fadetail'>3</div><div class='adetailed'>4</div><p class='adetail'>5</p>"
+        "<div class='  adetail\n'>6<div class='adetail other'>7</div></div></body></html>")
+    roots = [odd, *(page.root for page in fixture_pages)]
+    for root in roots:
+        for query in ("div.adetail", *sel.CONTAINER):
+            assert list(iter_select(root, query)) == select(root, query), query
+    assert [e.text for e in iter_select(odd, "div.adetail")] == ["1", "6", "7"]
+
+
+def test_select_each_finds_what_cssselect_finds(fixture_pages: list[ArticlePage]) -> None:
+    """The container ladders past their first step, asked in one walk, answer as each query does."""
+    odd = lxml.html.fromstring(
+        "<html><body><span id='ctl00_lblArticleContent'>1</span><td id='tdArticle'>2</td>"
+        "<div id='tdArticleX'>3</div><div itemtype='http://schema.org/NewsArticle'>4</div>"
+        "<div itemtype=''>5</div><div id=''>6</div></body></html>")
+    ladders = (sel.ASPNET_CONTAINER, tuple(sel.CONTAINER[1:]), ("[id$=tdArticle]", "div.adetail"))
+    for root in [odd, *(page.root for page in fixture_pages)]:
+        for ladder in ladders:
+            assert select_each(root, ladder) == [select(root, query) for query in ladder], ladder
+    assert [e.text for e in select_each(odd, sel.ASPNET_CONTAINER)[0]] == ["1"]

@@ -16,6 +16,8 @@ from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cache
 
+from lxml import etree
+
 from archiver.extract.dom import HtmlElement, classes, select, tag
 
 _COMPOUND_RE = re.compile(
@@ -34,9 +36,11 @@ class Compound:
     id: str = ""
     attrs: tuple[tuple[str, str, str], ...] = ()  # (name, operator or "", value)
 
-    def matches(self, element: HtmlElement, tokens: frozenset[str] | None = None) -> bool:
-        """Whether ``element`` matches (``tokens``: its class tokens, when the caller has them)."""
-        if self.tag and tag(element) != self.tag:
+    def matches(self, element: HtmlElement, tokens: frozenset[str] | None = None,
+                name: str | None = None) -> bool:
+        """Whether ``element`` matches (``tokens``: its class tokens, ``name`` its tag, when the caller
+        has them)."""
+        if self.tag and (tag(element) if name is None else name) != self.tag:
             return False
         if self.classes or self.not_classes:
             if tokens is None:
@@ -119,6 +123,42 @@ def _compound(token: str) -> Compound | None:
                     tuple(attrs))
 
 
+_ATTR_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*$")
+
+
+def select_each(root: HtmlElement, queries: tuple[str, ...]) -> list[list[HtmlElement]]:
+    """``[select(root, query) for query in queries]``, in one walk when every query is one attribute
+    test (``[id$=tdArticle]``, ``[itemtype*='schema.org/Article']``: a ladder a page without its
+    container tries to the end): one XPath finds the elements that have any of the attributes, and
+    each query is asked of those few."""
+    compounds = _attribute_tests(queries)
+    if compounds is None:
+        return [select(root, query) for query in queries]
+    having = [e for e in _having_any(tuple(sorted({c.attrs[0][0] for c in compounds})))(root)
+              if isinstance(e, HtmlElement)]
+    return [[e for e in having if compound.matches(e)] for compound in compounds]
+
+
+@cache
+def _attribute_tests(queries: tuple[str, ...]) -> tuple[Compound, ...] | None:
+    found: list[Compound] = []
+    for query in queries:
+        chains = parse(query)
+        if chains is None or len(chains) != 1 or len(chains[0].compounds) != 1:
+            return None
+        compound = chains[0].compounds[0]
+        if compound != Compound(attrs=compound.attrs) or len(compound.attrs) != 1 \
+                or not _ATTR_NAME_RE.match(compound.attrs[0][0]):
+            return None
+        found.append(compound)
+    return tuple(found)
+
+
+@cache
+def _having_any(names: tuple[str, ...]) -> etree.XPath:
+    return etree.XPath("descendant-or-self::*[" + " or ".join(f"@{name}" for name in names) + "]")
+
+
 class Index:
     """Class token / tag → elements (document order) of one subtree, built in one pass; each
     element's preorder position and last descendant's position make "inside scope" a range test."""
@@ -128,10 +168,12 @@ class Index:
         self.elements: list[HtmlElement] = [e for e in root.iter() if isinstance(e, HtmlElement)]
         self.position: dict[HtmlElement, int] = {e: i for i, e in enumerate(self.elements)}
         self.tokens: dict[HtmlElement, frozenset[str]] = {}
+        self.tags: dict[HtmlElement, str] = {}
         self.by_class: dict[str, list[int]] = {}
         self.by_tag: dict[str, list[int]] = {}
         for i, element in enumerate(self.elements):
-            self.by_tag.setdefault(tag(element), []).append(i)
+            name = self.tags[element] = tag(element)
+            self.by_tag.setdefault(name, []).append(i)
             tokens = classes(element)
             self.tokens[element] = tokens
             for token in tokens:
@@ -139,6 +181,9 @@ class Index:
         self.end = self._subtree_ends()
         #: attribute name → positions of the elements that have it (built on the first question)
         self.by_attr: dict[str, list[int]] = {}
+        #: answers already given, by (scope, query): the ladders ask some questions more than once
+        #: (the canonical URL, the date), and the tree does not change once indexed
+        self._answers: dict[tuple[HtmlElement, str], tuple[HtmlElement, ...]] = {}
 
     def _subtree_ends(self) -> list[int]:
         """Position of each element's last descendant (itself when it has none)."""
@@ -152,33 +197,51 @@ class Index:
 
     def select(self, scope: HtmlElement, query: str) -> list[HtmlElement]:
         """Elements of ``scope`` (itself included) matching ``query``, in document order."""
+        key = (scope, query)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = tuple(self._select(scope, query))
+        return list(answer)
+
+    def _select(self, scope: HtmlElement, query: str) -> list[HtmlElement]:
         chains = parse(query)
         first = self.position.get(scope)
         if chains is None or first is None:
             return select(scope, query)
         last = self.end[first]
+        elements = self.elements
+        if len(chains) == 1:  # candidates are in document order already, each once
+            chain = chains[0]
+            candidates, exact = self._candidates(chain.compounds[-1], first, last)
+            if exact and len(chain.compounds) == 1:
+                return [elements[i] for i in candidates]
+            return [elements[i] for i in candidates if self._chain_matches(chain, elements[i], scope, exact)]
         found: set[int] = set()
         for chain in chains:
-            for i in self._candidates(chain.compounds[-1], first, last):
-                if i not in found and self._chain_matches(chain, self.elements[i], scope):
+            candidates, exact = self._candidates(chain.compounds[-1], first, last)
+            for i in candidates:
+                if i not in found and self._chain_matches(chain, elements[i], scope, exact):
                     found.add(i)
-        return [self.elements[i] for i in sorted(found)]
+        return [elements[i] for i in sorted(found)]
 
     def first(self, scope: HtmlElement, query: str) -> HtmlElement | None:
         found = self.select(scope, query)
         return found[0] if found else None
 
-    def _candidates(self, compound: Compound, first: int, last: int) -> list[int]:
-        """Positions in ``first..last`` of elements that may match ``compound``."""
+    def _candidates(self, compound: Compound, first: int, last: int) -> tuple[list[int], bool]:
+        """Positions in ``first..last`` of elements that may match ``compound``, and whether they all
+        do (``compound`` is the one class or the tag they were looked up by, nothing else)."""
         if compound.classes:
             positions = min((self.by_class.get(c, []) for c in compound.classes), key=len)
+            exact = len(compound.classes) == 1 and _is_only(compound, "classes")
         elif compound.tag:
             positions = self.by_tag.get(compound.tag, [])
+            exact = _is_only(compound, "tag")
         elif compound.attrs:  # ``[itemprop=x]``: the ladders ask several of one attribute
-            positions = self._with_attr(compound.attrs[0][0])
+            positions, exact = self._with_attr(compound.attrs[0][0]), False
         else:
-            return list(range(first, last + 1))
-        return positions[bisect_left(positions, first):bisect_right(positions, last)]
+            return list(range(first, last + 1)), False
+        return positions[bisect_left(positions, first):bisect_right(positions, last)], exact
 
     def _with_attr(self, name: str) -> list[int]:
         found = self.by_attr.get(name)
@@ -186,14 +249,23 @@ class Index:
             found = self.by_attr[name] = [i for i, e in enumerate(self.elements) if e.get(name) is not None]
         return found
 
-    def _chain_matches(self, chain: Chain, element: HtmlElement, scope: HtmlElement) -> bool:
-        if not chain.compounds[-1].matches(element, self.tokens.get(element)):
+    def _chain_matches(self, chain: Chain, element: HtmlElement, scope: HtmlElement,
+                       exact: bool = False) -> bool:
+        """Whether ``element`` matches ``chain`` within ``scope`` (``exact``: its last compound is
+        known to match)."""
+        last = chain.compounds[-1]
+        if not exact and not last.matches(element, self.tokens.get(element), self.tags.get(element)):
             return False
-        return _match_left(chain, len(chain.compounds) - 2, element, scope, self.tokens)
+        return _match_left(chain, len(chain.compounds) - 2, element, scope, self)
 
 
-def _match_left(chain: Chain, index: int, element: HtmlElement, scope: HtmlElement,
-                tokens: dict[HtmlElement, frozenset[str]]) -> bool:
+@cache
+def _is_only(compound: Compound, part: str) -> bool:
+    """Whether ``compound`` says nothing but its ``part`` (``tag`` or ``classes``)."""
+    return compound == Compound(**{part: getattr(compound, part)})
+
+
+def _match_left(chain: Chain, index: int, element: HtmlElement, scope: HtmlElement, index_of: Index) -> bool:
     """Whether compounds ``0..index`` match ancestors of ``element`` up to ``scope`` (inclusive);
     ``element`` is inside ``scope``, so every ancestor up to ``scope`` is too."""
     if index < 0:
@@ -201,13 +273,14 @@ def _match_left(chain: Chain, index: int, element: HtmlElement, scope: HtmlEleme
     if element is scope:
         return False
     compound = chain.compounds[index]
+    tokens, tags = index_of.tokens, index_of.tags
     parent = element.getparent()
     if chain.combinators[index] == ">":
-        return (parent is not None and compound.matches(parent, tokens.get(parent))
-                and _match_left(chain, index - 1, parent, scope, tokens))
+        return (parent is not None and compound.matches(parent, tokens.get(parent), tags.get(parent))
+                and _match_left(chain, index - 1, parent, scope, index_of))
     while parent is not None:
-        if compound.matches(parent, tokens.get(parent)) and _match_left(chain, index - 1, parent, scope,
-                                                                         tokens):
+        if compound.matches(parent, tokens.get(parent), tags.get(parent)) and _match_left(
+                chain, index - 1, parent, scope, index_of):
             return True
         if parent is scope:
             break

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import cache
 
 import lxml.html
@@ -62,6 +63,27 @@ def css(query: str) -> CSSSelector:
 
 def select(element: HtmlElement, query: str) -> list[HtmlElement]:
     return [e for e in css(query)(element) if isinstance(e, HtmlElement)]
+
+
+#: XPath's ``normalize-space`` whitespace: what separates class tokens in cssselect's ``.class`` test
+_XML_SPACE_RE = re.compile(r"[ \t\r\n]+")
+#: ``tag.class``, the one query shape :func:`iter_select` walks itself
+_TAG_CLASS_RE = re.compile(r"^([a-z][a-z0-9]*)\.([\w-]+)$")
+
+
+def iter_select(element: HtmlElement, query: str) -> Iterator[HtmlElement]:
+    """What ``select(element, query)`` finds, in the same order, found as it is asked for: a caller
+    that stops at the first good element spares the rest of the walk (a ``tag.class`` query walks
+    the ``tag`` elements in C and tests the class as cssselect's XPath does; others run ``select``)."""
+    simple = _TAG_CLASS_RE.match(query)
+    if simple is None:
+        yield from select(element, query)
+        return
+    name, token = simple.groups()
+    for found in element.iter(name):
+        value = found.get("class") or ""
+        if token in value and token in _XML_SPACE_RE.split(value) and isinstance(found, HtmlElement):
+            yield found
 
 
 def first(element: HtmlElement, query: str) -> HtmlElement | None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 from archiver.extract import selectors as sel
+from archiver.extract.css import select_each
 from archiver.extract.dates import iso_date
 from archiver.extract.dom import HtmlElement, classes, select, tag, text_of
 from archiver.extract.media import full_size, is_pixel
@@ -88,8 +89,8 @@ def split_title(value: str) -> tuple[str, str]:
 
 def find_container(root: HtmlElement, url: str) -> tuple[HtmlElement, str] | None:
     """(container, era) of a DefenseLink / ASP.NET or static page, ``None`` for any other page."""
-    for query in sel.ASPNET_CONTAINER:
-        found = [e for e in select(root, query) if not (e.get("id") or "").startswith(sel.DNN_ID_PREFIX)]
+    for each in select_each(root, sel.ASPNET_CONTAINER):
+        found = [e for e in each if not (e.get("id") or "").startswith(sel.DNN_ID_PREFIX)]
         if found:
             return found[0], "aspnet"
     title = head_title(root)

@@ -11,8 +11,8 @@ How it stays byte-identical to the crawl (same code version):
   after them run in the parent process, in archive order; the others run in the worker processes.
 - **Same dataset.** Every record extracted, in archive order (WARC files by name,
   ``<prefix>-<timestamp>-<serial>-…``: the order they were written; records by offset, the order
-  the crawl's feed wrote them), goes to ``captures.jsonl`` (Scrapy's ``JsonLinesItemExporter``
-  with the crawl feed's options) and through the crawl's dataset rules
+  the crawl's feed wrote them), goes to ``captures.jsonl`` (the line Scrapy's
+  ``JsonLinesItemExporter`` writes with the crawl feed's options) and through the crawl's dataset rules
   (:class:`archiver.runtime.dataset.DatasetBuilder`) into ``articles.jsonl``: the latest version of each
   article, in ``article_id`` order.
 - **Same gone flags.** A live article whose URL's last capture (by WARC-Date) is a 404 or 410, or
@@ -50,7 +50,7 @@ from scrapy.exceptions import DropItem
 from archiver.exceptions import SkippedItem
 from archiver.extract import EXTRACTOR_VERSION, extract_article
 from archiver.extract.dates import parse_date
-from archiver.items import ARTICLE_FIELDS, ArticleItem
+from archiver.items import ArticleItem
 from archiver.offline.members import Member, MemberError, MemberWalk, WarcSource, reader_for
 from archiver.offline.pages import (
     ArchivedPage,
@@ -102,6 +102,8 @@ class ReextractOptions:
 
     def in_range(self, published: str) -> bool:
         """The spider's ``--since``/``--until`` test, on the extracted (raw) date."""
+        if self.since is None and self.until is None:
+            return True  # no range: no need to find the date (a regex search of the raw text)
         when = parse_date(published)
         if when is None:
             return True
@@ -423,17 +425,11 @@ class ArticleSink:
         options: ReextractOptions,
         summary: ReextractSummary,
     ) -> None:
-        from scrapy.exporters import JsonLinesItemExporter
-
         self.summary = summary
         self.chain = PipelineChain.build(dict(options.settings), order=split_order(PIPELINE_ORDER)[1])
+        # the crawl feed's lines (archiver/addon.py: JSON lines, ARTICLE_FIELDS, UTF-8), written by
+        # _article: the same bytes per item (tests/test_offline_reextract.py compares them)
         self._captures: IO[bytes] = (out_dir / CAPTURES_FILE).open("wb")
-        # the crawl feed's exporter and options (archiver/addon.py): the same bytes per item
-        self._exporter = JsonLinesItemExporter(
-            self._captures,  # type: ignore[arg-type]  # annotated BytesIO; any binary file works
-            fields_to_export=list(ARTICLE_FIELDS),
-            encoding="utf-8",
-        )
         self._failures: IO[str] = (out_dir / FAILURES_FILE).open("w", encoding="utf-8")
         self._writer = conversion_writer(out_dir / WARC_DIR)
         self.dataset = DatasetBuilder(out_dir / ARTICLES_FILE)
@@ -460,27 +456,27 @@ class ArticleSink:
         if outcome is None:
             return
         assert isinstance(outcome, ArticleItem)
-        self._exporter.export_item(outcome)
+        # the record encoded once: the crawl feed's line (what its JsonLinesItemExporter writes for
+        # the same fields: ScrapyJSONEncoder, ensure_ascii off, UTF-8), the conversion record's
+        # payload (pipelines.conversion.record_json) and, read back as JSON types, the dataset's input
+        line = json.dumps(outcome.record(), ensure_ascii=False)
+        encoded = line.encode("utf-8")
+        self._captures.write(encoded + b"\n")
         self.summary.articles += 1
-        # the record as the crawl's feed line reads back (JSON types), through the dataset's rules
-        self.dataset.apply(json.loads(json.dumps(outcome.record(), ensure_ascii=False)))
-        self._write_conversion(outcome)
+        self.dataset.apply(json.loads(line))
+        self._write_conversion(outcome, encoded)
 
-    def _write_conversion(self, item: ArticleItem) -> None:
+    def _write_conversion(self, item: ArticleItem, payload: bytes) -> None:
         from archiver.warc.records import build_conversion
-        from pipelines.conversion import record_json
 
         if not item.warc or not item.warc.get("record_id"):
             return
-        self._writer.write(
-            build_conversion(record_json(item), target_uri=item.url, refers_to=item.warc["record_id"])
-        )
+        self._writer.write(build_conversion(payload, target_uri=item.url, refers_to=item.warc["record_id"]))
 
     def _fail(self, record: dict[str, Any]) -> None:
         self._failures.write(json.dumps(record, ensure_ascii=False) + "\n")
 
     def close(self, complete: bool = True) -> None:
-        self._exporter.finish_exporting()
         self._captures.close()
         self._failures.close()
         closed = self._writer.close()

@@ -22,8 +22,6 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from cdxj_indexer.main import CDXJIndexer
-
 logger = logging.getLogger(__name__)
 
 INDEX_DIR_NAME = "indexes"
@@ -68,6 +66,8 @@ def write_cdxj(warc_path: Path, index_dir: Path | None = None) -> Path:
     out_path = cdxj_path_for(warc_path, index_dir)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = out_path.with_name(out_path.name + ".tmp")
+    from cdxj_indexer.main import CDXJIndexer  # lazily: ~0.25 s to import (pkg_resources, pyamf)
+
     indexer = CDXJIndexer(str(tmp_path), [str(warc_path)], sort=True, records=CDXJ_RECORD_TYPES,
                           max_sort_buff_size=CDXJ_SORT_BUFFER)
     indexer.process_all()
