@@ -64,8 +64,7 @@ class CrawlDelayMiddleware:
         delay = self.delays.get(urlparse_cached(request).hostname or "")
         if delay is None:
             return
-        engine: Any = self.crawler.engine
-        downloader = engine.downloader
+        downloader = self.crawler.engine.downloader
         key = downloader.get_slot_key(request)
         slot = downloader.slots.get(key)
         if slot is None:  # the slot is created after this; make it start with the delay

@@ -97,8 +97,7 @@ def pause_host(crawler: Crawler, request: Request, seconds: float) -> bool:
 
     from scrapy.utils.asyncio import call_later
 
-    engine: Any = crawler.engine
-    downloader = engine.downloader if engine is not None else None
+    downloader = crawler.engine.downloader if crawler.engine is not None else None
     if downloader is None:
         return False
     slot = downloader.slots.get(downloader.get_slot_key(request))
