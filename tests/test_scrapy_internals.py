@@ -148,11 +148,11 @@ def test_a_bomb_through_the_strict_decoders_gets_scrapys_maxsize_message(crawler
 
 def test_the_downloader_keeps_slots_and_requests_where_archiver_reads_them() -> None:
     assert_sets(Downloader, {"slots", "active", "per_slot_settings", "middleware"},
-                "archiver (pause_host, RobotsCrawlDelay, drop_queued_requests, the Redis tracker)")
-    assert_parameters(Downloader.get_slot_key, ["self", "request"], "RobotsCrawlDelay, pause_host")
-    assert_source_mentions(Downloader._get_slot, "per_slot_settings", "archiver.politeness.RobotsCrawlDelay")
+                "archiver (pause_host, CrawlDelayMiddleware, drop_queued_requests, the Redis tracker)")
+    assert_parameters(Downloader.get_slot_key, ["self", "request"], "CrawlDelayMiddleware, pause_host")
+    assert_source_mentions(Downloader._get_slot, "per_slot_settings", "archiver.politeness.CrawlDelayMiddleware")
     assert_sets(DownloaderSlot, {"delay", "queue", "lastseen", "latercall"},
-                "pause_host, RobotsCrawlDelay, drop_queued_requests")
+                "pause_host, CrawlDelayMiddleware, drop_queued_requests")
 
 
 def test_a_pending_latercall_holds_the_slots_queue_until_latercall_runs() -> None:
