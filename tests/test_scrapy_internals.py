@@ -150,7 +150,7 @@ def test_the_downloader_keeps_slots_and_requests_where_archiver_reads_them() -> 
     assert_sets(Downloader, {"slots", "active", "per_slot_settings", "middleware"},
                 "archiver (pause_host, CrawlDelayMiddleware, drop_queued_requests, the Redis tracker)")
     assert_parameters(Downloader.get_slot_key, ["self", "request"], "CrawlDelayMiddleware, pause_host")
-    assert_source_mentions(Downloader._get_slot, "per_slot_settings", "archiver.politeness.CrawlDelayMiddleware")
+    assert_source_mentions(Downloader._get_slot, "per_slot_settings", "CrawlDelayMiddleware")
     assert_sets(DownloaderSlot, {"delay", "queue", "lastseen", "latercall"},
                 "pause_host, CrawlDelayMiddleware, drop_queued_requests")
 
