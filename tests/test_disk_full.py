@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from archiver.replica.process import RunningReplica, replica
-from tests.test_crawl import FAST, warcio_check
+from tests.harness import FAST, warcio_check
 
 ARTICLES = 60
 Mount = Callable[[Path, str], Path]

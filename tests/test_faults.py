@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from scrapy import Request
-from warcio.archiveiterator import ArchiveIterator
 
 from archiver.replica.faults import (
     KINDS_BY_NAME,
@@ -41,6 +40,7 @@ from archiver.resilience import (
     retry_after_seconds,
     strict_gunzip,
 )
+from tests.harness import jsonl, warc_files, warc_records
 
 #: 15 % of article URLs and 16 % of listing pages meet a fault (percentages add up, see faults.py)
 SPEC = ("5xx=3,429=1.5,slow=1,reset=1.5,truncate=1.5,badgzip=1.5,charset=1.5,loop=1,offsite=1,"
@@ -70,8 +70,8 @@ class Crawl:
         self.out = out
         self.result = result
         self.truth = truth
-        self.articles = _jsonl(out / "articles.jsonl")
-        self.failures = _jsonl(out / "failures.jsonl")
+        self.articles = jsonl(out / "articles.jsonl")
+        self.failures = jsonl(out / "failures.jsonl")
         self.report = json.loads((out / "report.json").read_text("utf-8"))
         self.records = list(_warc_records(out))
 
@@ -86,23 +86,17 @@ class Crawl:
                 and f"/Article/{truth['article_id']}/" in r["uri"]]
 
 
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
 def _warc_records(out: Path) -> Iterator[dict]:
-    for path in sorted((out / "warc").glob("*.warc.gz")):
-        with path.open("rb") as fh:
-            for record in ArchiveIterator(fh, check_digests=True):
-                headers = dict(record.rec_headers.headers)
-                yield {
-                    "type": record.rec_type,
-                    "uri": headers.get("WARC-Target-URI", ""),
-                    "date": headers.get("WARC-Date", ""),
-                    "truncated": headers.get("WARC-Truncated"),
-                    "status": int(record.http_headers.get_statuscode())
-                    if record.http_headers and record.rec_type in {"response", "revisit"} else None,
-                }
+    for _path, _iterator, record in warc_records(warc_files(out)):
+        headers = dict(record.rec_headers.headers)
+        yield {
+            "type": record.rec_type,
+            "uri": headers.get("WARC-Target-URI", ""),
+            "date": headers.get("WARC-Date", ""),
+            "truncated": headers.get("WARC-Truncated"),
+            "status": int(record.http_headers.get_statuscode())
+            if record.http_headers and record.rec_type in {"response", "revisit"} else None,
+        }
 
 
 def _kinds(truth: dict) -> set[str]:
@@ -278,7 +272,7 @@ def _truth(tmp_path: Path, *args: str) -> list[dict]:
     path = tmp_path / f"truth-{len(list(tmp_path.iterdir()))}.jsonl"
     subprocess.run([sys.executable, "-m", "archiver", "replica", "--articles", "200", "--no-serve",
                     "--dump-truth", str(path), *args], check=True, capture_output=True, timeout=120)
-    return _jsonl(path)
+    return jsonl(path)
 
 
 def test_fault_draw_is_deterministic(tmp_path: Path) -> None:

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.replica.process import RunningReplica, replica
-from tests.test_crawl import FAST
+from tests.harness import FAST, warc_files, warc_records
 
 REAL = "http://www.defense.gov"
 WARNING = "without a contact"
@@ -38,11 +37,8 @@ def _crawl(out: Path, site: str, proxy: RunningReplica, *args: str) -> subproces
 
 def _requests(out: Path) -> list[StatusAndHeaders]:
     """The HTTP headers of every request record."""
-    found = []
-    for path in sorted((out / "warc").glob("*.warc.gz")):
-        with path.open("rb") as fh:
-            found += [r.http_headers for r in ArchiveIterator(fh) if r.rec_type == "request"]
-    return found
+    return [record.http_headers for _path, _iterator, record in warc_records(warc_files(out))
+            if record.rec_type == "request"]
 
 
 def _header(request: StatusAndHeaders, name: str) -> str:
@@ -81,14 +77,12 @@ def test_pages_are_asked_for_as_a_browser_asks_with_the_contact_in_the_user_agen
 def _warcinfo_user_agents(out: Path) -> set[str]:
     """The ``http-header-user-agent`` field of every warcinfo record (WARC 1.1: the UA the crawl sent)."""
     found = set()
-    for path in sorted((out / "warc").glob("*.warc.gz")):
-        with path.open("rb") as fh:
-            for record in ArchiveIterator(fh):
-                if record.rec_type == "warcinfo":
-                    for line in record.content_stream().read().decode("utf-8").splitlines():
-                        name, _, value = line.partition(": ")
-                        if name == "http-header-user-agent":
-                            found.add(value)
+    for _path, _iterator, record in warc_records(warc_files(out)):
+        if record.rec_type == "warcinfo":
+            for line in record.content_stream().read().decode("utf-8").splitlines():
+                name, _, value = line.partition(": ")
+                if name == "http-header-user-agent":
+                    found.add(value)
     return found
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from archiver.replica.process import RunningReplica, replica
-from tests.test_crawl import crawl
+from tests.harness import crawl
 
 
 @pytest.fixture(scope="module")

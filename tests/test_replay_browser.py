@@ -27,11 +27,11 @@ import pytest
 from archiver.harvest.pywb import build_collection, serving
 from archiver.replica.process import RunningReplica, replica
 from archiver.warc.index import validate_wacz
+from tests import harness
 from tests.browser_replay import Replayed, chromium, replay, replaywebpage, replaywebpage_site, static_site
 from tests.warc_helpers import pywb_tool
 
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "ARCHIVER_SITE_HOSTS=[]", "--progress", "0"]
+FAST = [*harness.FAST, "-s", "ARCHIVER_SITE_HOSTS=[]"]
 SITE_FONT = "Lato, Arial"  # .aframe .content in the real site-style-2020-11.css
 
 
