@@ -213,7 +213,9 @@ def test_every_warc_passes_warcio_check(crawl: Crawl) -> None:
 
 @pytest.mark.parametrize(("kind", "status"), [("5xx", 500), ("429", 429), ("loop", 302), ("offsite", 301)])
 def test_failed_fetches_are_archived(crawl: Crawl, kind: str, status: int) -> None:
-    for truth in (t for t in crawl.truth if kind in _kinds(t)):
+    cases = [t for t in crawl.truth if kind in _kinds(t)]
+    assert cases
+    for truth in cases:
         statuses = [r["status"] for r in crawl.responses_for(truth)]
         assert any(s is not None and s // 100 == status // 100 and (s == status or kind == "5xx")
                    for s in statuses), (truth["url"], statuses)
@@ -230,7 +232,9 @@ def test_truncated_responses_are_recorded_and_marked(crawl: Crawl) -> None:
 
 def test_reset_responses_are_marked_or_absent_never_silently_partial(crawl: Crawl) -> None:
     # a TCP reset may destroy the half body before the client reads it: then nothing was received
-    for truth in (t for t in crawl.truth if "reset" in _kinds(t)):
+    cases = [t for t in crawl.truth if "reset" in _kinds(t)]
+    assert cases
+    for truth in cases:
         records = crawl.responses_for(truth)
         assert [r["status"] for r in records if r["truncated"] is None] == [200], truth["url"]
         assert all(r["truncated"] in {None, "disconnect"} for r in records)

@@ -83,6 +83,7 @@ def test_the_removal_is_archived_and_the_folder_verifies(removed: dict) -> None:
     out = removed["out"]
     answers = [r for r in records(out) if r["type"] == "response"]
     expected = {"404": {"404"}, "410": {"410"}, "redirect": {"301", "404"}}[removed["mode"]]
+    assert removed["gone"]
     for url in removed["gone"]:
         article_id = re.search(r"/Article/(\d+)/", url).group(1)  # type: ignore[union-attr]
         statuses = {r["status"] for r in answers if r["uri"] == url or f"/{article_id}/dei" in r["uri"]}

@@ -230,6 +230,7 @@ def test_warcs_are_valid_and_headers_clean(runs: Runs, group: str) -> None:
     check = subprocess.run([str(Path(sys.executable).parent / "warcio"), "check", *map(str, warcs)],
                            capture_output=True, text=True, timeout=300)
     assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
+    assert run.records
     for record in run.records:
         names = [name for name, _ in record["headers"]]
         assert names.count("WARC-Type") == 1

@@ -59,6 +59,7 @@ def test_first_run_is_kept_and_nothing_is_lost(two_runs: dict) -> None:
     assert sorted(r["url"] for r in first) == sorted(truth1)
     assert {r["change"] for r in first} == {"new"}
     latest = {r["url"]: r for r in jsonl(out / "articles.jsonl")}  # the dataset: every run
+    assert truth2
     for url, record in truth2.items():
         assert latest[url]["body"] == record["body"]
 

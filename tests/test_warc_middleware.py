@@ -267,6 +267,7 @@ def test_crawl_of_the_replica_archives_gzip_chunked_and_cookies(tmp_path: Path) 
         settings = ("DEPTH_LIMIT=1", "WARC_DEDUPE=False", "WARC_ENCODE_IN_THREAD=True")
         result = run_crawl(tmp_path, site.base, start, *settings)
     files = sorted(result.warc_dir.glob("*.warc.gz"))
+    assert files
     for path in files:
         assert warcio_check([path]).returncode == 0
     records = [record for path in files for record in read_records(path)]
