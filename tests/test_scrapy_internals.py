@@ -187,10 +187,30 @@ def test_the_engine_and_scraper_keep_the_requests_in_progress_where_the_tracker_
     assert request in slot.active, f"a request being scraped is no longer in Scraper Slot.active ({WHERE})"
 
 
+def test_an_engine_without_a_slot_cannot_close_its_spider() -> None:
+    """``stop_for_full_disk`` closes the spider only while the engine has its slot (else
+    ``close_spider_async`` raises: the spider is closed or not open yet)."""
+    user = "archiver.diskfull.stop_for_full_disk"
+    assert_sets(ExecutionEngine, {"_slot"}, user)
+    assert_source_mentions(ExecutionEngine.close_spider_async, "if self._slot is None:", user)
+
+
 def test_the_feed_exporter_keeps_its_open_files_in_slots() -> None:
     user = "archiver.distributed.tracker.flush_outputs"
     assert_sets(FeedExporter, {"slots"}, user)
     assert_sets(FeedSlot, {"file"}, user)
+
+
+# -- scrapy-redis (the distributed crawl's scheduler and queue) -----------------------------------
+
+
+def test_scrapy_redis_still_decodes_and_keeps_what_the_distributed_scheduler_uses() -> None:
+    queue = pytest.importorskip("scrapy_redis.queue")  # the distributed extra (in the test venv)
+    scheduler = pytest.importorskip("scrapy_redis.scheduler")
+    assert_parameters(queue.Base._decode_request, ["self", "encoded_request"],
+                      "archiver.distributed.queue.TrackedPriorityQueue.pop_tracked")
+    assert_sets(scheduler.Scheduler, {"server", "queue_key", "df", "serializer", "stats"},
+                "archiver.distributed.scheduler.DistributedScheduler")
 
 
 # -- Twisted and warcio ---------------------------------------------------------------------------
