@@ -40,7 +40,7 @@ from archiver.resilience import (
     retry_after_seconds,
     strict_gunzip,
 )
-from tests.harness import jsonl, warc_files, warc_records
+from tests.harness import archiver, jsonl, warc_files, warc_records
 
 #: 15 % of article URLs and 16 % of listing pages meet a fault (percentages add up, see faults.py)
 SPEC = ("5xx=3,429=1.5,slow=1,reset=1.5,truncate=1.5,badgzip=1.5,charset=1.5,loop=1,offsite=1,"
@@ -118,11 +118,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
 
 def _crawl(running: RunningReplica, out: Path) -> Crawl:
     settings = [arg for name, value in CRAWL_SETTINGS.items() for arg in ("-s", f"{name}={value}")]
-    result = subprocess.run(
-        [sys.executable, "-m", "archiver", "crawl", "--site", running.base, "--out", str(out),
-         "--progress", "0", *settings],
-        capture_output=True, text=True, timeout=600,
-    )
+    result = archiver("crawl", "--site", running.base, "--out", str(out), "--progress", "0", *settings)
     return Crawl(out, result, running.truth())
 
 

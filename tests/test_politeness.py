@@ -14,7 +14,7 @@ import pytest
 from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.replica.process import RunningReplica, replica
-from tests.harness import FAST, warc_files, warc_records
+from tests.harness import crawl, warc_files, warc_records
 
 REAL = "http://www.defense.gov"
 WARNING = "without a contact"
@@ -29,10 +29,7 @@ def site() -> Iterator[RunningReplica]:
 def _crawl(out: Path, site: str, proxy: RunningReplica, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k.lower() not in {"http_proxy", "https_proxy", "no_proxy"}}
     env["http_proxy"] = proxy.base  # only 127.0.0.1 is reached: the replica answers for any host
-    return subprocess.run(
-        [sys.executable, "-m", "archiver", "crawl", "--site", site, "--out", str(out), *FAST,
-         "--sections", "releases", "--max-pages", "1", *args],
-        capture_output=True, text=True, timeout=300, env=env)
+    return crawl(out, site, "--sections", "releases", "--max-pages", "1", *args, timeout=300, env=env)
 
 
 def _requests(out: Path) -> list[StatusAndHeaders]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,7 +19,7 @@ from scrapy.http import Headers
 
 from archiver.refusals import EXIT_REFUSED, detect_refusal
 from archiver.replica.process import RunningReplica, replica
-from tests.harness import crawl, jsonl, records, warc_files, warc_records, warcio_check
+from tests.harness import archiver, crawl, jsonl, records, warc_files, warc_records, warcio_check
 
 ARTICLES = 60
 #: FAST's CONCURRENT_REQUESTS_PER_DOMAIN (8) and Scrapy's CONCURRENT_REQUESTS (16): requests that
@@ -35,8 +34,7 @@ def _report(out: Path) -> dict:
 
 
 def _verify(out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archiver", "verify", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    return archiver("verify", str(out), timeout=300)
 
 
 def _asked_articles(out: Path) -> set[str]:

@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import urllib.request
 import zipfile
 from dataclasses import dataclass
@@ -57,9 +55,8 @@ def _page(url: str) -> bytes:
 
 def _crawl(site: RunningReplica, out: Path) -> list[dict[str, Any]]:
     """Crawl two sections with --images into ``out``; the run's cleaned records."""
-    process = subprocess.run(
-        [sys.executable, "-m", "archiver", "crawl", "--site", site.base, "--out", str(out), "--images",
-         "--sections", "news-stories,feature-stories", *FAST], capture_output=True, text=True, timeout=600)
+    process = harness.archiver("crawl", "--site", site.base, "--out", str(out), "--images",
+                               "--sections", "news-stories,feature-stories", *FAST)
     assert process.returncode == 0, process.stdout + process.stderr[-3000:]
     return [json.loads(line) for line in (out / "articles.jsonl").read_text("utf-8").splitlines()]
 
