@@ -155,7 +155,7 @@ def test_crawl_delay_from_robots_is_honoured(
 def test_other_discovery_strategies_find_articles(
     discovery: str, replica300: RunningReplica, tmp_path: Path
 ) -> None:
-    result = crawl(tmp_path / "out", replica300.base, "--discovery", discovery)
+    result = crawl(tmp_path / "out", replica300.base, "--discovery", discovery, "--no-wacz")
     assert result.returncode == 0, result.stdout + result.stderr
     fetched = {r["uri"] for r in records(tmp_path / "out") if r["type"] == "response"}
     truth = {r["url"]: r for r in replica300.truth()}
@@ -175,7 +175,8 @@ def test_other_discovery_strategies_find_articles(
 def test_ids_follow_legacy_redirects(replica300: RunningReplica, tmp_path: Path) -> None:
     stories = [r for r in replica300.truth() if r["content_type"] == "news-story"][:3]
     ids = ",".join(r["article_id"] for r in stories) + ",12"
-    result = crawl(tmp_path / "out", replica300.base, "--discovery", "ids", "--ids", ids, "--legacy-ids")
+    result = crawl(tmp_path / "out", replica300.base, "--discovery", "ids", "--ids", ids, "--legacy-ids",
+                   "--no-wacz")
     assert result.returncode == 0, result.stdout + result.stderr
     found = records(tmp_path / "out")
     redirects = [r for r in found if r["type"] == "response" and r["status"] == "301"]
@@ -187,7 +188,7 @@ def test_ids_follow_legacy_redirects(replica300: RunningReplica, tmp_path: Path)
 def test_since_stops_paging(replica300: RunningReplica, tmp_path: Path) -> None:
     truth = replica300.truth()
     since = truth[40]["published"]
-    result = crawl(tmp_path / "out", replica300.base, "--since", since, "--sections", "archive")
+    result = crawl(tmp_path / "out", replica300.base, "--since", since, "--sections", "archive", "--no-wacz")
     assert result.returncode == 0, result.stdout + result.stderr
     found = records(tmp_path / "out")
     listings = [r for r in found if r["type"] == "response" and "/News/Archive/" in r["uri"]]
@@ -199,7 +200,8 @@ def test_since_stops_paging(replica300: RunningReplica, tmp_path: Path) -> None:
 
 
 def test_max_pages_and_sections(replica300: RunningReplica, tmp_path: Path) -> None:
-    result = crawl(tmp_path / "out", replica300.base, "--sections", "releases,contracts", "--max-pages", "1")
+    result = crawl(tmp_path / "out", replica300.base, "--sections", "releases,contracts", "--max-pages", "1",
+                   "--no-wacz")
     assert result.returncode == 0, result.stdout + result.stderr
     paths = [urlsplit(r["uri"]).path for r in records(tmp_path / "out") if r["type"] == "response"]
     # the pages' requisites (stylesheets, scripts, photos: docs/replay.md) are not under /News/

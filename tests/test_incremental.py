@@ -22,13 +22,13 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     with replica("--articles", str(ARTICLES), "--seed", "9", "--crawl-delay", "0",
                  truth_dir=base) as first:
         truth1 = {r["url"]: r for r in first.truth()}
-        run1 = crawl(out, first.base)
+        run1 = crawl(out, first.base, "--no-wacz")  # the WACZ: tests/test_crawl.py
         port = str(first.port)
     (base / "truth.jsonl").rename(base / "truth1.jsonl")
     with replica("--port", port, "--articles", str(ARTICLES), "--seed", "9", "--crawl-delay", "0",
                  "--mutate", "10", "--new", "5", "--gone", "3", truth_dir=base) as second:
         truth2 = {r["url"]: r for r in second.truth()}
-        run2 = crawl(out, second.base, "--full")
+        run2 = crawl(out, second.base, "--full", "--no-wacz")
     return {"out": out, "run1": run1, "run2": run2, "truth1": truth1, "truth2": truth2}
 
 
@@ -100,11 +100,11 @@ def test_known_articles_were_asked_conditionally(two_runs: dict) -> None:
 def test_paging_stops_at_a_page_of_unchanged_articles(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with replica("--articles", "150", "--seed", "4", "--crawl-delay", "0") as first:
-        assert crawl(out, first.base, "--sections", "archive").returncode == 0
+        assert crawl(out, first.base, "--sections", "archive", "--no-wacz").returncode == 0
         port = str(first.port)
     same_site = ("--port", port, "--articles", "150", "--seed", "4", "--crawl-delay", "0")
     with replica(*same_site, "--new", "3") as second:
-        result = crawl(out, second.base, "--sections", "archive")
+        result = crawl(out, second.base, "--sections", "archive", "--no-wacz")
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((out / "report.json").read_text())
     listings = [k for k in report["stats"] if k == "archiver/listing/pages/archive"]
