@@ -4,7 +4,8 @@
   download delay), :func:`archiver` any other command;
 - :func:`warc_records` / :func:`records` read every WARC record of a folder with warcio, digests
   checked; :func:`warcio_check` runs ``warcio check`` over files; :func:`jsonl` reads a JSON-lines file;
-- :func:`free_port`, :func:`wait_for` for the tests that start servers or watch a running crawl.
+- :func:`free_port`, :func:`wait_for`, :func:`children` for the tests that start servers or watch a
+  running crawl.
 
 The replica itself is started by the fixtures in tests/conftest.py (``replica300``, ``fresh_replica``)
 or ``archiver.replica.process.replica``.
