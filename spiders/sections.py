@@ -97,8 +97,7 @@ class SectionsSpider(ArchiverSpider):
             return
         self.crosscheck_pending = False
         self.logger.info("listings done: cross-checking them against %s/sitemap.xml", self.site)
-        engine: Any = self.crawler.engine
-        engine.crawl(self._crosscheck_request(self.site + "/sitemap.xml"))
+        self.crawler.engine.crawl(self._crosscheck_request(self.site + "/sitemap.xml"))
         raise DontCloseSpider
 
     def _crosscheck_request(self, url: str) -> scrapy.Request:
@@ -175,9 +174,8 @@ class SectionsSpider(ArchiverSpider):
         if not requests:
             return
         self.logger.info("asking %d known article(s) no listing showed any more", len(requests))
-        engine: Any = self.crawler.engine
         for request in requests:
-            engine.crawl(request)
+            self.crawler.engine.crawl(request)
         raise DontCloseSpider
 
     async def start(self) -> AsyncIterator[Any]:

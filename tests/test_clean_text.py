@@ -49,6 +49,7 @@ def test_three_subheadings(seed: dict[str, Any]) -> None:
 
 
 def test_body_has_no_caption_text(seed: dict[str, Any]) -> None:
+    assert seed["images"]
     for image in seed["images"]:
         assert image["caption"] not in seed["body"]
         assert image["title"] not in seed["body"]

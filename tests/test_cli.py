@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from archiver.cli import build_parser
+from tests.harness import archiver
 
 
 def subcommands() -> list[str]:
@@ -18,8 +19,7 @@ def subcommands() -> list[str]:
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archiver", *args], capture_output=True,
-                          text=True, timeout=120)
+    return archiver(*args, timeout=120)
 
 
 def test_top_level_help_lists_every_subcommand() -> None:

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 
 from archiver.replica.process import RunningReplica
-from tests.test_crawl import FAST, VENV_BIN, records, warcio_check
+from tests.harness import FAST, VENV_BIN, records, warcio_check
 
 
 def crawl_command(site: str, out: Path) -> list[str]:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from archiver.replica.process import replica
 from archiver.runtime.dataset import sort_key
-from tests.test_crawl import crawl
+from tests.harness import archiver, crawl, jsonl
 
 ARTICLES = 60
 MUTATED_PERCENT = 20
@@ -27,32 +26,23 @@ GONE = 3
 SITE = ("--articles", str(ARTICLES), "--seed", "17", "--crawl-delay", "0")
 
 
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
-def _archiver(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archiver", *args], capture_output=True, text=True,
-                          timeout=600)
-
-
 def _snapshot(out: Path, run: subprocess.CompletedProcess[str], truth: list[dict], work: Path) -> dict:
     """What the tests check after one run, taken before the next run changes the folder."""
     assert run.returncode == 0, run.stdout + run.stderr
     export = work / "export.jsonl"
-    exported = _archiver("export", str(out), "--format", "jsonl", "--output", str(export))
+    exported = archiver("export", str(out), "--format", "jsonl", "--output", str(export))
     assert exported.returncode == 0, exported.stdout + exported.stderr
-    stats = _archiver("stats", str(out), "--json")
+    stats = archiver("stats", str(out), "--json")
     assert stats.returncode == 0, stats.stderr
     rebuilt = work / "reextract"
-    redone = _archiver("reextract", str(out), "--out", str(rebuilt), "--jobs", "1")
+    redone = archiver("reextract", str(out), "--out", str(rebuilt), "--jobs", "1")
     assert redone.returncode == 0, redone.stdout + redone.stderr
     return {
         "dataset_bytes": (out / "articles.jsonl").read_bytes(),
-        "dataset": _jsonl(out / "articles.jsonl"),
-        "changes": _jsonl(out / "changes.jsonl"),
+        "dataset": jsonl(out / "articles.jsonl"),
+        "changes": jsonl(out / "changes.jsonl"),
         "truth": {r["article_id"]: r for r in truth},
-        "exported": len(_jsonl(export)),
+        "exported": len(jsonl(export)),
         "stats": json.loads(stats.stdout),
         "reextracted": (rebuilt / "articles.jsonl").read_bytes(),
     }
@@ -141,36 +131,36 @@ def test_reextract_rebuilds_the_dataset_byte_for_byte(nights: list[dict]) -> Non
 
 
 def test_the_folder_verifies_as_a_dataset(nights: list[dict]) -> None:
-    result = _archiver("verify", str(nights[-1]["out"]))
+    result = archiver("verify", str(nights[-1]["out"]))
     assert result.returncode == 0, result.stdout
 
 
 def test_an_updated_articles_versions_are_listed_with_their_capture_times(nights: list[dict]) -> None:
     first, last = nights[0], nights[-1]
     [updated] = [r for r in last["changes"] if r["change"] == "updated"][:1]
-    result = _archiver("versions", str(last["out"]), updated["article_id"], "--jsonl")
+    result = archiver("versions", str(last["out"]), updated["article_id"], "--jsonl")
     assert result.returncode == 0, result.stderr
     versions = [json.loads(line) for line in result.stdout.splitlines()]
     assert [v["change"] for v in versions] == ["new", "updated"]
     assert versions[0]["body"] == first["truth"][updated["article_id"]]["body"]
     assert versions[1]["body"] == _by_id(last["dataset"])[updated["article_id"]]["body"]
     assert versions[0]["fetched_at"] < versions[1]["fetched_at"]
-    table = _archiver("versions", str(last["out"]), updated["article_id"])
+    table = archiver("versions", str(last["out"]), updated["article_id"])
     assert f"2 version(s) of article {updated['article_id']}" in table.stdout
 
 
 def test_export_changes_writes_one_runs_changes(nights: list[dict], tmp_path: Path) -> None:
     out = nights[-1]["out"]
     last = tmp_path / "last.jsonl"
-    result = _archiver("export", str(out), "--format", "jsonl", "--changes", "--output", str(last))
+    result = archiver("export", str(out), "--format", "jsonl", "--changes", "--output", str(last))
     assert result.returncode == 0, result.stderr
-    assert [r["article_id"] for r in _jsonl(last)] == [r["article_id"] for r in nights[-1]["changes"]]
+    assert [r["article_id"] for r in jsonl(last)] == [r["article_id"] for r in nights[-1]["changes"]]
     first_run = sorted(p.parent.name for p in (out / "runs").glob("*/changes.jsonl"))[0]
     earlier = tmp_path / "first.jsonl"
-    result = _archiver("export", str(out), "--format", "jsonl", "--changes", first_run,
+    result = archiver("export", str(out), "--format", "jsonl", "--changes", first_run,
                        "--output", str(earlier))
     assert result.returncode == 0, result.stderr
-    assert len(_jsonl(earlier)) == ARTICLES
+    assert len(jsonl(earlier)) == ARTICLES
     assert "one run's changes only" in (tmp_path / "DATASET.md").read_text("utf-8")
 
 
@@ -178,7 +168,7 @@ def test_parquet_partitioned_by_year_loads_with_pyarrow(nights: list[dict], tmp_
     ds = pytest.importorskip("pyarrow.dataset")
     out, dataset = nights[-1]["out"], nights[-1]["dataset"]
     folder = tmp_path / "articles"
-    result = _archiver("export", str(out), "--format", "parquet", "--partition-by", "year",
+    result = archiver("export", str(out), "--format", "parquet", "--partition-by", "year",
                        "--output", str(folder))
     assert result.returncode == 0, result.stderr
     years = {r["published"][:4] for r in dataset}

@@ -26,7 +26,7 @@ from archiver.replica.process import RunningReplica, replica
 from archiver.runtime.diskfull import EXIT_DISK_FULL
 from archiver.warc.records import HttpExchange, build_capture
 from archiver.warc.writer import WarcRollingWriter
-from tests.test_crawl import FAST, warcio_check
+from tests.harness import FAST, warcio_check
 
 ARTICLES = 60
 Mount = Callable[[Path, str], Path]

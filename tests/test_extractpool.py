@@ -24,7 +24,7 @@ from archiver.runtime.extractpool import PIPE_BYTES
 from archiver.runtime.extractworker import PrepareConfig, encode_frame, read_frame
 from pipelines.base import image_sources
 from pipelines.chain import PIPELINE_ORDER, PipelineChain, split_order
-from tests.test_crawl import FAST, crawl, warcio_check
+from tests.harness import FAST, children, crawl, wait_for, warcio_check
 
 FIXTURES = Path(__file__).parent / "fixtures"
 #: fields that differ between two crawls of the same pages
@@ -234,24 +234,6 @@ def widened(pid: int, size: int) -> bool:
 def expected_pipe_size() -> int:
     limit = int(Path("/proc/sys/fs/pipe-max-size").read_text())
     return PIPE_BYTES if limit >= PIPE_BYTES else 65536
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found += [int(child) for child in text]
-    return found
-
-
-def wait_for(condition: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("timed out")
 
 
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads child processes from /proc")

@@ -19,7 +19,6 @@ from pathlib import Path
 
 import pytest
 from scrapy import Request
-from warcio.archiveiterator import ArchiveIterator
 
 from archiver.downloadermiddlewares.httpcompression import (
     MAX_GZIP_MEMBERS,
@@ -41,6 +40,7 @@ from archiver.replica.faults import (
     parse_fault_spec,
 )
 from archiver.replica.process import RunningReplica, replica
+from tests.harness import archiver, jsonl, warc_files, warc_records
 
 #: 15 % of article URLs and 16 % of listing pages meet a fault (percentages add up, see faults.py)
 SPEC = ("5xx=3,429=1.5,slow=1,reset=1.5,truncate=1.5,badgzip=1.5,charset=1.5,loop=1,offsite=1,"
@@ -70,8 +70,8 @@ class Crawl:
         self.out = out
         self.result = result
         self.truth = truth
-        self.articles = _jsonl(out / "articles.jsonl")
-        self.failures = _jsonl(out / "failures.jsonl")
+        self.articles = jsonl(out / "articles.jsonl")
+        self.failures = jsonl(out / "failures.jsonl")
         self.report = json.loads((out / "report.json").read_text("utf-8"))
         self.records = list(_warc_records(out))
 
@@ -86,23 +86,17 @@ class Crawl:
                 and f"/Article/{truth['article_id']}/" in r["uri"]]
 
 
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
 def _warc_records(out: Path) -> Iterator[dict]:
-    for path in sorted((out / "warc").glob("*.warc.gz")):
-        with path.open("rb") as fh:
-            for record in ArchiveIterator(fh, check_digests=True):
-                headers = dict(record.rec_headers.headers)
-                yield {
-                    "type": record.rec_type,
-                    "uri": headers.get("WARC-Target-URI", ""),
-                    "date": headers.get("WARC-Date", ""),
-                    "truncated": headers.get("WARC-Truncated"),
-                    "status": int(record.http_headers.get_statuscode())
-                    if record.http_headers and record.rec_type in {"response", "revisit"} else None,
-                }
+    for _path, _iterator, record in warc_records(warc_files(out)):
+        headers = dict(record.rec_headers.headers)
+        yield {
+            "type": record.rec_type,
+            "uri": headers.get("WARC-Target-URI", ""),
+            "date": headers.get("WARC-Date", ""),
+            "truncated": headers.get("WARC-Truncated"),
+            "status": int(record.http_headers.get_statuscode())
+            if record.http_headers and record.rec_type in {"response", "revisit"} else None,
+        }
 
 
 def _kinds(truth: dict) -> set[str]:
@@ -124,11 +118,7 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
 
 def _crawl(running: RunningReplica, out: Path) -> Crawl:
     settings = [arg for name, value in CRAWL_SETTINGS.items() for arg in ("-s", f"{name}={value}")]
-    result = subprocess.run(
-        [sys.executable, "-m", "archiver", "crawl", "--site", running.base, "--out", str(out),
-         "--progress", "0", *settings],
-        capture_output=True, text=True, timeout=600,
-    )
+    result = archiver("crawl", "--site", running.base, "--out", str(out), "--progress", "0", *settings)
     return Crawl(out, result, running.truth())
 
 
@@ -219,7 +209,9 @@ def test_every_warc_passes_warcio_check(crawl: Crawl) -> None:
 
 @pytest.mark.parametrize(("kind", "status"), [("5xx", 500), ("429", 429), ("loop", 302), ("offsite", 301)])
 def test_failed_fetches_are_archived(crawl: Crawl, kind: str, status: int) -> None:
-    for truth in (t for t in crawl.truth if kind in _kinds(t)):
+    cases = [t for t in crawl.truth if kind in _kinds(t)]
+    assert cases
+    for truth in cases:
         statuses = [r["status"] for r in crawl.responses_for(truth)]
         assert any(s is not None and s // 100 == status // 100 and (s == status or kind == "5xx")
                    for s in statuses), (truth["url"], statuses)
@@ -236,7 +228,9 @@ def test_truncated_responses_are_recorded_and_marked(crawl: Crawl) -> None:
 
 def test_reset_responses_are_marked_or_absent_never_silently_partial(crawl: Crawl) -> None:
     # a TCP reset may destroy the half body before the client reads it: then nothing was received
-    for truth in (t for t in crawl.truth if "reset" in _kinds(t)):
+    cases = [t for t in crawl.truth if "reset" in _kinds(t)]
+    assert cases
+    for truth in cases:
         records = crawl.responses_for(truth)
         assert [r["status"] for r in records if r["truncated"] is None] == [200], truth["url"]
         assert all(r["truncated"] in {None, "disconnect"} for r in records)
@@ -278,7 +272,7 @@ def _truth(tmp_path: Path, *args: str) -> list[dict]:
     path = tmp_path / f"truth-{len(list(tmp_path.iterdir()))}.jsonl"
     subprocess.run([sys.executable, "-m", "archiver", "replica", "--articles", "200", "--no-serve",
                     "--dump-truth", str(path), *args], check=True, capture_output=True, timeout=120)
-    return _jsonl(path)
+    return jsonl(path)
 
 
 def test_fault_draw_is_deterministic(tmp_path: Path) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from archiver.replica.process import RunningReplica, replica
-from tests.test_crawl import FAST, crawl
+from tests.harness import FAST, crawl
 
 ARTICLES = 20
 

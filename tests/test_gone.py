@@ -19,16 +19,12 @@ import jsonschema
 import pytest
 
 from archiver.replica.process import replica
-from tests.test_crawl import crawl, records
+from tests.harness import crawl, jsonl, records
 
 ARTICLES = 60
 GONE = 3
 SITE = ("--articles", str(ARTICLES), "--seed", "9", "--crawl-delay", "0")
 SCHEMA = json.loads((Path(__file__).parents[1] / "archiver" / "schema" / "article.schema.json").read_text())
-
-
-def _jsonl(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module", params=["404", "410", "redirect"])
@@ -49,20 +45,20 @@ def removed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
         truth2 = {r["url"]: r for r in second.truth()}
     [previous] = list((out / "runs").glob("*/changes.jsonl"))
     return {"mode": request.param, "out": out, "run1": run1, "run2": run2,
-            "gone": sorted(truth1.keys() - truth2.keys()), "first": {r["url"]: r for r in _jsonl(previous)}}
+            "gone": sorted(truth1.keys() - truth2.keys()), "first": {r["url"]: r for r in jsonl(previous)}}
 
 
 def test_a_removed_article_is_not_a_failure(removed: dict) -> None:
     assert removed["run1"].returncode == 0, removed["run1"].stdout + removed["run1"].stderr
     assert removed["run2"].returncode == 0, removed["run2"].stdout + removed["run2"].stderr
     assert len(removed["gone"]) == GONE
-    assert _jsonl(removed["out"] / "failures.jsonl") == []
+    assert jsonl(removed["out"] / "failures.jsonl") == []
     report = json.loads((removed["out"] / "report.json").read_text())
     assert report["counts"]["changes"]["gone"] == GONE
 
 
 def test_articles_jsonl_carries_the_last_record_flagged_gone(removed: dict) -> None:
-    emitted = {r["url"]: r for r in _jsonl(removed["out"] / "articles.jsonl") if r.get("gone_since")}
+    emitted = {r["url"]: r for r in jsonl(removed["out"] / "articles.jsonl") if r.get("gone_since")}
     assert sorted(emitted) == removed["gone"]
     for url, record in emitted.items():
         jsonschema.validate(record, SCHEMA)
@@ -87,6 +83,7 @@ def test_the_removal_is_archived_and_the_folder_verifies(removed: dict) -> None:
     out = removed["out"]
     answers = [r for r in records(out) if r["type"] == "response"]
     expected = {"404": {"404"}, "410": {"410"}, "redirect": {"301", "404"}}[removed["mode"]]
+    assert removed["gone"]
     for url in removed["gone"]:
         article_id = re.search(r"/Article/(\d+)/", url).group(1)  # type: ignore[union-attr]
         statuses = {r["status"] for r in answers if r["uri"] == url or f"/{article_id}/dei" in r["uri"]}
@@ -109,8 +106,8 @@ def test_a_state_from_before_conversion_pointers_still_finds_the_last_record(tmp
     with replica(*SITE, "--port", port, "--gone", str(GONE)) as second:
         result = crawl(out, second.base, "--sections", "archive", "--full")
     assert result.returncode == 0, result.stdout + result.stderr
-    [previous] = [_jsonl(p) for p in (out / "runs").glob("*/changes.jsonl")]
-    gone = [r for r in _jsonl(out / "articles.jsonl") if r.get("gone_since")]
+    [previous] = [jsonl(p) for p in (out / "runs").glob("*/changes.jsonl")]
+    gone = [r for r in jsonl(out / "articles.jsonl") if r.get("gone_since")]
     report = json.loads((out / "report.json").read_text())
     assert len(gone) == report["counts"]["changes"]["gone"]
     assert len(gone) == GONE

@@ -131,7 +131,9 @@ def test_listings_and_photos_are_not_fetched(eras: Path) -> None:
 
 def test_warcs_valid_and_indexed_under_original_url_and_time(eras: Path) -> None:
     assert_warcs_pass_check(eras / "warc")
-    for record in capture_records(eras):
+    captures = capture_records(eras)
+    assert captures
+    for record in captures:
         headers = dict(record["warc_headers"])
         assert headers["WARC-Target-URI"].startswith(
             ("http://www.", "https://www.", "http://dod.", "http://archive.")

@@ -24,11 +24,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 
 from archiver.replica.corpus import Corpus, CorpusOptions
 from archiver.replica.faults import HostileCases
 from archiver.replica.process import RunningReplica, replica
+from tests.harness import jsonl, warc_files, warc_records
 
 FIXTURES = Path(__file__).parent / "fixtures" / "hostile"
 CASES = sorted(p.parent.name for p in FIXTURES.glob("*/info.json"))
@@ -86,11 +86,11 @@ class Run:
 
     @cached_property
     def articles(self) -> list[dict]:
-        return _jsonl(self.out / "articles.jsonl")
+        return jsonl(self.out / "articles.jsonl", missing_ok=True)
 
     @cached_property
     def failures(self) -> list[dict]:
-        return _jsonl(self.out / "failures.jsonl")
+        return jsonl(self.out / "failures.jsonl", missing_ok=True)
 
     @cached_property
     def report(self) -> dict[str, Any]:
@@ -117,19 +117,11 @@ class Run:
         return {a["article_id"] for a in self.articles}
 
 
-def _jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
 def _records(out: Path) -> Iterator[dict[str, Any]]:
-    for path in sorted((out / "warc").glob("*.warc.gz")):
-        with path.open("rb") as fh:
-            for record in ArchiveIterator(fh, check_digests=True):
-                yield {"type": record.rec_type, "headers": list(record.rec_headers.headers),
-                       "uri": record.rec_headers.get_header("WARC-Target-URI") or "",
-                       "raw": _raw_record(record)}
+    for _path, _iterator, record in warc_records(warc_files(out)):
+        yield {"type": record.rec_type, "headers": list(record.rec_headers.headers),
+               "uri": record.rec_headers.get_header("WARC-Target-URI") or "",
+               "raw": _raw_record(record)}
 
 
 def _raw_record(record: Any) -> bytes:
@@ -238,6 +230,7 @@ def test_warcs_are_valid_and_headers_clean(runs: Runs, group: str) -> None:
     check = subprocess.run([str(Path(sys.executable).parent / "warcio"), "check", *map(str, warcs)],
                            capture_output=True, text=True, timeout=300)
     assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
+    assert run.records
     for record in run.records:
         names = [name for name, _ in record["headers"]]
         assert names.count("WARC-Type") == 1
@@ -429,7 +422,7 @@ def test_reextract_meets_these_pages_as_the_crawl_did(runs: Runs, site: Site, tm
 
     run = runs.get("listing")
     reextract(resolve_inputs([run.out]), tmp_path)
-    again = {a["url"]: a for a in _jsonl(tmp_path / "articles.jsonl")}
+    again = {a["url"]: a for a in jsonl(tmp_path / "articles.jsonl", missing_ok=True)}
     for name in REEXTRACTED:
         url = site.running.base + info(name)["serve"]["path"]
         crawled = [a for a in run.articles if a["url"] == url]

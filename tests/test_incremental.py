@@ -7,16 +7,11 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 
 from archiver.replica.process import replica
-from tests.test_crawl import crawl, records
+from tests.harness import crawl, jsonl, records, warc_files, warc_records
 
 ARTICLES = 120
-
-
-def articles(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
 
 
 @pytest.fixture(scope="module")
@@ -27,13 +22,13 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> dict:
     with replica("--articles", str(ARTICLES), "--seed", "9", "--crawl-delay", "0",
                  truth_dir=base) as first:
         truth1 = {r["url"]: r for r in first.truth()}
-        run1 = crawl(out, first.base)
+        run1 = crawl(out, first.base, "--no-wacz")  # the WACZ: tests/test_crawl.py
         port = str(first.port)
     (base / "truth.jsonl").rename(base / "truth1.jsonl")
     with replica("--port", port, "--articles", str(ARTICLES), "--seed", "9", "--crawl-delay", "0",
                  "--mutate", "10", "--new", "5", "--gone", "3", truth_dir=base) as second:
         truth2 = {r["url"]: r for r in second.truth()}
-        run2 = crawl(out, second.base, "--full")
+        run2 = crawl(out, second.base, "--full", "--no-wacz")
     return {"out": out, "run1": run1, "run2": run2, "truth1": truth1, "truth2": truth2}
 
 
@@ -49,7 +44,7 @@ def test_second_run_emits_exactly_the_new_and_edited_articles(two_runs: dict) ->
     edited = {u for u in truth1.keys() & truth2.keys() if truth1[u]["body"] != truth2[u]["body"]}
     assert len(new) == 5
     assert len(edited) == round(ARTICLES * 0.1)
-    emitted = [r for r in articles(two_runs["out"] / "changes.jsonl") if r["change"] != "gone"]
+    emitted = [r for r in jsonl(two_runs["out"] / "changes.jsonl") if r["change"] != "gone"]
     assert sorted(r["url"] for r in emitted) == sorted(new | edited)
     expected = {u: "new" if u in new else "updated" for u in new | edited}
     assert {r["url"]: r["change"] for r in emitted} == expected
@@ -60,10 +55,11 @@ def test_second_run_emits_exactly_the_new_and_edited_articles(two_runs: dict) ->
 def test_first_run_is_kept_and_nothing_is_lost(two_runs: dict) -> None:
     out, truth1, truth2 = two_runs["out"], two_runs["truth1"], two_runs["truth2"]
     [previous] = list((out / "runs").glob("*/changes.jsonl"))
-    first = articles(previous)
+    first = jsonl(previous)
     assert sorted(r["url"] for r in first) == sorted(truth1)
     assert {r["change"] for r in first} == {"new"}
-    latest = {r["url"]: r for r in articles(out / "articles.jsonl")}  # the dataset: every run
+    latest = {r["url"]: r for r in jsonl(out / "articles.jsonl")}  # the dataset: every run
+    assert truth2
     for url, record in truth2.items():
         assert latest[url]["body"] == record["body"]
 
@@ -95,11 +91,9 @@ def test_report_counts_changes(two_runs: dict) -> None:
 
 def test_known_articles_were_asked_conditionally(two_runs: dict) -> None:
     asked = Counter()
-    for path in sorted((two_runs["out"] / "warc").glob("*.warc.gz")):
-        with path.open("rb") as fh:
-            for record in ArchiveIterator(fh):
-                if record.rec_type == "request" and "/Article/" in record.rec_headers["WARC-Target-URI"]:
-                    asked[bool(record.http_headers.get_header("If-None-Match"))] += 1
+    for _path, _iterator, record in warc_records(warc_files(two_runs["out"])):
+        if record.rec_type == "request" and "/Article/" in record.rec_headers["WARC-Target-URI"]:
+            asked[bool(record.http_headers.get_header("If-None-Match"))] += 1
     assert asked[True] == ARTICLES  # every article of run 1 (3 of them now gone) in run 2
     assert asked[False] == ARTICLES + 5  # run 1, and the 5 new ones
 
@@ -107,15 +101,15 @@ def test_known_articles_were_asked_conditionally(two_runs: dict) -> None:
 def test_paging_stops_at_a_page_of_unchanged_articles(tmp_path: Path) -> None:
     out = tmp_path / "out"
     with replica("--articles", "150", "--seed", "4", "--crawl-delay", "0") as first:
-        assert crawl(out, first.base, "--sections", "archive").returncode == 0
+        assert crawl(out, first.base, "--sections", "archive", "--no-wacz").returncode == 0
         port = str(first.port)
     same_site = ("--port", port, "--articles", "150", "--seed", "4", "--crawl-delay", "0")
     with replica(*same_site, "--new", "3") as second:
-        result = crawl(out, second.base, "--sections", "archive")
+        result = crawl(out, second.base, "--sections", "archive", "--no-wacz")
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads((out / "report.json").read_text())
     listings = [k for k in report["stats"] if k == "archiver/listing/pages/archive"]
     assert report["stats"][listings[0]] == 2  # page 1 (3 new), page 2 (all unchanged): stop
     assert report["counts"]["changes"]["new"] == 3
-    assert len(articles(out / "changes.jsonl")) == 3
-    assert len(articles(out / "articles.jsonl")) == 153
+    assert len(jsonl(out / "changes.jsonl")) == 3
+    assert len(jsonl(out / "articles.jsonl")) == 153

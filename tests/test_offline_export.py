@@ -63,6 +63,7 @@ def test_parquet_values_round_trip(crawl: Crawl, parquet: Path, pq: Any) -> None
 def test_dataset_card_is_written_next_to_the_parquet(crawl: Crawl, parquet: Path) -> None:
     card = (parquet.parent / "DATASET.md").read_text("utf-8")
     counts = Counter(a["content_type"] for a in articles(crawl.out))
+    assert counts
     for content_type, count in counts.items():
         assert f"| {content_type} | {count} |" in card
     assert "17 U.S.C. § 105" in card

@@ -11,11 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.replica.process import RunningReplica, replica
-from tests.test_crawl import FAST
+from tests.harness import crawl, warc_files, warc_records
 
 REAL = "http://www.defense.gov"
 WARNING = "without a contact"
@@ -30,19 +29,13 @@ def site() -> Iterator[RunningReplica]:
 def _crawl(out: Path, site: str, proxy: RunningReplica, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k.lower() not in {"http_proxy", "https_proxy", "no_proxy"}}
     env["http_proxy"] = proxy.base  # only 127.0.0.1 is reached: the replica answers for any host
-    return subprocess.run(
-        [sys.executable, "-m", "archiver", "crawl", "--site", site, "--out", str(out), *FAST,
-         "--sections", "releases", "--max-pages", "1", *args],
-        capture_output=True, text=True, timeout=300, env=env)
+    return crawl(out, site, "--sections", "releases", "--max-pages", "1", *args, timeout=300, env=env)
 
 
 def _requests(out: Path) -> list[StatusAndHeaders]:
     """The HTTP headers of every request record."""
-    found = []
-    for path in sorted((out / "warc").glob("*.warc.gz")):
-        with path.open("rb") as fh:
-            found += [r.http_headers for r in ArchiveIterator(fh) if r.rec_type == "request"]
-    return found
+    return [record.http_headers for _path, _iterator, record in warc_records(warc_files(out))
+            if record.rec_type == "request"]
 
 
 def _header(request: StatusAndHeaders, name: str) -> str:
@@ -81,14 +74,12 @@ def test_pages_are_asked_for_as_a_browser_asks_with_the_contact_in_the_user_agen
 def _warcinfo_user_agents(out: Path) -> set[str]:
     """The ``http-header-user-agent`` field of every warcinfo record (WARC 1.1: the UA the crawl sent)."""
     found = set()
-    for path in sorted((out / "warc").glob("*.warc.gz")):
-        with path.open("rb") as fh:
-            for record in ArchiveIterator(fh):
-                if record.rec_type == "warcinfo":
-                    for line in record.content_stream().read().decode("utf-8").splitlines():
-                        name, _, value = line.partition(": ")
-                        if name == "http-header-user-agent":
-                            found.add(value)
+    for _path, _iterator, record in warc_records(warc_files(out)):
+        if record.rec_type == "warcinfo":
+            for line in record.content_stream().read().decode("utf-8").splitlines():
+                name, _, value = line.partition(": ")
+                if name == "http-header-user-agent":
+                    found.add(value)
     return found
 
 

@@ -14,7 +14,7 @@ from scrapy.settings import Settings
 
 from archiver.replica.process import RunningReplica, replica
 from archiver.runtime.preflight import PreflightError, check_settings
-from tests.test_crawl import crawl
+from tests.harness import crawl
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from scrapy.http import Headers
-from warcio.archiveiterator import ArchiveIterator
 
 from archiver.downloadermiddlewares.refusals import EXIT_REFUSED, detect_refusal
 from archiver.replica.process import RunningReplica, replica
-from tests.test_crawl import crawl, records, warcio_check
+from tests.harness import archiver, crawl, jsonl, records, warc_files, warc_records, warcio_check
 
 ARTICLES = 60
 #: FAST's CONCURRENT_REQUESTS_PER_DOMAIN (8) and Scrapy's CONCURRENT_REQUESTS (16): requests that
@@ -31,19 +29,12 @@ REFUSALS_MAX = 10
 WALL = ("--articles", str(ARTICLES), "--seed", "3", "--crawl-delay", "0")
 
 
-def _jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-
-
 def _report(out: Path) -> dict:
     return json.loads((out / "report.json").read_text("utf-8"))
 
 
 def _verify(out: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "archiver", "verify", str(out)],
-                          capture_output=True, text=True, timeout=300)
+    return archiver("verify", str(out), timeout=300)
 
 
 def _asked_articles(out: Path) -> set[str]:
@@ -109,7 +100,7 @@ def test_refused_folders_verify_and_every_asked_article_failed_with_the_reason(
     assert _verify(out).returncode == 0, _verify(out).stdout
     warcs = sorted((out / "warc").glob("*.warc.gz"))
     assert warcio_check(warcs).returncode == 0
-    failures = {f["url"]: f for f in _jsonl(out / "failures.jsonl")}
+    failures = {f["url"]: f for f in jsonl(out / "failures.jsonl", missing_ok=True)}
     for url in _asked_articles(out):
         assert url in failures, url
         assert failures[url]["reason"].startswith("refused by the site's CDN")
@@ -120,7 +111,7 @@ def test_refused_folders_verify_and_every_asked_article_failed_with_the_reason(
 def test_a_refused_listing_feed_or_sitemap_is_a_failure_with_the_reason(
         walled: dict[str, tuple], discovery: str) -> None:
     out, _result = walled[discovery]
-    failures = {f["url"]: f for f in _jsonl(out / "failures.jsonl")}
+    failures = {f["url"]: f for f in jsonl(out / "failures.jsonl")}
     asked = {r["uri"] for r in records(out) if r["type"] == "request"
              and "/Article/" not in r["uri"] and not r["uri"].endswith("/robots.txt")}
     assert asked  # the listings, the feeds, sitemap.xml
@@ -137,9 +128,8 @@ def test_refusals_are_archived_as_received(walled: dict[str, tuple]) -> None:
     for record in refused:
         assert record["status"] == "403"
         assert b"Access Denied" in record["payload"]
-    with sorted((out / "warc").glob("*.warc.gz"))[0].open("rb") as fh:
-        response = next(r for r in ArchiveIterator(fh) if r.rec_type == "response")
-        assert response.http_headers.get_header("Server") == "AkamaiGHost"
+    response = next(r for _path, _iterator, r in warc_records(warc_files(out)) if r.rec_type == "response")
+    assert response.http_headers.get_header("Server") == "AkamaiGHost"
 
 
 def test_a_wall_met_mid_crawl_stops_it_and_loses_no_article(tmp_path: Path) -> None:
@@ -149,8 +139,8 @@ def test_a_wall_met_mid_crawl_stops_it_and_loses_no_article(tmp_path: Path) -> N
     assert result.returncode == EXIT_REFUSED, result.stdout + result.stderr
     report = _report(out)
     assert report["finish_reason"] == "refused"
-    articles = {a["url"] for a in _jsonl(out / "articles.jsonl")}
-    failures = {f["url"] for f in _jsonl(out / "failures.jsonl")}
+    articles = {a["url"] for a in jsonl(out / "articles.jsonl", missing_ok=True)}
+    failures = {f["url"] for f in jsonl(out / "failures.jsonl", missing_ok=True)}
     assert articles  # what got through before the wall is kept
     assert not articles & failures
     assert _asked_articles(out) <= articles | failures
@@ -166,13 +156,13 @@ def test_resume_once_the_wall_is_gone_finishes_every_article(tmp_path: Path) -> 
         first = crawl(out, walled_site.base, "--discovery", "ids", "--ids", ids)
         port = str(walled_site.port)
     assert first.returncode == EXIT_REFUSED, first.stdout + first.stderr
-    assert _jsonl(out / "failures.jsonl")
+    assert jsonl(out / "failures.jsonl", missing_ok=True)
     with replica(*WALL, "--port", port) as open_site:
         second = crawl(out, open_site.base, "--discovery", "ids", "--ids", ids, "--resume")
     assert second.returncode == 0, second.stdout + second.stderr
-    written = [a["article_id"] for a in _jsonl(out / "articles.jsonl")]
+    written = [a["article_id"] for a in jsonl(out / "articles.jsonl", missing_ok=True)]
     assert sorted(written) == sorted(truth)  # each once, the refused ones included
-    assert _jsonl(out / "failures.jsonl") == []
+    assert jsonl(out / "failures.jsonl", missing_ok=True) == []
 
 
 # -- Retry-After ------------------------------------------------------------------------------------
@@ -214,8 +204,8 @@ def test_retry_after_longer_than_the_cap_stops_the_crawl_with_a_clear_message(tm
     assert report["stats"].get("archiver/retry_after/waits", 0) == 0
     assert "the site asked to wait 3600 s (1 h)" in result.stdout
     assert "--resume" in result.stdout
-    failures = {f["url"] for f in _jsonl(out / "failures.jsonl")}
-    articles = {a["url"] for a in _jsonl(out / "articles.jsonl")}
+    failures = {f["url"] for f in jsonl(out / "failures.jsonl", missing_ok=True)}
+    articles = {a["url"] for a in jsonl(out / "articles.jsonl", missing_ok=True)}
     assert _asked_articles(out) <= failures | articles
     assert _verify(out).returncode == 0
 

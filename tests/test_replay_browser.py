@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import urllib.request
 import zipfile
 from dataclasses import dataclass
@@ -27,11 +25,11 @@ import pytest
 from archiver.harvest.pywb import build_collection, serving
 from archiver.replica.process import RunningReplica, replica
 from archiver.warc.index import validate_wacz
+from tests import harness
 from tests.browser_replay import Replayed, chromium, replay, replaywebpage, replaywebpage_site, static_site
 from tests.warc_helpers import pywb_tool, read_records
 
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "ARCHIVER_SITE_HOSTS=[]", "--progress", "0"]
+FAST = [*harness.FAST, "-s", "ARCHIVER_SITE_HOSTS=[]"]
 SITE_FONT = "Lato, Arial"  # .aframe .content in the real site-style-2020-11.css
 
 
@@ -58,9 +56,8 @@ def _page(url: str) -> bytes:
 
 def _crawl(site: RunningReplica, out: Path) -> list[dict[str, Any]]:
     """Crawl two sections with --images into ``out``; the run's cleaned records."""
-    process = subprocess.run(
-        [sys.executable, "-m", "archiver", "crawl", "--site", site.base, "--out", str(out), "--images",
-         "--sections", "news-stories,feature-stories", *FAST], capture_output=True, text=True, timeout=600)
+    process = harness.archiver("crawl", "--site", site.base, "--out", str(out), "--images",
+                               "--sections", "news-stories,feature-stories", *FAST)
     assert process.returncode == 0, process.stdout + process.stderr[-3000:]
     return [json.loads(line) for line in (out / "articles.jsonl").read_text("utf-8").splitlines()]
 

@@ -24,13 +24,13 @@ from warcio.archiveiterator import ArchiveIterator
 from archiver.replica.process import RunningReplica, replica
 from archiver.requisites.policy import DEFAULT_IGNORE, RequisitePolicy
 from archiver.requisites.scan import Requisite, page_requisites, stylesheet_requisites
+from tests import harness
 from tests.warc_helpers import assert_warcs_pass_check
 
 FIXTURES = Path(__file__).parent / "fixtures" / "requisites"
 #: the real release-3981590-rendered.html, which the replica's pages are made of
 REAL_PAGE = Path(__file__).parent.parent / "archiver" / "replica" / "data" / "skeleton-article.html"
-FAST = ["-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "ARCHIVER_SITE_HOSTS=[]", "--progress", "0"]
+FAST = [*harness.FAST, "-s", "ARCHIVER_SITE_HOSTS=[]"]
 FA_FONT = "/Desktopmodules/SharedLibrary/ValidatedPlugins/font-awesome6/webfonts/fa-solid-900.woff2"
 
 

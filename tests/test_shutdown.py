@@ -18,8 +18,7 @@ from typing import Any
 import pytest
 
 from archiver.replica.process import RunningReplica
-from tests.test_crawl import FAST, warcio_check
-from tests.test_extractpool import children, wait_for
+from tests.harness import FAST, children, wait_for, warcio_check
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="reads processes from /proc")
 

@@ -7,7 +7,6 @@ import gzip
 import ipaddress
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -26,6 +25,7 @@ from archiver.warc.index import cdxj_path_for
 from archiver.warc.middleware import MIDDLEWARE_ORDER, WarcMiddleware
 from archiver.warc.revisit import RevisitPolicy
 from archiver.warc.writer import WarcRollingWriter
+from tests.harness import free_port, warcio_check
 from tests.warc_helpers import (
     CHUNKED_PAGE,
     GZIP_PAGE,
@@ -36,7 +36,6 @@ from tests.warc_helpers import (
     read_records,
     running_server,
     wait_for_http,
-    warcio_check,
 )
 
 SPIDER = '''
@@ -153,7 +152,7 @@ def test_crawl_writes_valid_warcs_that_pass_warcio_check(crawl: Crawl) -> None:
     assert len(files) > 1  # WARC_MAX_SIZE forced a rollover
     assert not list(crawl.warc_dir.glob("*.open"))
     for path in files:
-        result = warcio_check(path)
+        result = warcio_check([path])
         assert result.returncode == 0, result.stdout
         assert read_records(path)[0]["type"] == "warcinfo"
 
@@ -268,8 +267,9 @@ def test_crawl_of_the_replica_archives_gzip_chunked_and_cookies(tmp_path: Path) 
         settings = ("DEPTH_LIMIT=1", "WARC_DEDUPE=False", "WARC_ENCODE_IN_THREAD=True")
         result = run_crawl(tmp_path, site.base, start, *settings)
     files = sorted(result.warc_dir.glob("*.warc.gz"))
+    assert files
     for path in files:
-        assert warcio_check(path).returncode == 0
+        assert warcio_check([path]).returncode == 0
     records = [record for path in files for record in read_records(path)]
     responses = [r for r in records if r["type"] == "response"]
     assert len(responses) == len([r for r in records if r["type"] == "request"])
@@ -281,12 +281,6 @@ def test_crawl_of_the_replica_archives_gzip_chunked_and_cookies(tmp_path: Path) 
     assert any(
         len([k for k, _ in r["http"].headers if k.lower() == "set-cookie"]) > 1 for r in responses
     )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")

@@ -37,7 +37,7 @@ from archiver.warc.records import (
     warc_date,
 )
 from archiver.warc.revisit import RevisitPolicy
-from tests.warc_helpers import warcio_check
+from tests.harness import warcio_check
 
 FETCHED = datetime(2024, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 EVIL = "\r\nWARC-Type: evil"
@@ -154,7 +154,7 @@ def test_golden_digests_are_sha1_base32_of_payload_and_block() -> None:
 def test_written_pair_passes_warcio_check(tmp_path: Path) -> None:
     path = tmp_path / "pair.warc"
     path.write_bytes(capture_bytes(exchange()))
-    result = warcio_check(path)
+    result = warcio_check([path])
     assert result.returncode == 0, result.stdout
     assert result.stdout.count("digest pass") == 2
 
@@ -279,7 +279,7 @@ def test_identical_payload_revisit_refers_to_first_capture(tmp_path: Path) -> No
     )
     path = tmp_path / "revisit.warc"
     path.write_bytes(data)
-    assert warcio_check(path).returncode == 0
+    assert warcio_check([path]).returncode == 0
 
 
 def test_server_not_modified_revisit_without_known_date() -> None:

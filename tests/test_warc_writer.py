@@ -21,12 +21,8 @@ from archiver.warc.writer import (
     repair_open_file,
     repair_open_files,
 )
-from tests.warc_helpers import (
-    assert_warcs_pass_check,
-    read_record_at,
-    read_records,
-    warcio_check,
-)
+from tests.harness import warcio_check
+from tests.warc_helpers import assert_warcs_pass_check, read_record_at, read_records
 
 START = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 NAME_RE = re.compile(r"^test-(\d{17})-(\d{5})-worker1\.warc\.gz$")
@@ -96,7 +92,7 @@ def test_every_record_passes_warcio_check_and_warcinfo_is_first(tmp_path: Path) 
     with writer(tmp_path) as target:
         write_pages(target, 3)
     [path] = tmp_path.glob("*.warc.gz")
-    result = warcio_check(path)
+    result = warcio_check([path])
     assert result.returncode == 0, result.stdout
     records = read_records(path)
     assert [r["type"] for r in records] == ["warcinfo"] + ["response", "request"] * 3
@@ -142,7 +138,7 @@ def test_gzip_level_is_configurable(tmp_path: Path, level: int) -> None:
     with writer(tmp_path, gzip_level=level) as target:
         write_pages(target, 2, size=20000)
     [path] = tmp_path.glob("*.warc.gz")
-    assert warcio_check(path).returncode == 0
+    assert warcio_check([path]).returncode == 0
     if level == 0:
         assert path.stat().st_size > 2 * 20000
 
@@ -161,7 +157,7 @@ def test_rollover_makes_several_files_each_starting_with_warcinfo(tmp_path: Path
     assert sorted(closed) == files
     assert [NAME_RE.match(f.name).group(2) for f in files] == [f"{n:05d}" for n in range(5)]
     for path in files:
-        assert warcio_check(path).returncode == 0
+        assert warcio_check([path]).returncode == 0
         assert [r["type"] for r in read_records(path)] == ["warcinfo", "response", "request"]
     # a response and its request always land in the same file
     assert [loc.filename for loc in locations[::2]] == [loc.filename for loc in locations[1::2]]
@@ -235,7 +231,7 @@ def test_repair_truncates_a_half_written_record(tmp_path: Path) -> None:
     assert final == open_path.with_name(open_path.name.removesuffix(".open"))
     assert not open_path.exists()
     assert final.stat().st_size == good_size
-    assert warcio_check(final).returncode == 0
+    assert warcio_check([final]).returncode == 0
     assert len(read_records(final)) == 7
 
 

@@ -259,8 +259,7 @@ class Coordinator:
                     self.worker, self.keys.prefix, reason, self.tracker.committed, len(self.tracker))
 
     def _close(self, reason: str) -> None:
-        engine: Any = self.crawler.engine
-        deferred_from_coro(engine.close_spider_async(reason=reason))
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=reason))
 
     def _inc(self, key: str, count: int = 1) -> None:
         if self.crawler.stats is not None:

@@ -99,16 +99,5 @@ def flush_outputs(crawler: Crawler) -> None:
             slot.file.flush()
     warc = crawler.get_downloader_middleware(WarcMiddleware)
     if warc is not None:
-        _flush_warc_writer(warc.writer)
+        warc.writer.flush()
     commit_crawl_state(crawler)
-
-
-def _flush_warc_writer(writer: Any) -> None:
-    flush = getattr(writer, "flush", None)
-    if callable(flush):
-        flush()
-        return
-    # WarcRollingWriter has no public flush() yet (asked for): its open file is private
-    file = getattr(writer, "_file", None)
-    if file is not None and not file.closed:
-        file.flush()

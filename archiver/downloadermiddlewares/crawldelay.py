@@ -9,7 +9,7 @@ lower it below the site's wish) has had its say.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from scrapy import Request, signals
@@ -63,8 +63,7 @@ class CrawlDelayMiddleware:
         delay = self.delays.get(urlparse_cached(request).hostname or "")
         if delay is None:
             return
-        engine: Any = self.crawler.engine
-        downloader = engine.downloader
+        downloader = self.crawler.engine.downloader
         key = downloader.get_slot_key(request)
         slot = downloader.slots.get(key)
         if slot is None:  # the slot is created after this; make it start with the delay

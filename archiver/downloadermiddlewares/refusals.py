@@ -34,6 +34,7 @@ from archiver.downloadermiddlewares.retry import retry_after_seconds
 
 if TYPE_CHECKING:
     from scrapy import Request
+    from scrapy.core.downloader import Downloader
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
@@ -241,7 +242,7 @@ class RefusalMiddleware:
         self.crawler.stats.set_value(f"{STATS}/stopped", 1)
         self.crawler.stats.set_value(f"{STATS}/reason", why)
         logger.error("stopping the crawl: %s", why)
-        engine: Any = self.crawler.engine
+        engine = self.crawler.engine
         not_asked = drop_queued_requests(engine.downloader, why)
         self.crawler.stats.inc_value(f"{STATS}/not_asked", not_asked)
         from twisted.internet import reactor  # here: importing it early would install a reactor
@@ -260,7 +261,7 @@ class RefusalMiddleware:
             self.crawler.stats.set_value(f"{STATS}/pending", frontier.pending_count())
 
 
-def drop_queued_requests(downloader: Any, why: str) -> int:
+def drop_queued_requests(downloader: Downloader, why: str) -> int:
     """Fail the requests waiting in the downloader's slots with ``NotAsked``; how many.
 
     Once the engine closes, it waits for every request handed to the downloader, and a request

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from scrapy import Request
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
@@ -59,8 +59,7 @@ def pause_host(crawler: Crawler, request: Request, seconds: float) -> bool:
 
     from scrapy.utils.asyncio import call_later
 
-    engine: Any = crawler.engine
-    downloader = engine.downloader if engine is not None else None
+    downloader = crawler.engine.downloader if crawler.engine is not None else None
     if downloader is None:
         return False
     slot = downloader.slots.get(downloader.get_slot_key(request))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -55,7 +55,7 @@ class ProgressLine:
         then, before = self._last
         rate = (pages - before) / max(now - then, 1e-9)
         self._last = (now, pages)
-        engine: Any = self.crawler.engine
+        engine = self.crawler.engine
         scheduler = engine.scheduler if engine is not None else None
         queued = len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
         in_flight = len(engine.downloader.active) if engine is not None else 0

@@ -115,7 +115,7 @@ class CrawlReport:
         if not is_disk_full(failure.value):
             return False
         self._count_disk_full()
-        engine: Any = self.crawler.engine
+        engine = self.crawler.engine
         if engine is not None and not self._stopping:
             self._stopping = True
             logger.error("disk full (%s): stopping the crawl; free some space, then run the same "

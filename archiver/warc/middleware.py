@@ -432,6 +432,4 @@ def _inc(stats: StatsCollector | None, key: str) -> None:
 
 def find_warc_middleware(crawler: Crawler) -> WarcMiddleware | None:
     """The running crawl's WarcMiddleware (e.g. for a pipeline writing conversion records)."""
-    engine = getattr(crawler, "engine", None)
-    middlewares = engine.downloader.middleware.middlewares if engine is not None else ()
-    return next((mw for mw in middlewares if isinstance(mw, WarcMiddleware)), None)
+    return crawler.get_downloader_middleware(WarcMiddleware)

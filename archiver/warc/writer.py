@@ -181,6 +181,12 @@ class WarcRollingWriter:
         self._size = size
         self.bytes_written -= written
 
+    def flush(self) -> None:
+        """Push what was written to the OS (a SIGKILL then loses nothing of it). The file is
+        unbuffered (each record one ``write``), so this is cheap; fsync is left to :meth:`close`."""
+        if self._file is not None:
+            self._file.flush()
+
     def close(self) -> Path | None:
         """Close the current file (fsync, rename to ``.warc.gz``); return its final path."""
         if self._file is None or self._open_path is None:
