@@ -8,7 +8,7 @@ requisites the archiver fetches, then alternates, ``--runs`` times each, against
 - (a) benchmarks/bare_spider.py: the listings and articles only (Scrapy's default settings plus
   the same concurrency);
 - (ar) the same bare spider, also fetching the URLs of the requisites the warm-up crawl archived
-  (the same downloads as (b): stylesheets, scripts, fonts and the ~1.5 images a page displays:
+  (the same downloads as (b): stylesheets, scripts, fonts and the ~1.3 images a page displays:
   ~3,000 responses on top of ~2,200 pages at 2,000 articles);
 - (b) `archiver crawl` as a user runs it: WARC + page requisites + extraction workers + pipelines +
   feed + CDXJ + dataset + WACZ;
