@@ -196,21 +196,42 @@ def _page_refs(body: bytes, url: str) -> Iterator[tuple[str, str]]:
 
 # A site's pages repeat the same chrome (stylesheet links, scripts, icons, style blocks) byte for
 # byte: what a tag yields is remembered by its bytes, so a page reads only the tags new to it.
-# Pure functions of their arguments; bounded, and a page's own tags (its photos) pass through.
+# Pure functions of their arguments; bounded in entries and in the size of what is kept (a long
+# tag or style block, e.g. of a hostile page, is read every time), and a page's own tags (its
+# photos) pass through.
+_CACHED_TAG_BYTES = 2048
+_CACHED_STYLE_BYTES = 16384
 
-@lru_cache(maxsize=4096)
+
 def _known_tag_refs(tag: bytes, raw: bytes) -> tuple[tuple[str, str], ...]:
+    return _cached_tag_refs(tag, raw) if len(raw) <= _CACHED_TAG_BYTES else _tag_pairs(tag, raw)
+
+
+def _tag_pairs(tag: bytes, raw: bytes) -> tuple[tuple[str, str], ...]:
     return tuple(_tag_refs(tag.decode("latin-1").lower(), raw))
 
 
-@lru_cache(maxsize=4096)
+_cached_tag_refs = lru_cache(maxsize=4096)(_tag_pairs)
+
+
 def _script_src(raw: bytes) -> str:
+    return _cached_script_src(raw) if len(raw) <= _CACHED_TAG_BYTES else _attribute(raw, "src")
+
+
+@lru_cache(maxsize=4096)
+def _cached_script_src(raw: bytes) -> str:
     return _attribute(raw, "src")
 
 
-@lru_cache(maxsize=256)
 def _style_block_refs(text: bytes) -> tuple[tuple[str, str], ...]:
+    return _cached_style_refs(text) if len(text) <= _CACHED_STYLE_BYTES else _style_pairs(text)
+
+
+def _style_pairs(text: bytes) -> tuple[tuple[str, str], ...]:
     return tuple(css_refs(text.decode("utf-8", "replace")))
+
+
+_cached_style_refs = lru_cache(maxsize=256)(_style_pairs)
 
 
 _STYLE_ATTRIBUTE = re.compile(rb"""\sstyle\s*=\s*(?:"([^"]*url\([^"]*)"|'([^']*url\([^']*)')""", re.I)
