@@ -140,7 +140,7 @@ def requisite_urls(out: Path, target: Path) -> Path:
 def summary(name: str, runs: list[Run]) -> str:
     rates = [r.rate for r in runs]
     cpu = [r.cpu_ms for r in runs]
-    return (f"{name:34} pages/s min {min(rates):6.1f} median {statistics.median(rates):6.1f} "
+    return (f"{name:36} responses/s min {min(rates):6.1f} median {statistics.median(rates):6.1f} "
             f"max {max(rates):6.1f} | CPU ms/response median {statistics.median(cpu):5.2f} "
             f"({' '.join(f'{c:.2f}' for c in cpu)}) | responses {runs[0].pages}")
 
