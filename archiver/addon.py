@@ -10,11 +10,12 @@ explicitly (``WARC_DIR``, ``FEEDS``...) win.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
-
-from scrapy.settings import BaseSettings
+from typing import TYPE_CHECKING, Any
 
 from archiver.items import EXPORT_FIELDS
+
+if TYPE_CHECKING:  # `archiver wacz` imports this module: not all of Scrapy for an annotation
+    from scrapy.settings import BaseSettings
 
 #: the current dataset: every article once, its latest version (archiver/runtime/dataset.py)
 ARTICLES_FILE = "articles.jsonl"

@@ -2,7 +2,9 @@
 
 It walks the same section listings and fetches the same article pages as the archiver's
 ``sections`` spider, with Scrapy's default settings (plus the same concurrency), and no WARC,
-extraction, pipelines or feed. Its stats go to ``-a stats=FILE``.
+extraction, pipelines or feed. Its stats go to ``-a stats=FILE``. With ``-a extra=FILE`` it also
+fetches the URLs listed there (one a line: the page requisites an archiver crawl of the same
+replica fetched), at the archiver's requisite priority, so that both download the same URLs.
 
     scrapy runspider benchmarks/bare_spider.py -a site=http://127.0.0.1:PORT -a stats=bare.json
 """
@@ -25,15 +27,18 @@ SECTIONS = ("/News/News-Stories/", "/News/Releases/", "/News/Transcripts/", "/Ne
 class BareSpider(scrapy.Spider):
     name = "bare"
 
-    def __init__(self, site: str, stats: str, **kwargs: Any) -> None:
+    def __init__(self, site: str, stats: str, extra: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.site = site.rstrip("/")
         self.stats_path = Path(stats)
+        self.extra = Path(extra).read_text().split() if extra else []
 
     async def start(self) -> Any:
         self.started = time.monotonic()
         for section in SECTIONS:
             yield scrapy.Request(self.site + section, callback=self.parse_listing)
+        for url in self.extra:  # the archiver's REQUISITE_PRIORITY
+            yield scrapy.Request(url, callback=self.parse_article, priority=-1)
 
     def parse_listing(self, response: Response) -> Iterator[scrapy.Request]:
         for href in response.css("div.item h3.title a::attr(href)").getall():

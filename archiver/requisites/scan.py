@@ -19,7 +19,7 @@ import html
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 STYLESHEET = "stylesheet"
@@ -39,10 +39,13 @@ class Requisite:
 
 
 # comments | <script ...>body</script> | <style ...>body</style> | one of the tags with requisites
-# (one leading literal: the regex engine then jumps from "<" to "<")
+# (one leading literal: the regex engine then jumps from "<" to "<"). A comment or a block's body
+# is read up to its first end ("-->", "</script>") as a lazy ``.*?`` would, but in runs of
+# possessive character classes rather than one try of the end per byte: a page's inline scripts
+# (~40 KB of a defense.gov page) are skipped ~3x faster.
 _TOKEN = re.compile(
-    rb"<(?:!--.*?-->"
-    rb"|(script|style)\b([^>]*)>(.*?)</\1\s*>"
+    rb"<(?:!--(?:[^-]++|-(?!->))*+-->"
+    rb"|(script|style)\b([^>]*)>((?:[^<]++|<(?!/\1\s*>))*+)</\1\s*>"
     rb"|(link|img|source|video|input|body|table|td|th)\b([^>]*)>)",
     re.I | re.S,
 )
@@ -88,7 +91,9 @@ def _attribute(raw: bytes, name: str) -> str:
     match = _attribute_pattern(name).search(raw)
     if match is None:
         return ""
-    value = next(v for v in match.group(1, 2, 3) if v is not None).decode("utf-8", "replace")
+    double, single, bare = match.groups()
+    raw_value = double if double is not None else single if single is not None else bare
+    value = raw_value.decode("utf-8", "replace")
     return html.unescape(value) if "&" in value else value
 
 
@@ -177,16 +182,56 @@ def _page_refs(body: bytes, url: str) -> Iterator[tuple[str, str]]:
         block_tag = match.group(1)
         if block_tag is not None:
             if block_tag.lower() == b"script":
-                yield _attribute(match.group(2), "src"), SCRIPT
+                yield _script_src(match.group(2)), SCRIPT
             else:
-                yield from css_refs(match.group(3).decode("utf-8", "replace"))
+                yield from _style_block_refs(match.group(3))
             continue
         tag = match.group(4)
         if tag is None:
             continue  # a comment
-        yield from _tag_refs(tag.decode("latin-1").lower(), match.group(5))
+        yield from _known_tag_refs(tag, match.group(5))
     if b"url(" in body or b"URL(" in body:
         yield from _style_attributes(body)
+
+
+# A site's pages repeat the same chrome (stylesheet links, scripts, icons, style blocks) byte for
+# byte: what a tag yields is remembered by its bytes, so a page reads only the tags new to it.
+# Pure functions of their arguments; bounded in entries and in the size of what is kept (a long
+# tag or style block, e.g. of a hostile page, is read every time), and a page's own tags (its
+# photos) pass through.
+_CACHED_TAG_BYTES = 2048
+_CACHED_STYLE_BYTES = 16384
+
+
+def _known_tag_refs(tag: bytes, raw: bytes) -> tuple[tuple[str, str], ...]:
+    return _cached_tag_refs(tag, raw) if len(raw) <= _CACHED_TAG_BYTES else _tag_pairs(tag, raw)
+
+
+def _tag_pairs(tag: bytes, raw: bytes) -> tuple[tuple[str, str], ...]:
+    return tuple(_tag_refs(tag.decode("latin-1").lower(), raw))
+
+
+_cached_tag_refs = lru_cache(maxsize=4096)(_tag_pairs)
+
+
+def _script_src(raw: bytes) -> str:
+    return _cached_script_src(raw) if len(raw) <= _CACHED_TAG_BYTES else _attribute(raw, "src")
+
+
+@lru_cache(maxsize=4096)
+def _cached_script_src(raw: bytes) -> str:
+    return _attribute(raw, "src")
+
+
+def _style_block_refs(text: bytes) -> tuple[tuple[str, str], ...]:
+    return _cached_style_refs(text) if len(text) <= _CACHED_STYLE_BYTES else _style_pairs(text)
+
+
+def _style_pairs(text: bytes) -> tuple[tuple[str, str], ...]:
+    return tuple(css_refs(text.decode("utf-8", "replace")))
+
+
+_cached_style_refs = lru_cache(maxsize=256)(_style_pairs)
 
 
 _STYLE_ATTRIBUTE = re.compile(rb"""\sstyle\s*=\s*(?:"([^"]*url\([^"]*)"|'([^']*url\([^']*)')""", re.I)
