@@ -129,3 +129,18 @@ def test_archiver_wacz_on_a_full_disk_exits_with_its_own_code(tmp_path: Path, tm
     assert done.stderr.startswith("archiver wacz: error: disk full: "), done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert list(small.iterdir()) == []
+
+
+def test_a_full_disk_before_the_crawl_starts_is_recorded_without_an_error() -> None:
+    """A full disk met before the engine exists (Scrapy raises on reading ``crawler.engine`` then):
+    the crawler is marked, nothing raises, there is no engine to stop yet."""
+    from scrapy import Spider
+    from scrapy.crawler import Crawler
+
+    from archiver.runtime.diskfull import stop_for_full_disk
+
+    crawler = Crawler(Spider)
+    with pytest.raises(RuntimeError):
+        crawler.engine  # noqa: B018 - what Scrapy does before the crawl starts
+    stop_for_full_disk(crawler, OSError(28, "No space left on device"), "failures.jsonl")
+    assert crawler._archiver_disk_full  # type: ignore[attr-defined]

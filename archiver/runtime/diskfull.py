@@ -39,7 +39,7 @@ def stop_for_full_disk(crawler: Any, exc: BaseException, what: str) -> None:
     Safe from any thread (the CDXJ indexer's): the close is scheduled on the reactor. Whatever
     could not be written is left for ``--resume`` (docs/reliability.md).
     """
-    stats = getattr(crawler, "stats", None)
+    stats = _set_yet(crawler, "stats")
     if stats is not None:
         stats.inc_value(DISK_FULL_STAT)
     if getattr(crawler, "_archiver_disk_full", False):
@@ -47,7 +47,7 @@ def stop_for_full_disk(crawler: Any, exc: BaseException, what: str) -> None:
     crawler._archiver_disk_full = True
     logger.error("disk full: could not write %s (%s); stopping the crawl. Free some space, then run "
                  "the same command with --resume", what, exc)
-    engine = getattr(crawler, "engine", None)
+    engine = _set_yet(crawler, "engine")
     if engine is None:
         return
     from scrapy.utils.defer import deferred_from_coro
@@ -63,3 +63,12 @@ def stop_for_full_disk(crawler: Any, exc: BaseException, what: str) -> None:
         clock.callLater(0, close)
     else:
         clock.callFromThread(close)
+
+
+def _set_yet(crawler: Any, name: str) -> Any:
+    """``crawler.engine`` / ``crawler.stats``, or None before the crawl sets them (Scrapy 2.19 raises
+    ``RuntimeError`` on reading them early, which ``getattr``'s default does not catch)."""
+    try:
+        return getattr(crawler, name, None)
+    except RuntimeError:
+        return None
