@@ -47,8 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from archiver.harvest.pywb import build_collection, free_port, pywb_tool
-from archiver.replica.process import stop_process
+from archiver.harvest.pywb import build_collection, wayback_process
 
 HERE = Path(__file__).resolve().parent
 COLLECTION = "bench"
@@ -112,25 +111,8 @@ def build(root: Path, count: int) -> Path:
 @contextmanager
 def pywb(root: Path) -> Iterator[tuple[str, int]]:
     """``wayback`` over ``root`` on a free port; yields (collection URL, pid)."""
-    port = free_port()
-    log = (root / "wayback.log").open("w")
-    proc = subprocess.Popen([str(pywb_tool("wayback")), "-p", str(port), "-b", "127.0.0.1"], cwd=root,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/", timeout=5):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"pywb did not start; see {root / 'wayback.log'}") from None
-                time.sleep(0.2)
+    with wayback_process(root) as (base, proc):
         yield f"{base}/{COLLECTION}", proc.pid
-    finally:
-        stop_process(proc)
-        log.close()
 
 
 def cpu_of(pid: int) -> float:

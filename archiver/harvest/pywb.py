@@ -52,6 +52,13 @@ def build_collection(root: Path, name: str, warcs: Sequence[Path]) -> None:
 @contextmanager
 def serving(root: Path, timeout: float = 60) -> Iterator[str]:
     """Run ``wayback`` on a free port of 127.0.0.1 over ``root``'s collections; yield its base URL."""
+    with wayback_process(root, timeout) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def wayback_process(root: Path, timeout: float = 60) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """:func:`serving`, also yielding the ``wayback`` process (for measuring its CPU)."""
     port = free_port()
     log = (root / "wayback.log").open("w")
     proc = subprocess.Popen([str(pywb_tool("wayback")), "-p", str(port), "-b", "127.0.0.1"], cwd=root,
@@ -67,7 +74,7 @@ def serving(root: Path, timeout: float = 60) -> Iterator[str]:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"pywb did not start; see {root / 'wayback.log'}") from None
                 time.sleep(0.2)
-        yield base
+        yield base, proc
     finally:
         stop_process(proc)
         log.close()
