@@ -12,6 +12,7 @@ import importlib
 import re
 import sys
 import warnings
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -47,9 +48,12 @@ def _absolute(module: str, node: ast.ImportFrom) -> str:
 
 def imports_of(module: str) -> set[str]:
     """Every module ``module`` imports, anywhere in its source (ours and third-party, top names kept)."""
-    tree = ast.parse(MODULES[module].read_text(), str(MODULES[module]))
+    return _imports_in(module, ast.walk(ast.parse(MODULES[module].read_text(), str(MODULES[module]))))
+
+
+def _imports_in(module: str, nodes: Iterable[ast.AST]) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(tree):
+    for node in nodes:
         if isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -153,16 +157,7 @@ def test_extraction_imports_no_framework_and_no_pipelines() -> None:
 
 
 def _module_level_imports(module: str) -> set[str]:
-    tree = ast.parse(MODULES[module].read_text())
-    found: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
-        elif isinstance(node, ast.ImportFrom):
-            target = _absolute(module, node)
-            found.add(target)
-            found.update(f"{target}.{a.name}" for a in node.names if f"{target}.{a.name}" in MODULES)
-    return found
+    return _imports_in(module, ast.parse(MODULES[module].read_text()).body)
 
 
 def test_at_most_ten_modules_at_the_top_of_archiver() -> None:
