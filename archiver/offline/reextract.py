@@ -549,7 +549,7 @@ def _sortable(warc_date: str) -> str:
 
 def conversion_writer(directory: Path) -> Any:
     """The WARC of the new conversion records (the original WARCs are never touched)."""
-    from archiver.warc.middleware import software_name
+    from archiver.warc.records import software_name
     from archiver.warc.writer import WarcRollingWriter
 
     fields = {
