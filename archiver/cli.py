@@ -335,7 +335,19 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+#: commands whose process needs no more of Scrapy than its exception classes (the cleaning
+#: pipelines raise them): run as the program, they skip the ``scrapy`` package's ``__init__``
+#: (Twisted and the HTTP stack, ~0.3 CPU-s of each run's start-up; docs/performance.md)
+SCRAPY_EXCEPTIONS_ONLY = frozenset({"reextract"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    if argv is None and sys.argv[1:2] and sys.argv[1] in SCRAPY_EXCEPTIONS_ONLY:
+        # only for the program's own command line: in a process that goes on to other work (tests
+        # calling main([...])) ``from scrapy import X`` must keep working
+        from archiver.runtime.extractworker import import_scrapy_exceptions_alone
+
+        import_scrapy_exceptions_alone()
     parser = build_parser()
     args = parser.parse_args(argv)
     result: int = args.func(args)

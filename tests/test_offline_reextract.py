@@ -103,6 +103,25 @@ def test_reextract_from_the_wacz_through_the_cli(crawled: Path, tmp_path: Path) 
     assert (tmp_path / "x" / "articles.jsonl").read_bytes() == (crawled / "articles.jsonl").read_bytes()
 
 
+def test_reextract_program_runs_without_twisted(crawled: Path, tmp_path: Path) -> None:
+    """``archiver reextract`` as a program skips the ``scrapy`` package's ``__init__`` (Twisted, the
+    HTTP stack: start-up time) and writes the same bytes; the pipelines' drops are still Scrapy's."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "x"
+    code = ("import sys; sys.argv = ['archiver', 'reextract', '--jobs', '1', *sys.argv[1:]]; "
+            "from archiver.cli import main; code = main(); "
+            "from scrapy.exceptions import DropItem; from pipelines.rejections import ArticleRejected; "
+            "assert issubclass(ArticleRejected, DropItem); "
+            "print(sorted({m.split('.')[0] for m in sys.modules} & {'twisted', 'OpenSSL'})); sys.exit(code)")
+    result = subprocess.run([sys.executable, "-c", code, str(crawled), "--out", str(out)],
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+    assert (out / "articles.jsonl").read_bytes() == (crawled / "articles.jsonl").read_bytes()
+
+
 def test_damaged_record_is_reported_and_the_rest_extracted(crawled: Path, tmp_path: Path) -> None:
     copy = copy_crawl(crawled, tmp_path / "copy")
     victim = articles(copy)[40]["warc"]

@@ -467,11 +467,15 @@ class ArticleSink:
         self._write_conversion(outcome, encoded)
 
     def _write_conversion(self, item: ArticleItem, payload: bytes) -> None:
-        from archiver.warc.records import build_conversion
+        from archiver.warc.records import serialize_conversion
+        from archiver.warc.writer import encode_serialized
 
         if not item.warc or not item.warc.get("record_id"):
             return
-        self._writer.write(build_conversion(payload, target_uri=item.url, refers_to=item.warc["record_id"]))
+        # the bytes build_conversion + warcio's writer give, built directly (as the crawl writes
+        # its conversion records: tests/test_warc_records.py compares both ways)
+        record = serialize_conversion(payload, target_uri=item.url, refers_to=item.warc["record_id"])
+        self._writer.append([encode_serialized(record, self._writer.gzip_level)])
 
     def _fail(self, record: dict[str, Any]) -> None:
         self._failures.write(json.dumps(record, ensure_ascii=False) + "\n")
@@ -549,7 +553,7 @@ def _sortable(warc_date: str) -> str:
 
 def conversion_writer(directory: Path) -> Any:
     """The WARC of the new conversion records (the original WARCs are never touched)."""
-    from archiver.warc.middleware import software_name
+    from archiver.warc.records import software_name
     from archiver.warc.writer import WarcRollingWriter
 
     fields = {

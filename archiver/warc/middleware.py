@@ -10,7 +10,6 @@ default headers, Accept-Encoding, cookies). See docs/warc.md.
 
 from __future__ import annotations
 
-import importlib.metadata
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
@@ -37,6 +36,7 @@ from archiver.warc.records import (
     payload_digest,
     serialize_capture,
     serialize_conversion,
+    software_name,
     utc_now,
     warc_date,
 )
@@ -88,21 +88,6 @@ _WARCINFO_SETTINGS = (
     "AUTOTHROTTLE_TARGET_CONCURRENCY",
     "DEPTH_LIMIT",
 )
-
-
-def software_name() -> str:
-    """``defense-news-archiver/<v> (Scrapy/<v>; warcio/<v>)`` for the warcinfo record."""
-
-    def version(dist: str) -> str:
-        try:
-            return importlib.metadata.version(dist)
-        except importlib.metadata.PackageNotFoundError:
-            return "unknown"
-
-    return (
-        f"defense-news-archiver/{version('defense-news-archiver')} "
-        f"(Scrapy/{version('scrapy')}; warcio/{version('warcio')})"
-    )
 
 
 def warcinfo_fields(

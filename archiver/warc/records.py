@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import http
+import importlib.metadata
 import io
 import json
 import re
@@ -563,3 +564,18 @@ def payload_digest_of(record: Any) -> str | None:
     """The WARC-Payload-Digest of a built record, if it has one."""
     value = record.rec_headers.get_header("WARC-Payload-Digest")
     return str(value) if value else None
+
+
+def software_name() -> str:
+    """``defense-news-archiver/<v> (Scrapy/<v>; warcio/<v>)`` for the warcinfo record."""
+
+    def version(dist: str) -> str:
+        try:
+            return importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
+
+    return (
+        f"defense-news-archiver/{version('defense-news-archiver')} "
+        f"(Scrapy/{version('scrapy')}; warcio/{version('warcio')})"
+    )
