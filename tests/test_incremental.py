@@ -64,6 +64,10 @@ def test_first_run_is_kept_and_nothing_is_lost(two_runs: dict) -> None:
         assert latest[url]["body"] == record["body"]
 
 
+def test_cdxj_of_revisits_made_while_writing_is_cdxj_indexers(two_runs: dict, tmp_path: Path) -> None:
+    assert_cdxj_is_cdxj_indexers(two_runs["out"], tmp_path)
+
+
 def test_unchanged_articles_are_revisits_that_point_at_run_1(two_runs: dict) -> None:
     out, truth1, truth2 = two_runs["out"], two_runs["truth1"], two_runs["truth2"]
     unchanged = {u for u in truth1.keys() & truth2.keys() if truth1[u]["body"] == truth2[u]["body"]}

@@ -14,6 +14,7 @@ import gc
 import io
 import json
 import logging
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -21,6 +22,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+
+import surt
+from warcio.recordloader import ArcWarcRecordLoader
+from warcio.timeutils import iso_date_to_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +66,88 @@ def cdxj_path_for(warc_path: Path, index_dir: Path | None = None) -> Path:
     return directory / f"{name}.cdxj"
 
 
+@dataclass(frozen=True)
+class CdxjEntry:
+    """What a record's CDXJ line holds before it is written: ``indexed`` False for a record
+    cdxj-indexer leaves out (request, metadata, warcinfo, conversion); else its SURT key and
+    timestamp and the url/mime/status/digest fields (in cdxj-indexer's order, absent ones left
+    out). Offset, length and file name are added by :func:`cdxj_line` once the record is written."""
+
+    indexed: bool
+    key: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+NOT_INDEXED = CdxjEntry(False)
+_INDEXED_TYPES = frozenset(CDXJ_RECORD_TYPES.split(","))
+_MIME_END = re.compile(r"[;\s]")  # CDXJIndexer.RE_SPACE
+
+
+def cdxj_entry_of(record: Any) -> CdxjEntry | None:
+    """The CDXJ entry cdxj-indexer (``records=CDXJ_RECORD_TYPES``, default fields) makes of a
+    warcio record as its ``ArchiveIterator`` parses it; None when this cannot tell (no payload
+    digest to copy: the file is then indexed by cdxj-indexer itself)."""
+    rec_type = record.rec_type
+    if rec_type not in _INDEXED_TYPES:
+        return NOT_INDEXED
+    headers = record.rec_headers
+    url = headers.get_header("WARC-Target-URI")
+    digest = headers.get_header("WARC-Payload-Digest")
+    date = headers.get_header("WARC-Date")
+    if not url or not digest or not date:
+        return None
+    http = record.http_headers
+    mime: str | None = "warc/revisit"
+    if rec_type != "revisit":
+        mime = http.get_header("content-type") if rec_type == "response" and http else None
+        if rec_type == "resource":
+            mime = headers.get_header("content-type")
+        if mime:
+            mime = _MIME_END.split(mime, 1)[0].strip()
+    status = http.get_statuscode() if rec_type != "resource" and http else None
+    fields = [("url", url), ("mime", mime), ("status", status), ("digest", digest)]
+    return CdxjEntry(True, f"{_surt_key(url)} {iso_date_to_timestamp(date)}",
+                     tuple((name, value) for name, value in fields if value is not None))
+
+
+def cdxj_entry(data: bytes) -> CdxjEntry | None:
+    """:func:`cdxj_entry_of` the one uncompressed WARC record ``data`` (parsed as warcio does)."""
+    try:
+        record = ArcWarcRecordLoader().parse_record_stream(io.BytesIO(data))
+    except Exception:
+        return None
+    return cdxj_entry_of(record)
+
+
+def cdxj_line(entry: CdxjEntry, offset: int, length: int, filename: str) -> str:
+    """The line cdxj-indexer writes for a record at ``offset``/``length`` of ``filename``."""
+    index = dict(entry.fields)
+    index.update(length=str(length), offset=str(offset), filename=filename)
+    return f"{entry.key} {json.dumps(index)}\n"
+
+
+def _surt_key(url: str) -> str:
+    try:  # as CDXJIndexer.get_url_key
+        return str(surt.surt(url))
+    except Exception:
+        return url
+
+
+def write_cdxj_lines(warc_path: Path, lines: list[str], index_dir: Path | None = None) -> Path:
+    """Write the CDXJ of a closed WARC from its records' :func:`cdxj_line` lines: sorted, repeats
+    dropped, as cdxj-indexer's SortingWriter does (written atomically); return its path."""
+    out_path = cdxj_path_for(warc_path, index_dir)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = out_path.with_name(out_path.name + ".tmp")
+    lines = sorted(lines)
+    with tmp_path.open("w", encoding="utf-8") as out:
+        out.writelines(line for line, previous in zip(lines, [None, *lines], strict=False)
+                       if line != previous)
+    tmp_path.replace(out_path)
+    logger.info("Indexed %s into %s (from its writer)", warc_path, out_path)
+    return out_path
+
+
 def write_cdxj(warc_path: Path, index_dir: Path | None = None) -> Path:
     """Index a closed WARC into a sorted CDXJ file (written atomically); return its path."""
     out_path = cdxj_path_for(warc_path, index_dir)
@@ -91,8 +178,13 @@ class BackgroundIndexer:
         self.on_error = on_error
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdxj")
 
-    def __call__(self, warc_path: Path) -> None:
-        future = self._executor.submit(write_cdxj, warc_path, self.index_dir)
+    def __call__(self, warc_path: Path, lines: list[str] | None = None) -> None:
+        """Index ``warc_path``: from the writer's ``lines`` (:func:`write_cdxj_lines`) when given,
+        else by reading it (:func:`write_cdxj`)."""
+        if lines is not None:
+            future = self._executor.submit(write_cdxj_lines, warc_path, lines, self.index_dir)
+        else:
+            future = self._executor.submit(write_cdxj, warc_path, self.index_dir)
         future.add_done_callback(functools.partial(self._report, warc_path))
 
     def wait(self) -> None:
