@@ -10,6 +10,7 @@ import pytest
 
 from archiver.replica.process import replica
 from tests.harness import crawl, jsonl, records, warc_files, warc_records
+from tests.warc_helpers import assert_cdxj_is_cdxj_indexers
 
 ARTICLES = 120
 
