@@ -110,7 +110,7 @@ def read_verbatim(member: bytes, expected: int) -> VerbatimRecord:
         if record.rec_type != "response" or record.http_headers is None:
             raise RangeAnswerError(f"Range answer is a {record.rec_type} record, not a response")
         payload = record.content_stream().read()
-        entry = cdxj_entry_of(record)
+        entry = cdxj_entry_of(record.rec_type, record.rec_headers, record.http_headers)
         if next(records, None) is not None:  # another record in the member: index the file by reading it
             entry = None
     except (OSError, EOFError, ValueError, zlib.error, gzip.BadGzipFile) as exc:

@@ -83,40 +83,49 @@ _INDEXED_TYPES = frozenset(CDXJ_RECORD_TYPES.split(","))
 _MIME_END = re.compile(r"[;\s]")  # CDXJIndexer.RE_SPACE
 
 
-def cdxj_entry_of(record: Any) -> CdxjEntry | None:
+def cdxj_entry_of(rec_type: str, rec_headers: Any, http_headers: Any) -> CdxjEntry | None:
     """The CDXJ entry cdxj-indexer (``records=CDXJ_RECORD_TYPES``, default fields) makes of a
-    warcio record as its ``ArchiveIterator`` parses it; None when this cannot tell (no payload
-    digest to copy: the file is then indexed by cdxj-indexer itself)."""
-    rec_type = record.rec_type
+    record its ``ArchiveIterator`` parsed into these (a warcio ``ArcWarcRecord``'s ``rec_type``,
+    ``rec_headers``, ``http_headers``); None when this cannot tell (no payload digest to copy:
+    the file is then indexed by cdxj-indexer itself)."""
     if rec_type not in _INDEXED_TYPES:
         return NOT_INDEXED
-    headers = record.rec_headers
-    url = headers.get_header("WARC-Target-URI")
-    digest = headers.get_header("WARC-Payload-Digest")
-    date = headers.get_header("WARC-Date")
+    url = rec_headers.get_header("WARC-Target-URI")
+    digest = rec_headers.get_header("WARC-Payload-Digest")
+    date = rec_headers.get_header("WARC-Date")
     if not url or not digest or not date:
         return None
-    http = record.http_headers
     mime: str | None = "warc/revisit"
     if rec_type != "revisit":
-        mime = http.get_header("content-type") if rec_type == "response" and http else None
         if rec_type == "resource":
-            mime = headers.get_header("content-type")
+            mime = rec_headers.get_header("content-type")
+        else:
+            mime = http_headers.get_header("content-type") if http_headers else None
         if mime:
             mime = _MIME_END.split(mime, 1)[0].strip()
-    status = http.get_statuscode() if rec_type != "resource" and http else None
+    status = http_headers.get_statuscode() if rec_type != "resource" and http_headers else None
     fields = [("url", url), ("mime", mime), ("status", status), ("digest", digest)]
     return CdxjEntry(True, f"{_surt_key(url)} {iso_date_to_timestamp(date)}",
                      tuple((name, value) for name, value in fields if value is not None))
 
 
+#: as the indexer's ArchiveIterator makes it; parsing keeps no state, so threads may share it
+_LOADER = ArcWarcRecordLoader(verify_http=False, arc2warc=True)
+
+
 def cdxj_entry(data: bytes) -> CdxjEntry | None:
-    """:func:`cdxj_entry_of` the one uncompressed WARC record ``data`` (parsed as warcio does)."""
+    """:func:`cdxj_entry_of` the one uncompressed WARC record ``data``, parsed as the indexer's
+    ``ArchiveIterator`` does (``parse_record_stream`` in two steps, so that the HTTP head of a
+    record left out of the index, a request's, is not parsed)."""
     try:
-        record = ArcWarcRecordLoader().parse_record_stream(io.BytesIO(data))
+        record = _LOADER.parse_record_stream(io.BytesIO(data), no_record_parse=True)
+        if record.rec_type not in _INDEXED_TYPES:
+            return NOT_INDEXED
+        uri = record.rec_headers.get_header("WARC-Target-URI")  # as _ensure_target_uri_format left it
+        http_headers = _LOADER.load_http_headers(record.rec_type, uri, record.raw_stream, record.length)
     except Exception:
         return None
-    return cdxj_entry_of(record)
+    return cdxj_entry_of(record.rec_type, record.rec_headers, http_headers)
 
 
 def cdxj_line(entry: CdxjEntry, offset: int, length: int, filename: str) -> str:
