@@ -16,6 +16,7 @@ from warcio.warcwriter import WARCWriter
 import archiver.warc.index as index_module
 from archiver.warc.index import (
     BackgroundIndexer,
+    CdxjLines,
     WaczPage,
     build_wacz,
     cdxj_path_for,
@@ -132,7 +133,7 @@ def test_background_indexer_indexes_closed_files(tmp_path: Path) -> None:
 
 def test_writer_makes_the_cdxj_cdxj_indexer_makes(tmp_path: Path) -> None:
     """Responses, a revisit, a conversion, a resource, a 301, odd MIME types, over two files."""
-    made: dict[Path, list[str] | None] = {}
+    made: dict[Path, CdxjLines | None] = {}
     with WarcRollingWriter(tmp_path, max_size=2500, on_file_indexed=made.__setitem__) as writer:
         locations = []
         for number in range(3):
@@ -151,16 +152,28 @@ def test_writer_makes_the_cdxj_cdxj_indexer_makes(tmp_path: Path) -> None:
             "https://www.defense.gov/x.txt", "resource", payload=io.BytesIO(b"x"),
             warc_content_type="text/plain; charset=ascii"))
     assert len(made) >= 2
+    texts = []
     for path, lines in made.items():
         assert lines is not None
         write_cdxj_lines(path, lines, tmp_path / "made")
-        assert (cdxj_path_for(path, tmp_path / "made").read_bytes()
-                == write_cdxj(path, tmp_path / "oracle").read_bytes())
-    assert "warc/revisit" in "".join(line for lines in made.values() for line in lines or [])
+        texts.append(cdxj_path_for(path, tmp_path / "made").read_text())
+        assert texts[-1].encode() == write_cdxj(path, tmp_path / "oracle").read_bytes()
+    assert "warc/revisit" in "".join(texts)
+
+
+def test_cdxj_lines_sorted_in_runs_are_sorted_whole(tmp_path: Path) -> None:
+    lines = CdxjLines(buffer=30)  # a run every two lines
+    for number in (5, 3, 3, 9, 1, 7, 3, 0, 2):
+        lines.add(f"gov,defense)/{number} 2024 {{}}\n")
+    assert lines.drop_after(9)
+    assert not lines.drop_after(2)  # in a run already
+    lines.write(tmp_path / "out.cdxj")
+    assert (tmp_path / "out.cdxj").read_text() == "".join(f"gov,defense)/{n} 2024 {{}}\n" for n in
+                                                          (0, 1, 2, 3, 5, 7, 9))
 
 
 def test_a_record_without_its_entry_leaves_the_file_to_cdxj_indexer(tmp_path: Path) -> None:
-    made: dict[Path, list[str] | None] = {}
+    made: dict[Path, CdxjLines | None] = {}
     with WarcRollingWriter(tmp_path, on_file_indexed=made.__setitem__) as writer:
         writer.write(*build_capture(page(1)))
         writer.append([dataclasses.replace(encode_record(build_capture(page(2))[0]), cdxj=None)])

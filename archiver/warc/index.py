@@ -11,6 +11,7 @@ import contextlib
 import errno
 import functools
 import gc
+import heapq
 import io
 import json
 import logging
@@ -142,16 +143,77 @@ def _surt_key(url: str) -> str:
         return url
 
 
-def write_cdxj_lines(warc_path: Path, lines: list[str], index_dir: Path | None = None) -> Path:
-    """Write the CDXJ of a closed WARC from its records' :func:`cdxj_line` lines: sorted, repeats
-    dropped, as cdxj-indexer's SortingWriter does (written atomically); return its path."""
+class CdxjLines:
+    """The CDXJ lines of one WARC being written, sorted as cdxj-indexer's ``SortingWriter`` sorts
+    them: past ``buffer`` characters the lines so far are sorted into a temporary file (a run), and
+    :meth:`write` merges the runs, repeats dropped, so one open 1 GB WARC costs a few MB, not ~20."""
+
+    def __init__(self, buffer: int = CDXJ_SORT_BUFFER) -> None:
+        self.buffer = buffer
+        self.count = 0  # lines added
+        self._lines: list[str] = []
+        self._chars = 0
+        self._runs: list[Path] = []
+        self._spilled_at = 0  # lines added when the last run was written
+
+    def add(self, line: str) -> None:
+        self._lines.append(line)
+        self.count += 1
+        self._chars += len(line)
+        if self._chars > self.buffer:
+            self._spill()
+
+    def drop_after(self, count: int) -> bool:
+        """Forget the lines added after the first ``count``; False when some are in a run already."""
+        if count < self._spilled_at:
+            return False
+        del self._lines[count - self._spilled_at:]
+        self.count = count
+        self._chars = sum(map(len, self._lines))
+        return True
+
+    def write(self, out_path: Path) -> None:
+        """Write every line to ``out_path`` in order, each once; the runs are removed."""
+        with out_path.open("w", encoding="utf-8") as out:
+            if not self._runs:
+                self._lines.sort()
+                out.writelines(_unique(self._lines))
+                return
+            self._spill()
+            with contextlib.ExitStack() as stack:
+                runs = [stack.enter_context(run.open(encoding="utf-8")) for run in self._runs]
+                out.writelines(_unique(heapq.merge(*runs)))
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove the runs (a file left to cdxj-indexer)."""
+        for run in self._runs:
+            run.unlink(missing_ok=True)
+        self._runs = []
+
+    def _spill(self) -> None:
+        self._lines.sort()
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".cdxj", delete=False) as run:
+            run.writelines(_unique(self._lines))
+        self._runs.append(Path(run.name))
+        self._lines, self._chars, self._spilled_at = [], 0, self.count
+
+
+def _unique(lines: Iterable[str]) -> Iterator[str]:
+    previous = None
+    for line in lines:
+        if line != previous:
+            yield line
+        previous = line
+
+
+def write_cdxj_lines(warc_path: Path, lines: CdxjLines, index_dir: Path | None = None) -> Path:
+    """Write the CDXJ of a closed WARC from its records' :func:`cdxj_line` lines, as cdxj-indexer
+    would (written atomically); return its path."""
     out_path = cdxj_path_for(warc_path, index_dir)
     out_path.parent.mkdir(parents=True, exist_ok=True)
     tmp_path = out_path.with_name(out_path.name + ".tmp")
-    lines = sorted(lines)
-    with tmp_path.open("w", encoding="utf-8") as out:
-        out.writelines(line for line, previous in zip(lines, [None, *lines], strict=False)
-                       if line != previous)
+    lines.write(tmp_path)
     tmp_path.replace(out_path)
     logger.info("Indexed %s into %s (from its writer)", warc_path, out_path)
     return out_path
@@ -187,7 +249,7 @@ class BackgroundIndexer:
         self.on_error = on_error
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdxj")
 
-    def __call__(self, warc_path: Path, lines: list[str] | None = None) -> None:
+    def __call__(self, warc_path: Path, lines: CdxjLines | None = None) -> None:
         """Index ``warc_path``: from the writer's ``lines`` (:func:`write_cdxj_lines`) when given,
         else by reading it (:func:`write_cdxj`)."""
         if lines is not None:

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from archiver import settings as defaults
-from archiver.warc.index import CdxjEntry, cdxj_entry, cdxj_line
+from archiver.warc.index import CdxjEntry, CdxjLines, cdxj_entry, cdxj_line
 from archiver.warc.records import (
     Clock,
     RecordIdFactory,
@@ -133,7 +133,7 @@ class WarcRollingWriter:
         worker: str | None = None,
         warcinfo_fields: Mapping[str, object] | None = None,
         on_file_closed: Callable[[Path], None] | None = None,
-        on_file_indexed: Callable[[Path, list[str] | None], None] | None = None,
+        on_file_indexed: Callable[[Path, CdxjLines | None], None] | None = None,
         clock: Clock = utc_now,
         make_id: RecordIdFactory = new_record_id,
     ) -> None:
@@ -148,7 +148,7 @@ class WarcRollingWriter:
         self.on_file_closed = on_file_closed
         self.on_file_indexed = on_file_indexed
         #: the open file's CDXJ lines; None once a record came without its entry
-        self._cdxj: list[str] | None = []
+        self._cdxj: CdxjLines | None = None
         self._clock = clock
         self._make_id = make_id
         self._serial = 0
@@ -178,14 +178,14 @@ class WarcRollingWriter:
         if self._file is None:
             self._open_next()
         start = self._size
-        lines_before = len(self._cdxj) if self._cdxj is not None else 0
+        lines_before = self._cdxj.count if self._cdxj is not None else 0
         try:
             return [self._append_member(item) for item in encoded]
         except OSError:
             # e.g. disk full: cut the group's partial bytes so the file stays a valid WARC
             self._rollback(start)
-            if self._cdxj is not None:
-                del self._cdxj[lines_before:]
+            if self._cdxj is not None and not self._cdxj.drop_after(lines_before):
+                self._drop_cdxj()
             raise
 
     def _rollback(self, size: int) -> None:
@@ -217,8 +217,15 @@ class WarcRollingWriter:
         if self.on_file_closed is not None:
             self.on_file_closed(final_path)
         if self.on_file_indexed is not None:
-            self.on_file_indexed(final_path, self._cdxj)
+            lines, self._cdxj = self._cdxj, None
+            self.on_file_indexed(final_path, lines)
         return final_path
+
+    def _drop_cdxj(self) -> None:
+        """A record came without its CDXJ entry: the file will be indexed by reading it."""
+        if self._cdxj is not None:
+            self._cdxj.discard()
+        self._cdxj = None
 
     def __enter__(self) -> WarcRollingWriter:
         return self
@@ -262,7 +269,7 @@ class WarcRollingWriter:
     def _start_file(self, open_path: Path, name: str) -> None:
         self._open_path = open_path
         self._size = 0
-        self._cdxj = []
+        self._cdxj = CdxjLines() if self.on_file_indexed is not None else None
         self.files_started += 1
         warcinfo = build_warcinfo(
             name, self.warcinfo_fields, make_id=self._make_id, clock=self._clock
@@ -282,11 +289,11 @@ class WarcRollingWriter:
             self.bytes_written += written
             view = view[written:]
         final_name = self._open_path.name.removesuffix(OPEN_SUFFIX)
-        if self.on_file_indexed is not None and self._cdxj is not None:
+        if self._cdxj is not None:
             if item.cdxj is None:
-                self._cdxj = None
+                self._drop_cdxj()
             elif item.cdxj.indexed:
-                self._cdxj.append(cdxj_line(item.cdxj, offset, len(item.member), final_name))
+                self._cdxj.add(cdxj_line(item.cdxj, offset, len(item.member), final_name))
         return RecordLocation(
             final_name, offset, len(item.member), item.record_id, item.payload_digest
         )
