@@ -22,9 +22,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import surt
 from warcio.recordloader import ArcWarcRecordLoader
 from warcio.timeutils import iso_date_to_timestamp
 
@@ -136,9 +135,16 @@ def cdxj_line(entry: CdxjEntry, offset: int, length: int, filename: str) -> str:
     return f"{entry.key} {json.dumps(index)}\n"
 
 
+@functools.cache
+def _surt() -> Callable[[str], str]:
+    import surt  # lazily: ~0.12 s to import (tldextract), only for a crawl's first record
+
+    return cast(Callable[[str], str], surt.surt)
+
+
 def _surt_key(url: str) -> str:
     try:  # as CDXJIndexer.get_url_key
-        return str(surt.surt(url))
+        return str(_surt()(url))
     except Exception:
         return url
 
