@@ -18,6 +18,7 @@ import pytest
 
 from archiver.replica.process import RunningReplica
 from tests.harness import VENV_BIN, crawl, records, warcio_check
+from tests.warc_helpers import assert_cdxj_is_cdxj_indexers
 
 Crawled = tuple[Path, subprocess.CompletedProcess[str]]
 
@@ -128,6 +129,10 @@ def test_cdxj_lines_point_at_their_records(crawl300: Crawled) -> None:
         record = by_location[(fields["filename"], int(fields["offset"]))]
         assert record["uri"] == fields["url"]
         assert record["length"] == int(fields["length"])
+
+
+def test_cdxj_made_while_writing_is_cdxj_indexers(crawl300: Crawled, tmp_path: Path) -> None:
+    assert_cdxj_is_cdxj_indexers(crawl300[0], tmp_path)
 
 
 def test_crawl_delay_from_robots_is_honoured(

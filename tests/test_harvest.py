@@ -40,7 +40,7 @@ from tests.harvest_support import (
     pywb_collection,
     real_page,
 )
-from tests.warc_helpers import assert_warcs_pass_check, read_records
+from tests.warc_helpers import assert_cdxj_is_cdxj_indexers, assert_warcs_pass_check, read_records
 
 SCHEMA = json.loads((ROOT / "archiver" / "schema" / "article.schema.json").read_text())
 
@@ -122,6 +122,11 @@ def test_archived_redirect_is_followed_to_its_target(eras: Path, collection: str
     targets = [(dict(r["warc_headers"])["WARC-Target-URI"], r["http"].get_statuscode()) for r in records]
     assert (LEGACY_REDIRECT, "301") in targets
     assert sum(1 for r in jsonl(eras / "articles.jsonl") if r["article_id"] == "3981590") == 1
+
+
+def test_cdxj_made_while_writing_is_cdxj_indexers(eras: Path, tmp_path: Path) -> None:
+    """Verbatim copies, rebuilt captures and their metadata records alike."""
+    assert_cdxj_is_cdxj_indexers(eras, tmp_path)
 
 
 def test_listings_and_photos_are_not_fetched(eras: Path) -> None:

@@ -10,6 +10,7 @@ import pytest
 
 from archiver.replica.process import replica
 from tests.harness import crawl, jsonl, records, warc_files, warc_records
+from tests.warc_helpers import assert_cdxj_is_cdxj_indexers
 
 ARTICLES = 120
 
@@ -62,6 +63,10 @@ def test_first_run_is_kept_and_nothing_is_lost(two_runs: dict) -> None:
     assert truth2
     for url, record in truth2.items():
         assert latest[url]["body"] == record["body"]
+
+
+def test_cdxj_of_revisits_made_while_writing_is_cdxj_indexers(two_runs: dict, tmp_path: Path) -> None:
+    assert_cdxj_is_cdxj_indexers(two_runs["out"], tmp_path)
 
 
 def test_unchanged_articles_are_revisits_that_point_at_run_1(two_runs: dict) -> None:

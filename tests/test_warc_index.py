@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import subprocess
 import zipfile
@@ -9,14 +11,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from warcio.warcwriter import WARCWriter
 
 import archiver.warc.index as index_module
 from archiver.warc.index import (
     BackgroundIndexer,
+    CdxjLines,
     WaczPage,
     build_wacz,
     cdxj_path_for,
     write_cdxj,
+    write_cdxj_lines,
 )
 from archiver.warc.records import (
     HttpExchange,
@@ -27,7 +32,7 @@ from archiver.warc.records import (
     build_conversion,
     warc_date,
 )
-from archiver.warc.writer import WarcRollingWriter
+from archiver.warc.writer import WarcRollingWriter, encode_record
 from tests.warc_helpers import VENV_BIN, assert_warcs_pass_check, read_record_at
 
 URL = "https://www.defense.gov/News/Article/{}/"
@@ -124,6 +129,55 @@ def test_background_indexer_indexes_closed_files(tmp_path: Path) -> None:
         cdxj_path_for(path).name for path in sorted(tmp_path.glob("*.warc.gz"))
     ]
     assert len(indexes) == 3
+
+
+def test_writer_makes_the_cdxj_cdxj_indexer_makes(tmp_path: Path) -> None:
+    """Responses, a revisit, a conversion, a resource, a 301, odd MIME types, over two files."""
+    made: dict[Path, CdxjLines | None] = {}
+    with WarcRollingWriter(tmp_path, max_size=2500, on_file_indexed=made.__setitem__) as writer:
+        locations = []
+        for number in range(3):
+            locations += writer.write(*build_capture(page(number)))
+        prior = PriorCapture(URL.format(0), warc_date(fetched(0)), locations[0].record_id)
+        revisit = RevisitOf(RevisitProfile.IDENTICAL_PAYLOAD_DIGEST, prior)
+        writer.write(*build_capture(page(9, page(0).response_body), revisit=revisit))
+        writer.write(build_conversion(b"{}", target_uri=URL.format(0), refers_to=locations[0].record_id))
+        moved = HttpExchange(method="GET", url="https://www.defense.gov/Old?b=2&a=1", request_headers=[],
+                             status=301, response_headers=[(b"Location", b"/New"),
+                                                           (b"Content-Type", b"TEXT/HTML ;x=1")],
+                             fetched_at=fetched(20))
+        writer.write(*build_capture(moved))
+        writer.write(*build_capture(page(21)))  # the same line twice: cdxj-indexer keeps one
+        writer.write(WARCWriter(None).create_warc_record(
+            "https://www.defense.gov/x.txt", "resource", payload=io.BytesIO(b"x"),
+            warc_content_type="text/plain; charset=ascii"))
+    assert len(made) >= 2
+    texts = []
+    for path, lines in made.items():
+        assert lines is not None
+        write_cdxj_lines(path, lines, tmp_path / "made")
+        texts.append(cdxj_path_for(path, tmp_path / "made").read_text())
+        assert texts[-1].encode() == write_cdxj(path, tmp_path / "oracle").read_bytes()
+    assert "warc/revisit" in "".join(texts)
+
+
+def test_cdxj_lines_sorted_in_runs_are_sorted_whole(tmp_path: Path) -> None:
+    lines = CdxjLines(buffer=30)  # a run every two lines
+    for number in (5, 3, 3, 9, 1, 7, 3, 0, 2):
+        lines.add(f"gov,defense)/{number} 2024 {{}}\n")
+    assert lines.drop_after(9)
+    assert not lines.drop_after(2)  # in a run already
+    lines.write(tmp_path / "out.cdxj")
+    assert (tmp_path / "out.cdxj").read_text() == "".join(f"gov,defense)/{n} 2024 {{}}\n" for n in
+                                                          (0, 1, 2, 3, 5, 7, 9))
+
+
+def test_a_record_without_its_entry_leaves_the_file_to_cdxj_indexer(tmp_path: Path) -> None:
+    made: dict[Path, CdxjLines | None] = {}
+    with WarcRollingWriter(tmp_path, on_file_indexed=made.__setitem__) as writer:
+        writer.write(*build_capture(page(1)))
+        writer.append([dataclasses.replace(encode_record(build_capture(page(2))[0]), cdxj=None)])
+    assert list(made.values()) == [None]
 
 
 def test_background_indexer_wait_keeps_accepting_files(warc_file: Path, tmp_path: Path) -> None:

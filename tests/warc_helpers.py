@@ -221,3 +221,15 @@ def wait_for_http(url: str, timeout: float = 20.0) -> None:
 
 if __name__ == "__main__":
     _serve(0)
+
+
+def assert_cdxj_is_cdxj_indexers(out: Path, scratch: Path) -> None:
+    """Every ``out/indexes/*.cdxj`` (made by the WARC writer as it wrote the records) is byte for
+    byte what cdxj-indexer writes reading its ``out/warc/*.warc.gz`` (the old path, the oracle)."""
+    from archiver.warc.index import cdxj_path_for, write_cdxj
+
+    warcs = sorted((out / "warc").glob("*.warc.gz"))
+    assert warcs
+    for warc in warcs:
+        made = cdxj_path_for(warc, out / "indexes").read_bytes()
+        assert made == write_cdxj(warc, scratch).read_bytes(), warc.name

@@ -28,6 +28,7 @@ from typing import Any
 
 from warcio.archiveiterator import ArchiveIterator
 
+from archiver.warc.index import CdxjEntry, cdxj_entry_of
 from archiver.warc.records import (
     HttpExchange,
     clean_header_value,
@@ -77,9 +78,11 @@ class VerbatimRecord:
     status: int
     http_headers: list[tuple[str, str]]
     payload: bytes
+    #: its CDXJ entry, None when the member holds more than this one record
+    cdxj: CdxjEntry | None = None
 
     def encoded(self) -> EncodedRecord:
-        return EncodedRecord(self.record_id, self.payload_digest, self.member)
+        return EncodedRecord(self.record_id, self.payload_digest, self.member, self.cdxj)
 
 
 def _check_member(member: bytes, expected: int) -> None:
@@ -101,12 +104,15 @@ def read_verbatim(member: bytes, expected: int) -> VerbatimRecord:
     """Check that ``member`` is the whole record (``expected`` bytes, one complete gzip member of
     a WARC ``response`` record) and read its HTTP message; :class:`RangeAnswerError` otherwise."""
     _check_member(member, expected)
-    records = ArchiveIterator(io.BytesIO(member), check_digests=True)
+    records = iter(ArchiveIterator(io.BytesIO(member), check_digests=True))
     try:
-        record = next(iter(records))
+        record = next(records)
         if record.rec_type != "response" or record.http_headers is None:
             raise RangeAnswerError(f"Range answer is a {record.rec_type} record, not a response")
         payload = record.content_stream().read()
+        entry = cdxj_entry_of(record.rec_type, record.rec_headers, record.http_headers)
+        if next(records, None) is not None:  # another record in the member: index the file by reading it
+            entry = None
     except (OSError, EOFError, ValueError, zlib.error, gzip.BadGzipFile) as exc:
         raise RangeAnswerError(f"Range answer does not read as a WARC record: {exc}") from None
     except StopIteration:
@@ -122,4 +128,5 @@ def read_verbatim(member: bytes, expected: int) -> VerbatimRecord:
         status=int(status) if str(status).isdigit() else 0,
         http_headers=list(record.http_headers.headers),
         payload=payload,
+        cdxj=entry,
     )

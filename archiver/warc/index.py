@@ -11,16 +11,21 @@ import contextlib
 import errno
 import functools
 import gc
+import heapq
 import io
 import json
 import logging
+import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+
+from warcio.recordloader import ArcWarcRecordLoader
+from warcio.timeutils import iso_date_to_timestamp
 
 logger = logging.getLogger(__name__)
 
@@ -61,6 +66,165 @@ def cdxj_path_for(warc_path: Path, index_dir: Path | None = None) -> Path:
     return directory / f"{name}.cdxj"
 
 
+@dataclass(frozen=True)
+class CdxjEntry:
+    """What a record's CDXJ line holds before it is written: ``indexed`` False for a record
+    cdxj-indexer leaves out (request, metadata, warcinfo, conversion); else its SURT key and
+    timestamp and the url/mime/status/digest fields (in cdxj-indexer's order, absent ones left
+    out). Offset, length and file name are added by :func:`cdxj_line` once the record is written."""
+
+    indexed: bool
+    key: str = ""
+    fields: tuple[tuple[str, str], ...] = ()
+
+
+NOT_INDEXED = CdxjEntry(False)
+_INDEXED_TYPES = frozenset(CDXJ_RECORD_TYPES.split(","))
+_MIME_END = re.compile(r"[;\s]")  # CDXJIndexer.RE_SPACE
+
+
+def cdxj_entry_of(rec_type: str, rec_headers: Any, http_headers: Any) -> CdxjEntry | None:
+    """The CDXJ entry cdxj-indexer (``records=CDXJ_RECORD_TYPES``, default fields) makes of a
+    record its ``ArchiveIterator`` parsed into these (a warcio ``ArcWarcRecord``'s ``rec_type``,
+    ``rec_headers``, ``http_headers``); None when this cannot tell (no payload digest to copy:
+    the file is then indexed by cdxj-indexer itself)."""
+    if rec_type not in _INDEXED_TYPES:
+        return NOT_INDEXED
+    url = rec_headers.get_header("WARC-Target-URI")
+    digest = rec_headers.get_header("WARC-Payload-Digest")
+    date = rec_headers.get_header("WARC-Date")
+    if not url or not digest or not date:
+        return None
+    mime: str | None = "warc/revisit"
+    if rec_type != "revisit":
+        if rec_type == "resource":
+            mime = rec_headers.get_header("content-type")
+        else:
+            mime = http_headers.get_header("content-type") if http_headers else None
+        if mime:
+            mime = _MIME_END.split(mime, 1)[0].strip()
+    status = http_headers.get_statuscode() if rec_type != "resource" and http_headers else None
+    fields = [("url", url), ("mime", mime), ("status", status), ("digest", digest)]
+    return CdxjEntry(True, f"{_surt_key(url)} {iso_date_to_timestamp(date)}",
+                     tuple((name, value) for name, value in fields if value is not None))
+
+
+#: as the indexer's ArchiveIterator makes it; parsing keeps no state, so threads may share it
+_LOADER = ArcWarcRecordLoader(verify_http=False, arc2warc=True)
+
+
+def cdxj_entry(data: bytes) -> CdxjEntry | None:
+    """:func:`cdxj_entry_of` the one uncompressed WARC record ``data``, parsed as the indexer's
+    ``ArchiveIterator`` does (``parse_record_stream`` in two steps, so that the HTTP head of a
+    record left out of the index, a request's, is not parsed)."""
+    try:
+        record = _LOADER.parse_record_stream(io.BytesIO(data), no_record_parse=True)
+        if record.rec_type not in _INDEXED_TYPES:
+            return NOT_INDEXED
+        uri = record.rec_headers.get_header("WARC-Target-URI")  # as _ensure_target_uri_format left it
+        http_headers = _LOADER.load_http_headers(record.rec_type, uri, record.raw_stream, record.length)
+    except Exception:
+        return None
+    return cdxj_entry_of(record.rec_type, record.rec_headers, http_headers)
+
+
+def cdxj_line(entry: CdxjEntry, offset: int, length: int, filename: str) -> str:
+    """The line cdxj-indexer writes for a record at ``offset``/``length`` of ``filename``."""
+    index = dict(entry.fields)
+    index.update(length=str(length), offset=str(offset), filename=filename)
+    return f"{entry.key} {json.dumps(index)}\n"
+
+
+@functools.cache
+def _surt() -> Callable[[str], str]:
+    import surt  # lazily: ~0.12 s to import (tldextract), only for a crawl's first record
+
+    return cast(Callable[[str], str], surt.surt)
+
+
+def _surt_key(url: str) -> str:
+    try:  # as CDXJIndexer.get_url_key
+        return str(_surt()(url))
+    except Exception:
+        return url
+
+
+class CdxjLines:
+    """The CDXJ lines of one WARC being written, sorted as cdxj-indexer's ``SortingWriter`` sorts
+    them: past ``buffer`` characters the lines so far are sorted into a temporary file (a run), and
+    :meth:`write` merges the runs, repeats dropped, so one open 1 GB WARC costs a few MB, not ~20."""
+
+    def __init__(self, buffer: int = CDXJ_SORT_BUFFER) -> None:
+        self.buffer = buffer
+        self.count = 0  # lines added
+        self._lines: list[str] = []
+        self._chars = 0
+        self._runs: list[Path] = []
+        self._spilled_at = 0  # lines added when the last run was written
+
+    def add(self, line: str) -> None:
+        self._lines.append(line)
+        self.count += 1
+        self._chars += len(line)
+        if self._chars > self.buffer:
+            self._spill()
+
+    def drop_after(self, count: int) -> bool:
+        """Forget the lines added after the first ``count``; False when some are in a run already."""
+        if count < self._spilled_at:
+            return False
+        del self._lines[count - self._spilled_at:]
+        self.count = count
+        self._chars = sum(map(len, self._lines))
+        return True
+
+    def write(self, out_path: Path) -> None:
+        """Write every line to ``out_path`` in order, each once; the runs are removed."""
+        with out_path.open("w", encoding="utf-8") as out:
+            if not self._runs:
+                self._lines.sort()
+                out.writelines(_unique(self._lines))
+                return
+            self._spill()
+            with contextlib.ExitStack() as stack:
+                runs = [stack.enter_context(run.open(encoding="utf-8")) for run in self._runs]
+                out.writelines(_unique(heapq.merge(*runs)))
+        self.discard()
+
+    def discard(self) -> None:
+        """Remove the runs (a file left to cdxj-indexer)."""
+        for run in self._runs:
+            run.unlink(missing_ok=True)
+        self._runs = []
+
+    def _spill(self) -> None:
+        self._lines.sort()
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".cdxj", delete=False) as run:
+            run.writelines(_unique(self._lines))
+        self._runs.append(Path(run.name))
+        self._lines, self._chars, self._spilled_at = [], 0, self.count
+
+
+def _unique(lines: Iterable[str]) -> Iterator[str]:
+    previous = None
+    for line in lines:
+        if line != previous:
+            yield line
+        previous = line
+
+
+def write_cdxj_lines(warc_path: Path, lines: CdxjLines, index_dir: Path | None = None) -> Path:
+    """Write the CDXJ of a closed WARC from its records' :func:`cdxj_line` lines, as cdxj-indexer
+    would (written atomically); return its path."""
+    out_path = cdxj_path_for(warc_path, index_dir)
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp_path = out_path.with_name(out_path.name + ".tmp")
+    lines.write(tmp_path)
+    tmp_path.replace(out_path)
+    logger.info("Indexed %s into %s (from its writer)", warc_path, out_path)
+    return out_path
+
+
 def write_cdxj(warc_path: Path, index_dir: Path | None = None) -> Path:
     """Index a closed WARC into a sorted CDXJ file (written atomically); return its path."""
     out_path = cdxj_path_for(warc_path, index_dir)
@@ -91,8 +255,13 @@ class BackgroundIndexer:
         self.on_error = on_error
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cdxj")
 
-    def __call__(self, warc_path: Path) -> None:
-        future = self._executor.submit(write_cdxj, warc_path, self.index_dir)
+    def __call__(self, warc_path: Path, lines: CdxjLines | None = None) -> None:
+        """Index ``warc_path``: from the writer's ``lines`` (:func:`write_cdxj_lines`) when given,
+        else by reading it (:func:`write_cdxj`)."""
+        if lines is not None:
+            future = self._executor.submit(write_cdxj_lines, warc_path, lines, self.index_dir)
+        else:
+            future = self._executor.submit(write_cdxj, warc_path, self.index_dir)
         future.add_done_callback(functools.partial(self._report, warc_path))
 
     def wait(self) -> None:

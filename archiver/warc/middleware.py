@@ -260,7 +260,7 @@ class WarcMiddleware:
             gzip_level=effective["WARC_GZIP_LEVEL"],
             worker=settings.get("WARC_WORKER") or None,
             warcinfo_fields=warcinfo_fields(settings, spider_name, effective),
-            on_file_closed=indexer,
+            on_file_indexed=indexer,
         )
         middleware = cls(
             writer,

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from archiver import settings as defaults
+from archiver.warc.index import CdxjEntry, CdxjLines, cdxj_entry, cdxj_line
 from archiver.warc.records import (
     Clock,
     RecordIdFactory,
@@ -51,11 +52,13 @@ _MAX_NAME_ATTEMPTS = 1000
 
 @dataclass(frozen=True)
 class EncodedRecord:
-    """One record ready to append: its complete gzip member plus what to report about it."""
+    """One record ready to append: its complete gzip member plus what to report about it;
+    ``cdxj`` its CDXJ entry (None: not known, the file is then indexed by reading it)."""
 
     record_id: str
     payload_digest: str | None
     member: bytes
+    cdxj: CdxjEntry | None = None
 
 
 @dataclass(frozen=True)
@@ -88,13 +91,14 @@ def encode_record(record: Any, gzip_level: int = DEFAULT_GZIP_LEVEL) -> EncodedR
     """Serialize and compress one record; thread-safe, touches no writer state."""
     data = serialize_record(record)
     return EncodedRecord(
-        record_id_of(record), payload_digest_of(record), gzip_member(data, gzip_level)
+        record_id_of(record), payload_digest_of(record), gzip_member(data, gzip_level), cdxj_entry(data)
     )
 
 
 def encode_serialized(record: SerializedRecord, gzip_level: int = DEFAULT_GZIP_LEVEL) -> EncodedRecord:
     """Compress one record already serialized (:mod:`archiver.warc.records`' ``serialize_*``)."""
-    return EncodedRecord(record.record_id, record.payload_digest, gzip_member(record.data, gzip_level))
+    return EncodedRecord(record.record_id, record.payload_digest, gzip_member(record.data, gzip_level),
+                         cdxj_entry(record.data))
 
 
 def default_worker_name() -> str:
@@ -112,7 +116,11 @@ class WarcRollingWriter:
 
     Every file starts with a ``warcinfo`` record built from ``warcinfo_fields``. When a file
     closes it is fsynced, renamed to ``*.warc.gz`` and ``on_file_closed(path)`` is called
-    (on the writing thread; it should be quick and must not raise).
+    (on the writing thread; it should be quick and must not raise). With ``on_file_indexed``,
+    the writer also makes each record's CDXJ line as it appends it (from
+    :attr:`EncodedRecord.cdxj`) and, after ``on_file_closed``, calls
+    ``on_file_indexed(path, lines)``; ``lines`` is None when a record came without its entry
+    (the file must then be indexed by reading it).
     """
 
     def __init__(
@@ -125,6 +133,7 @@ class WarcRollingWriter:
         worker: str | None = None,
         warcinfo_fields: Mapping[str, object] | None = None,
         on_file_closed: Callable[[Path], None] | None = None,
+        on_file_indexed: Callable[[Path, CdxjLines | None], None] | None = None,
         clock: Clock = utc_now,
         make_id: RecordIdFactory = new_record_id,
     ) -> None:
@@ -137,6 +146,9 @@ class WarcRollingWriter:
         self.worker = safe_name_part(worker) if worker else default_worker_name()
         self.warcinfo_fields = dict(warcinfo_fields or {})
         self.on_file_closed = on_file_closed
+        self.on_file_indexed = on_file_indexed
+        #: the open file's CDXJ lines; None once a record came without its entry
+        self._cdxj: CdxjLines | None = None
         self._clock = clock
         self._make_id = make_id
         self._serial = 0
@@ -166,11 +178,14 @@ class WarcRollingWriter:
         if self._file is None:
             self._open_next()
         start = self._size
+        lines_before = self._cdxj.count if self._cdxj is not None else 0
         try:
             return [self._append_member(item) for item in encoded]
         except OSError:
             # e.g. disk full: cut the group's partial bytes so the file stays a valid WARC
             self._rollback(start)
+            if self._cdxj is not None and not self._cdxj.drop_after(lines_before):
+                self._drop_cdxj()
             raise
 
     def _rollback(self, size: int) -> None:
@@ -201,7 +216,16 @@ class WarcRollingWriter:
         logger.info("Closed WARC %s (%d bytes)", final_path, self._size)
         if self.on_file_closed is not None:
             self.on_file_closed(final_path)
+        if self.on_file_indexed is not None:
+            lines, self._cdxj = self._cdxj, None
+            self.on_file_indexed(final_path, lines)
         return final_path
+
+    def _drop_cdxj(self) -> None:
+        """A record came without its CDXJ entry: the file will be indexed by reading it."""
+        if self._cdxj is not None:
+            self._cdxj.discard()
+        self._cdxj = None
 
     def __enter__(self) -> WarcRollingWriter:
         return self
@@ -245,6 +269,7 @@ class WarcRollingWriter:
     def _start_file(self, open_path: Path, name: str) -> None:
         self._open_path = open_path
         self._size = 0
+        self._cdxj = CdxjLines() if self.on_file_indexed is not None else None
         self.files_started += 1
         warcinfo = build_warcinfo(
             name, self.warcinfo_fields, make_id=self._make_id, clock=self._clock
@@ -264,6 +289,11 @@ class WarcRollingWriter:
             self.bytes_written += written
             view = view[written:]
         final_name = self._open_path.name.removesuffix(OPEN_SUFFIX)
+        if self._cdxj is not None:
+            if item.cdxj is None:
+                self._drop_cdxj()
+            elif item.cdxj.indexed:
+                self._cdxj.add(cdxj_line(item.cdxj, offset, len(item.member), final_name))
         return RecordLocation(
             final_name, offset, len(item.member), item.record_id, item.payload_digest
         )
