@@ -54,19 +54,22 @@ def page(number: int, body: bytes | None = None) -> HttpExchange:
     )
 
 
+def _write_pages_revisit_conversion(writer: WarcRollingWriter) -> None:
+    """3 responses, an identical-payload revisit of the first, a conversion record of it."""
+    locations = []
+    for number in range(3):
+        locations += writer.write(*build_capture(page(number)))
+    prior = PriorCapture(URL.format(0), warc_date(fetched(0)), locations[0].record_id)
+    revisit = RevisitOf(RevisitProfile.IDENTICAL_PAYLOAD_DIGEST, prior)
+    writer.write(*build_capture(page(9, page(0).response_body), revisit=revisit))
+    writer.write(build_conversion(b"{}", target_uri=URL.format(0), refers_to=locations[0].record_id))
+
+
 @pytest.fixture
 def warc_file(tmp_path: Path) -> Path:
     """A closed WARC: 3 responses, 1 revisit, 1 conversion (plus requests, warcinfo)."""
     with WarcRollingWriter(tmp_path, prefix="idx", worker="w") as writer:
-        locations = []
-        for number in range(3):
-            locations += writer.write(*build_capture(page(number)))
-        prior = PriorCapture(URL.format(0), warc_date(fetched(0)), locations[0].record_id)
-        revisit = RevisitOf(RevisitProfile.IDENTICAL_PAYLOAD_DIGEST, prior)
-        writer.write(*build_capture(page(9, page(0).response_body), revisit=revisit))
-        writer.write(
-            build_conversion(b"{}", target_uri=URL.format(0), refers_to=locations[0].record_id)
-        )
+        _write_pages_revisit_conversion(writer)
     [path] = tmp_path.glob("*.warc.gz")
     assert_warcs_pass_check(tmp_path)
     return path
@@ -135,13 +138,7 @@ def test_writer_makes_the_cdxj_cdxj_indexer_makes(tmp_path: Path) -> None:
     """Responses, a revisit, a conversion, a resource, a 301, odd MIME types, over two files."""
     made: dict[Path, CdxjLines | None] = {}
     with WarcRollingWriter(tmp_path, max_size=2500, on_file_indexed=made.__setitem__) as writer:
-        locations = []
-        for number in range(3):
-            locations += writer.write(*build_capture(page(number)))
-        prior = PriorCapture(URL.format(0), warc_date(fetched(0)), locations[0].record_id)
-        revisit = RevisitOf(RevisitProfile.IDENTICAL_PAYLOAD_DIGEST, prior)
-        writer.write(*build_capture(page(9, page(0).response_body), revisit=revisit))
-        writer.write(build_conversion(b"{}", target_uri=URL.format(0), refers_to=locations[0].record_id))
+        _write_pages_revisit_conversion(writer)
         moved = HttpExchange(method="GET", url="https://www.defense.gov/Old?b=2&a=1", request_headers=[],
                              status=301, response_headers=[(b"Location", b"/New"),
                                                            (b"Content-Type", b"TEXT/HTML ;x=1")],
