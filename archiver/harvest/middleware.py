@@ -323,9 +323,7 @@ class UnreachableArchiveMiddleware:
         assert stats is not None
         stats.set_value(UNREACHABLE_STAT, why)
         logger.error("stopping the harvest: %s", why)
-        engine: Any = self.crawler.engine
-        if engine is None:
-            return
+        engine = self.crawler.engine
         stats.inc_value("archiver/harvest/not_asked", drop_queued_requests(engine.downloader, why))
         from twisted.internet import reactor  # here: importing it early would install a reactor
 
