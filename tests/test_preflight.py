@@ -83,6 +83,7 @@ def test_a_bad_option_is_a_one_line_error_and_nothing_moves(
     ("ARCHIVER_REFUSALS_MAX", "-10", "-10 must be 0 or more"),
     ("WARC_DEDUPE_MEMORY", "0", "0 must be 1 or more"),
     ("WARC_GZIP_LEVEL", "10", "10 must be from 0 to 9"),
+    ("ARCHIVER_HARVEST_DELAY", "-1", "-1 must be 0 or more"),
 ])
 def test_a_number_out_of_its_settings_range_is_named(name: str, value: str, said: str) -> None:
     settings = Settings({name: value})

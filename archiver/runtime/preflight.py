@@ -44,7 +44,7 @@ _RANGES: dict[str, tuple[float, bool, float | None]] = {
                      "CLOSESPIDER_ERRORCOUNT", "ARCHIVER_CRAWL_DELAY_MAX", "ARCHIVER_RETRY_AFTER_MAX",
                      "ARCHIVER_REFUSALS_MAX", "ARCHIVER_PROGRESS_INTERVAL", "ARCHIVER_STATE_COMMIT_SECONDS",
                      "ARCHIVER_REDIS_COMMIT_INTERVAL", "ARCHIVER_EXTRACT_WORKERS",
-                     "ARCHIVER_HARVEST_MAX_REDIRECTS"), _ZERO_OR_MORE),
+                     "ARCHIVER_HARVEST_MAX_REDIRECTS", "ARCHIVER_HARVEST_DELAY"), _ZERO_OR_MORE),
     **dict.fromkeys(("WARC_GZIP_LEVEL", "WARC_GZIP_LEVEL_COMPRESSED"), _GZIP_LEVEL),
 }
 #: room kept below PATH_MAX for the longest name a crawl writes under ``--out``
