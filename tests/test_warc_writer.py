@@ -6,6 +6,7 @@ import gzip
 import random
 import re
 import threading
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -13,11 +14,13 @@ from typing import Any
 
 import pytest
 
+from archiver import settings as defaults
 from archiver.warc.records import HttpExchange, build_capture, build_conversion
 from archiver.warc.writer import (
     DEFAULT_MAX_SIZE,
     WarcRollingWriter,
     complete_members_end,
+    gzip_member,
     repair_open_file,
     repair_open_files,
 )
@@ -141,6 +144,25 @@ def test_gzip_level_is_configurable(tmp_path: Path, level: int) -> None:
     assert warcio_check([path]).returncode == 0
     if level == 0:
         assert path.stat().st_size > 2 * 20000
+
+
+@pytest.mark.parametrize("level", range(10))
+def test_every_level_makes_one_deterministic_member_any_gzip_reader_inflates(level: int) -> None:
+    data = b"<p>page</p>" * 4000
+    member = gzip_member(data, level)
+    assert member == gzip_member(data, level)
+    assert gzip.decompress(member) == data
+    assert zlib.decompress(member, wbits=zlib.MAX_WBITS | 16) == data
+
+
+def test_levels_1_to_3_deflate_with_isal_and_the_others_with_zlib() -> None:
+    isal_zlib = pytest.importorskip("isal.isal_zlib")
+    data = b"<p>page</p>" * 4000
+    for level in (1, 2, 3):
+        assert gzip_member(data, level) == isal_zlib.compress(data, level, wbits=zlib.MAX_WBITS | 16)
+    for level in (0, 4, 6, 9):
+        assert gzip_member(data, level) == zlib.compress(data, level, wbits=zlib.MAX_WBITS | 16)
+    assert WarcRollingWriter.__init__.__kwdefaults__["gzip_level"] == defaults.WARC_GZIP_LEVEL == 2
 
 
 def test_invalid_gzip_level_is_rejected(tmp_path: Path) -> None:
