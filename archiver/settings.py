@@ -206,7 +206,7 @@ WARC_DIR = ""
 WARC_PREFIX = "defense-news"
 #: roll over to a new file past this many bytes
 WARC_MAX_SIZE = 1_000_000_000
-#: deflate level of each record's gzip member: 0 stores, 1-3 ISA-L (2: ~6x zlib 6's speed, +15 % size), 4-9 zlib
+#: deflate level of each record's gzip member: 0 stores, 1-3 ISA-L (2: 6x faster than zlib 6, +15 %), 4-9 zlib
 WARC_GZIP_LEVEL = 2
 #: zlib level of a response record whose body is compressed already (gzip body, JPEG, video, PDF)
 WARC_GZIP_LEVEL_COMPRESSED = 0
