@@ -1,6 +1,6 @@
 """Crawl speed and CPU: the archiver's default crawl vs a bare Scrapy spider, same replica, same machine.
 
-    .venv/bin/python -m benchmarks.crawl [--articles 2000] [--runs 3]
+    .venv/bin/python -m benchmarks.crawl [--articles 2000] [--runs 3] [-s NAME=VALUE ...]
 
 Runs `archiver crawl` once to warm the replica up (it renders each page once) and to learn which
 requisites the archiver fetches, then alternates, ``--runs`` times each, against that replica:
@@ -149,7 +149,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--articles", type=int, default=2000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the archiver's crawls (b) and (c), e.g. WARC_GZIP_LEVEL=6")
     args = parser.parse_args()
+    archiver_settings = [arg for setting in args.settings for arg in ("-s", setting)]
     runs: dict[str, list[Run]] = {"a": [], "ar": [], "a2": [], "b": [], "c": []}
     with tempfile.TemporaryDirectory() as tmp, replica("--articles", str(args.articles), "--seed", "5",
                                                        "--crawl-delay", "0") as site:
@@ -159,9 +162,9 @@ def main() -> None:
         for run in range(args.runs):
             runs["a"].append(bare(site.base, work))
             runs["ar"].append(bare(site.base, work, "-a", f"extra={extra}"))
-            runs["b"].append(full(site.base, work, f"full{run}"))
+            runs["b"].append(full(site.base, work, f"full{run}", *archiver_settings))
             runs["a2"].append(bare(site.base, work, "-s", "CONCURRENT_ITEMS=1"))
-            runs["c"].append(full(site.base, work, f"pages{run}", "--no-requisites"))
+            runs["c"].append(full(site.base, work, f"pages{run}", "--no-requisites", *archiver_settings))
     print(f"crawl of a {args.articles}-article replica, {args.runs} alternating runs each")
     print(summary("(a) bare Scrapy, pages only", runs["a"]))
     print(summary("(ar) bare, pages + (b)'s requisites", runs["ar"]))

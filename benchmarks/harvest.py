@@ -1,6 +1,6 @@
 """Harvest speed: ``archiver harvest`` from a local pywb vs pywb serving the same captures to a bare client.
 
-    .venv/bin/python -m benchmarks.harvest [--captures 2000] [--runs 3] [--concurrency 8]
+    .venv/bin/python -m benchmarks.harvest [--captures 2000] [--runs 3] [--concurrency 8] [-s NAME=VALUE ...]
     .venv/bin/python -m benchmarks.harvest --work /tmp/bench-harvest   # keep the collection, reuse it
 
 Builds once (cached under ``--work``) a pywb collection of ``--captures`` replica articles rendered
@@ -182,14 +182,14 @@ def bare_threads(urls: Path, concurrency: int, pywb_pid: int) -> Run:
                cpu_of(pywb_pid) - server)
 
 
-def harvest(collection: str, work: Path, run: int, concurrency: int, pywb_pid: int) -> Run:
+def harvest(collection: str, work: Path, run: int, concurrency: int, pywb_pid: int, *extra: str) -> Run:
     out = work / f"harvest{run}"
     shutil.rmtree(out, ignore_errors=True)
     cpu, server = children_cpu(), cpu_of(pywb_pid)
     started = time.monotonic()
     subprocess.run([sys.executable, "-m", "archiver", "harvest", "--archive", collection, "--out", str(out),
                     "--progress", "0", "--no-wacz", "-s", "ARCHIVER_HARVEST_DELAY=0",
-                    "-s", f"ARCHIVER_HARVEST_CONCURRENCY={concurrency}", "-s", "LOG_LEVEL=WARNING"],
+                    "-s", f"ARCHIVER_HARVEST_CONCURRENCY={concurrency}", "-s", "LOG_LEVEL=WARNING", *extra],
                    check=True, capture_output=True)
     seconds = time.monotonic() - started
     stats = json.loads((out / "report.json").read_text())["stats"]
@@ -210,7 +210,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8,
                         help="connections to pywb (ARCHIVER_HARVEST_CONCURRENCY, the bare clients')")
     parser.add_argument("--work", type=Path, help="keep the pywb collection here and reuse it")
+    parser.add_argument("-s", dest="settings", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the archiver's harvests, e.g. WARC_GZIP_LEVEL=6")
     args = parser.parse_args()
+    extra = [arg for setting in args.settings for arg in ("-s", setting)]
     with tempfile.TemporaryDirectory() as tmp:
         work = args.work or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
@@ -223,7 +226,7 @@ def main() -> None:
             for run in range(args.runs):
                 for result in (bare_spider(urls, work, args.concurrency, pid),
                                bare_threads(urls, args.concurrency, pid),
-                               harvest(collection, work, run, args.concurrency, pid)):
+                               harvest(collection, work, run, args.concurrency, pid, *extra)):
                     runs[result.name].append(result)
                     print(f"run {run + 1}: {line(result)}", file=sys.stderr, flush=True)
     print(f"harvest of a {listed}-capture local pywb collection, concurrency {args.concurrency}, "
