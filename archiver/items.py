@@ -91,6 +91,9 @@ class ArticleItem:
     #: set by an extraction worker that already ran the cleaning pipelines on the item (the
     #: crawl's own instances of those pipelines then pass it through): never exported
     prepared: Prepared | None = field(default=None, repr=False, compare=False)
+    #: the page's requisites as ``(url, kind)`` pairs, when an extraction worker scanned them
+    #: (archiver/requisites/scan.py; the crawl's requisites middleware asks for them): never exported
+    requisites: tuple[tuple[str, str], ...] | None = field(default=None, repr=False, compare=False)
 
     def record(self) -> dict[str, Any]:
         """The exported record: ``ARTICLE_FIELDS`` only, in schema order."""

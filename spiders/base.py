@@ -24,6 +24,7 @@ from archiver.extensions.report import fail
 from archiver.extensions.shutdown import ShutdownCancelled
 from archiver.extract.dates import in_range, parse_date
 from archiver.extract.listing import ListingPage, read_listing
+from archiver.requisites.middleware import META_PAGE_REQUISITES, RequisitesMiddleware
 from archiver.runtime.diskfull import is_disk_full, stop_for_full_disk
 from archiver.runtime.gone import GONE_STATUSES, META_GONE, gone_record, last_record
 from archiver.runtime.state import CrawlState, crawl_state
@@ -65,6 +66,7 @@ class ArchiverSpider(scrapy.Spider):
                  images: str | bool | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._asked: set[str] = set()
+        self._wants_requisites: bool | None = None  # known once the engine exists
         self.site = normalise_site(site) if site else ""
         self.since = _date_arg("since", since)
         self.until = _date_arg("until", until)
@@ -191,7 +193,13 @@ class ArchiverSpider(scrapy.Spider):
         headers = {k.decode("latin-1"): b", ".join(v).decode("latin-1") for k, v in response.headers.items()}
         if self.extraction is not None:
             item = await self.extraction.extract(response.url, response.body, headers, fetched_at=fetched_at,
-                                                 warc=response.meta.get("warc"))
+                                                 warc=response.meta.get("warc"),
+                                                 requisites=self._requisites_wanted())
+            if item is not None and item.requisites is not None:
+                # scanned on the worker, off the reactor thread: the requisites middleware takes them
+                response.meta[META_PAGE_REQUISITES] = item.requisites
+                item.requisites = None
+                self._count("archiver/extract/requisites_scanned")
         else:
             from archiver.extract import extract_article
 
@@ -214,6 +222,13 @@ class ArchiverSpider(scrapy.Spider):
         if self.images:
             for src in sources:
                 yield scrapy.Request(src, callback=self.parse_image, errback=self.on_error, priority=-1)
+
+    def _requisites_wanted(self) -> bool:
+        """Whether the crawl asks for page requisites (the requisites middleware is on): the
+        extraction worker then scans the page for them too."""
+        if self._wants_requisites is None:
+            self._wants_requisites = self.crawler.get_spider_middleware(RequisitesMiddleware) is not None
+        return self._wants_requisites
 
     async def listing_page(self, response: Response) -> ListingPage:
         """A listing page's article links on the site's hosts and its next page (on an extraction

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 
 from archiver.extract import extract_article
 from archiver.extract.listing import read_listing
 from archiver.replica.process import RunningReplica
+from archiver.requisites.scan import page_requisites
 from archiver.runtime.extractpool import PIPE_BYTES
 from archiver.runtime.extractworker import PrepareConfig, encode_frame, read_frame
 from pipelines.base import image_sources
@@ -134,6 +136,22 @@ def test_a_preparing_worker_loads_scrapys_exceptions_not_all_of_scrapy() -> None
     assert result.stdout.strip() == "['scrapy', 'scrapy.exceptions']"
 
 
+def test_a_worker_asked_for_requisites_scans_the_page_as_the_crawl_process_does() -> None:
+    pages = fixture_pages()
+    answers = run_worker([encode_frame((job, "article", *page, None, True)) for job, page in enumerate(pages)]
+                         + [encode_frame((len(pages), "article", *pages[0], None, False))])
+    scanned = 0
+    for (url, body, _headers, _fetched_at), (_job, ok, item) in zip(pages, answers, strict=False):
+        assert ok, item
+        if item is not None:
+            assert item.requisites == tuple((r.url, r.kind) for r in page_requisites(body, url)), url
+            scanned += bool(item.requisites)
+    assert scanned > 15
+    (_job, ok, unasked) = answers[-1]
+    assert ok
+    assert unasked.requisites is None
+
+
 def test_a_worker_leaves_an_article_outside_the_date_range_unprepared() -> None:
     url, body, headers, fetched_at = next(p for p in fixture_pages() if "2460001" not in p[0]
                                           and extract_article(*p[:3]) is not None)
@@ -201,6 +219,25 @@ def test_a_crawl_extracts_the_same_articles_with_and_without_the_worker(
     assert stats == pipeline_stats(tmp_path / "inline")
     assert stats["archiver/validate/valid"] == len(got)
     assert stats["archiver/images/archived"] >= stats["archiver/captions/images"] > 0
+    # the article pages' requisites were scanned on the workers, and the same ones were archived
+    # as when the crawl process scans every page itself
+    report = json.loads((tmp_path / "worker" / "report.json").read_text())["stats"]
+    assert report["archiver/extract/requisites_scanned"] == len(got)
+    requisites = archived_requisites(tmp_path / "worker")
+    assert requisites == archived_requisites(tmp_path / "inline")
+    assert len(requisites) > stats["archiver/requisites/archived"] > len(got)  # with the full-size photos
+
+
+def archived_requisites(out: Path) -> set[str]:
+    """The target URIs of the crawl's non-HTML responses (requisites, and photos with --images)."""
+    found = set()
+    for path in sorted((out / "warc").glob("*.warc.gz")):
+        with path.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "response" and record.http_headers is not None and \
+                        not (record.http_headers.get_header("Content-Type") or "").startswith("text/html"):
+                    found.add(record.rec_headers.get_header("WARC-Target-URI"))
+    return found
 
 
 def pipeline_stats(out: Path) -> dict[str, Any]:

@@ -48,6 +48,9 @@ logger = logging.getLogger(__name__)
 
 #: request.meta: this request is a page requisite of that kind (scan.KINDS)
 META_REQUISITE = "archiver_requisite"
+#: response.meta: the page's requisites as ``(url, kind)`` pairs, scanned already (on the
+#: extraction worker that read the article: spiders/base.py); absent, the middleware scans the page
+META_PAGE_REQUISITES = "archiver_page_requisites"
 #: requisites wait behind the articles already queued, as photos do (spiders/sections.py)
 REQUISITE_PRIORITY = -1
 FAILURES_FILE = "requisite-failures.jsonl"
@@ -115,7 +118,10 @@ class RequisitesMiddleware:
             if response.status in (200, 304):  # else its errback ran (HttpError): a failure
                 yield from self._requisite_arrived(response, kind)
         elif self._is_site_page(response):
-            yield from self.requests(page_requisites(response.body, response.url), skip)
+            scanned = response.meta.get(META_PAGE_REQUISITES)
+            found = page_requisites(response.body, response.url) if scanned is None \
+                else [Requisite(url, kind) for url, kind in scanned]
+            yield from self.requests(found, skip)
 
     def _is_site_page(self, response: Response) -> bool:
         if response.status != 200 or not response.body:

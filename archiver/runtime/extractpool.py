@@ -247,11 +247,13 @@ class ExtractionPool:
             transport.write(self._config.frame())
         return worker
 
-    async def extract(self, url: str, body: bytes, headers: Mapping[str, str],
-                      fetched_at: str = "", warc: dict[str, Any] | None = None) -> ArticleItem | None:
+    async def extract(self, url: str, body: bytes, headers: Mapping[str, str], fetched_at: str = "",
+                      warc: dict[str, Any] | None = None, requisites: bool = False) -> ArticleItem | None:
         """:func:`archiver.extract.extract_article` of the page, on a worker when there is one
-        (prepared by the cleaning pipelines there, with ``warc`` as its provenance)."""
-        done = self._submit("article", url, body, dict(headers), fetched_at, warc)
+        (prepared by the cleaning pipelines there, with ``warc`` as its provenance; with
+        ``requisites``, the page's requisites scanned there too, in ``item.requisites``). Run
+        inline, the item has no ``requisites``: whoever needs them scans the page."""
+        done = self._submit("article", url, body, dict(headers), fetched_at, warc, requisites)
         if done is None:
             return extract_article(url, body, headers, fetched_at=fetched_at)
         # items leave in the order their pages arrived (the feed's order is the WARC's: the
@@ -260,7 +262,7 @@ class ExtractionPool:
         self._last_delivered = delivered
         try:
             item: ArticleItem | None = await self._answer(done, "article", url, body, dict(headers),
-                                                          fetched_at, warc)
+                                                          fetched_at, warc, requisites)
         finally:
             if previous is not None and not previous.called:
                 await maybe_deferred_to_future(previous)
@@ -302,7 +304,7 @@ class ExtractionPool:
         if task == "listing":
             url, body, hosts = args
             return read_listing(body, url, hosts)
-        url, body, headers, fetched_at, _warc = args
+        url, body, headers, fetched_at = args[:4]  # then warc and requisites: a worker's concern
         return extract_article(url, body, headers, fetched_at=fetched_at)
 
     def _submit(self, task: str, *args: Any) -> Deferred[Any] | None:

@@ -2,7 +2,9 @@
 
 ``python -m archiver.runtime.extractworker [--prepare]`` reads frames from stdin, each an 8-byte
 big-endian length and a pickle of ``(job, task, *args)``: ``("article", url, body, headers,
-fetched_at[, warc])`` runs :func:`archiver.extract.extract_article`, ``("listing", url, body,
+fetched_at[, warc[, requisites]])`` runs :func:`archiver.extract.extract_article` (and, with
+``requisites`` true, :func:`archiver.requisites.scan.page_requisites` of the same page, into
+``item.requisites``: the scan is then off the reactor thread too), ``("listing", url, body,
 hosts)`` :func:`archiver.extract.listing.read_listing`; it writes ``(job, ok, result-or-exception)`` the
 same way to stdout, until stdin closes. The crawl starts it (runtime/extractpool.py) so that extraction
 runs on another core than the reactor; both ends are this package, so pickle is the wire format.
@@ -35,6 +37,7 @@ from archiver.extract import extract_article
 from archiver.extract.dates import in_range, parse_date
 from archiver.extract.listing import ListingPage, read_listing
 from archiver.items import ArticleItem
+from archiver.requisites.scan import page_requisites
 from pipelines.chain import PipelineChain
 
 HEADER = struct.Struct("!Q")
@@ -91,8 +94,10 @@ class Worker:
         self.tasks: dict[str, Callable[..., Any]] = {"article": self.article, "listing": self.listing}
 
     def article(self, url: str, body: bytes, headers: Mapping[str, str], fetched_at: str,
-                warc: dict[str, Any] | None = None) -> ArticleItem | None:
+                warc: dict[str, Any] | None = None, requisites: bool = False) -> ArticleItem | None:
         item = extract_article(url, body, headers, fetched_at=fetched_at)
+        if item is not None and requisites:
+            item.requisites = tuple((found.url, found.kind) for found in page_requisites(body, url))
         if item is not None and self.chain is not None:
             item.warc = warc
             if in_range(parse_date(item.published), self.since, self.until):
