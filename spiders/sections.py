@@ -200,7 +200,7 @@ class SectionsSpider(ArchiverSpider):
         next_url = None if self._last_page(section, page, entries, new) else listing.next_url
         next_request = self.listing_request(next_url, section, page + 1) if next_url else None
         if self.paging is None:
-            for request in map(self.new_article_request, in_range):
+            for request in map(self.new_article_request, self.read_on(in_range, response.url)):
                 if request is not None:
                     yield request
             if next_request is not None:
@@ -208,7 +208,7 @@ class SectionsSpider(ArchiverSpider):
             return
         # incremental: the next page waits for this page's articles (see archiver/runtime/paging.py)
         wanted = []
-        for url in in_range:
+        for url in self.read_on(in_range, response.url):
             request = self.new_article_request(url, meta={META_PAGE: (section, page, url)}, dont_filter=True)
             if request is not None:
                 wanted.append(url)
