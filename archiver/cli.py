@@ -157,7 +157,10 @@ def _add_crawl(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
         description="Crawl the site's news into DIR: WARC files, CDXJ indexes, a WACZ, the cleaned "
         "articles.jsonl (the whole dataset, every run), changes.jsonl (this run's records), report.json and "
         "failures.jsonl. Polite by default (robots.txt, Crawl-delay, "
-        "AutoThrottle). Exit code 0 when nothing failed, 1 otherwise, 2 for bad options.")
+        "AutoThrottle). Exit code 0 when nothing failed, 1 otherwise (also a crawl that stopped early: "
+        "run it again with --resume), 2 for bad options or a damaged crawl state, 3 when another crawl "
+        "holds DIR or its state, 4 when the site refused the crawl (a CDN bot wall, or a Retry-After "
+        "longer than the crawl waits).")
     p.add_argument("--site", type=_site, default=DEFAULT_SITE,
                    help=f"site to crawl (default: {DEFAULT_SITE})")
     p.add_argument("--discovery", choices=["sections", "rss", "sitemap", "ids"], default="sections",

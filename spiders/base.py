@@ -7,10 +7,10 @@ framework-free extractor, and the item pipelines clean it.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import urlsplit
 
 import scrapy
@@ -39,6 +39,10 @@ logger = logging.getLogger(__name__)
 
 META_ARTICLE = "archiver_article"  # request.meta flag: this URL is expected to be an article
 META_KNOWN = "archiver_known"  # request.meta flag: the crawl state knew this URL (incremental)
+#: pages (listings, feeds, sitemaps) whose remaining links a stopping crawl left unread
+STAT_LINKS_LEFT = "archiver/shutdown/pages_left_unread"
+
+T = TypeVar("T")
 
 
 def _date_arg(name: str, value: str | None) -> date | None:
@@ -123,6 +127,31 @@ class ArchiverSpider(scrapy.Spider):
         else:
             self._asked.add(url)
         return self.article_request(url, **kwargs)
+
+    def stopping(self) -> bool:
+        """True once the crawl is closing: a stop signal, a bot wall, a full disk."""
+        engine = self.crawler.engine
+        if engine is None or not engine.running:
+            return True
+        slot = getattr(engine, "_slot", None)  # Scrapy has no public flag for a closing spider
+        return getattr(slot, "closing", None) is not None
+
+    def read_on(self, links: Iterable[T], page: str) -> Iterator[T]:
+        """``links`` of a listing, feed or sitemap until the crawl is stopping.
+
+        The engine closes only once a callback's output is used up: the 20,000 links of one
+        listing page, each scheduled, kept a stopped crawl going for seconds (a minute for
+        100,000). What is left unread is read again by ``--resume``, which reads the listings,
+        feeds and sitemaps again. A worker of a distributed crawl reads on: its links go to the
+        shared queue, which the other workers still crawl.
+        """
+        distributed = bool(self.crawler.settings.get("ARCHIVER_REDIS_URL"))
+        for link in links:
+            if not distributed and self.stopping():
+                self.logger.info("the crawl is stopping: the other links of %s are left for --resume", page)
+                self._count(STAT_LINKS_LEFT)
+                return
+            yield link
 
     def resumed_requests(self) -> Iterator[scrapy.Request]:
         """With ``--resume``: the articles an interrupted run asked for and never finished."""

@@ -51,7 +51,7 @@ class RssSpider(ArchiverSpider):
 
             fail(self.crawler, response.request, f"feed is not well-formed XML: {exc}")  # type: ignore[arg-type]
             return
-        for item in root.iter("item"):
+        for item in self.read_on(root.iter("item"), response.url):
             link = (item.findtext("link") or "").strip()
             when = parse_date(item.findtext("pubDate"))
             if not link:  # e.g. an unresolved entity: entities are never expanded (XXE)

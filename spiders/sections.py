@@ -18,10 +18,11 @@ from twisted.python.failure import Failure
 from archiver.downloadermiddlewares.refusals import RefusedRequest
 from archiver.extract.dates import parse_date
 from archiver.runtime.compact import id_key, url_key
+from archiver.runtime.extractpool import ListingAbandoned
 from archiver.runtime.paging import IncrementalPaging
 from archiver.runtime.state import CrawlState, crawl_state, now_iso, state_path
 from archiver.site import NOT_NEWS, article_id_of, on_hosts, parse_sections, section_path
-from spiders.base import ArchiverSpider
+from spiders.base import STAT_LINKS_LEFT, ArchiverSpider
 
 META_PAGE = "archiver_listing_page"  # (section, page, url) of the listing an article came from
 
@@ -189,7 +190,12 @@ class SectionsSpider(ArchiverSpider):
                               cb_kwargs={"section": section, "page": page}, priority=LISTING_PRIORITY)
 
     async def parse_listing(self, response: Response, section: str, page: int) -> AsyncIterator[Any]:
-        listing = await self.listing_page(response)
+        try:
+            listing = await self.listing_page(response)
+        except ListingAbandoned:  # a stop signal while a worker read it: --resume reads it again
+            self.logger.info("the crawl is stopping: %s is left unread, for --resume", response.url)
+            self._count(STAT_LINKS_LEFT)
+            return
         entries = listing.entries
         stats = self.crawler.stats
         assert stats is not None
@@ -200,7 +206,7 @@ class SectionsSpider(ArchiverSpider):
         next_url = None if self._last_page(section, page, entries, new) else listing.next_url
         next_request = self.listing_request(next_url, section, page + 1) if next_url else None
         if self.paging is None:
-            for request in map(self.new_article_request, in_range):
+            for request in map(self.new_article_request, self.read_on(in_range, response.url)):
                 if request is not None:
                     yield request
             if next_request is not None:
@@ -208,7 +214,7 @@ class SectionsSpider(ArchiverSpider):
             return
         # incremental: the next page waits for this page's articles (see archiver/runtime/paging.py)
         wanted = []
-        for url in in_range:
+        for url in self.read_on(in_range, response.url):
             request = self.new_article_request(url, meta={META_PAGE: (section, page, url)}, dont_filter=True)
             if request is not None:
                 wanted.append(url)

@@ -49,7 +49,7 @@ class SitemapSpider(ArchiverSpider, ScrapySitemapSpider):
             yield entry
 
     def _parse_sitemap(self, response: Any) -> Any:
-        for request in super()._parse_sitemap(response):
+        for request in self.read_on(super()._parse_sitemap(response), response.url):
             if request.callback != self.parse_article:
                 yield self._with_errback(request)
                 continue

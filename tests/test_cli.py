@@ -36,6 +36,20 @@ def test_each_subcommand_has_help(command: str) -> None:
     assert result.stdout.startswith(f"usage: archiver {command}")
 
 
+def test_crawl_help_names_every_exit_code() -> None:
+    """A script reading the exit code learns each one from ``--help`` (bot walls: 4)."""
+    from archiver.downloadermiddlewares.refusals import EXIT_REFUSED
+    from archiver.runtime.lock import EXIT_LOCKED
+    from archiver.runtime.preflight import EXIT_STATE_DAMAGED
+
+    parser = build_parser()
+    action = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    description = " ".join((action.choices["crawl"].description or "").split())
+    assert f"{EXIT_STATE_DAMAGED} for bad options or a damaged crawl state" in description
+    assert f"{EXIT_LOCKED} when another crawl holds DIR" in description
+    assert f"{EXIT_REFUSED} when the site refused the crawl" in description
+
+
 def test_unknown_subcommand_is_a_usage_error() -> None:
     result = run("frobnicate")
     assert result.returncode == 2

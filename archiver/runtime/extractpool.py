@@ -53,6 +53,7 @@ from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 import archiver
+from archiver import signals as archiver_signals
 from archiver.extract import extract_article
 from archiver.extract.listing import ListingPage, read_listing
 from archiver.runtime.extractworker import HEADER, READY_JOB, PrepareConfig, encode_frame
@@ -129,6 +130,10 @@ class ExtractionWorkerNotStarted(ExtractionWorkerLost):
     """The worker died before it had started: it never saw the page, which is sent again."""
 
 
+class ListingAbandoned(RuntimeError):
+    """The crawl is stopping: the listing page was not read (``--resume`` reads it again)."""
+
+
 class _WorkerProtocol(protocol.ProcessProtocol):
     """One worker process: frames out on its stdin, frames back from its stdout."""
 
@@ -139,6 +144,7 @@ class _WorkerProtocol(protocol.ProcessProtocol):
         self._buffer = bytearray()
         self.ended = False
         self.ready = False  # it said it has started (``--ready``)
+        self.abandoned = False  # stopped while it read a listing (the crawl is stopping)
 
     def submit(self, frame: bytes, job: int, task: str) -> Deferred[Any]:
         done: Deferred[Any] = Deferred()
@@ -171,10 +177,26 @@ class _WorkerProtocol(protocol.ProcessProtocol):
         for line in data.decode("utf-8", "replace").splitlines():
             logger.warning("extraction worker: %s", line)
 
+    def abandon(self) -> None:
+        """Stop this worker, which reads a listing page: the listings it holds are left unread; the
+        article pages queued behind them, which it never saw, go to the other workers."""
+        self.abandoned = True
+        for job, (task, done) in list(self.pending.items()):
+            if task == "listing":
+                del self.pending[job]
+                done.errback(Failure(ListingAbandoned("the crawl is stopping")))
+        transport: Any = self.transport  # an IProcessTransport
+        if transport is not None and not self.ended:
+            transport.signalProcess("KILL")
+
     def processEnded(self, reason: Failure) -> None:
         self.ended = True
         pending, self.pending = self.pending, {}
         tasks = [task for task, _done in pending.values()]
+        if self.abandoned:
+            for _task, done in pending.values():
+                done.errback(Failure(ExtractionWorkerNotStarted("queued behind an abandoned listing page")))
+            return
         if not self.ready:
             self.pool.worker_not_started(self, reason)
         else:
@@ -200,6 +222,7 @@ class ExtractionPool:
         self._procs: list[_WorkerProtocol] = []
         self._jobs = itertools.count()
         self._closed = False
+        self._stopping = False  # a stop signal: no new worker
         self._last_delivered: Deferred[None] | None = None
         self._config: PrepareConfig | None = None
         self._configured = False
@@ -210,6 +233,7 @@ class ExtractionPool:
                    python=crawler.settings.get("ARCHIVER_EXTRACT_PYTHON") or sys.executable)
         crawler.signals.connect(pool.start, signal=signals.engine_started)
         crawler.signals.connect(pool.close, signal=signals.spider_closed)
+        crawler.signals.connect(pool.abandon_listings, signal=archiver_signals.shutdown_requested)
         return pool
 
     @property
@@ -220,6 +244,8 @@ class ExtractionPool:
 
     def start(self) -> None:
         """Spawn the workers (they import the extractor while the first pages download)."""
+        if self._stopping:
+            return
         if not self._configured and self.crawler is not None and not self.inline:
             self._config = prepare_config(self.crawler)
             self._configured = True
@@ -354,6 +380,18 @@ class ExtractionPool:
         if stats is not None:
             stats.set_value("archiver/extract/inline_fallback",
                             f"the extraction workers could not start: {reason.getErrorMessage()}")
+
+    def abandon_listings(self) -> None:
+        """A stop signal: the workers reading a listing page are stopped, not waited for (a page of
+        300,000 links takes a minute; the crawl could not stop meanwhile). Those listings are left
+        unread (:class:`ListingAbandoned`) for ``--resume``, which reads the listings again. An
+        article page takes milliseconds: the other workers finish theirs."""
+        self._stopping = True
+        for worker in list(self._procs):
+            if any(task == "listing" for task, _done in worker.pending.values()):
+                self._procs.remove(worker)
+                self._count("archiver/extract/listings_abandoned")
+                worker.abandon()
 
     def close(self) -> None:
         """Close the workers' stdin: each finishes what it holds and exits."""
