@@ -537,3 +537,64 @@ def test_reextraction_keeps_the_harvested_source(eras: Path, tmp_path: Path) -> 
     # the same bytes: the header's sorted keys are put back in the record's order
     assert (tmp_path / "re" / "articles.jsonl").read_bytes() == (eras / "articles.jsonl").read_bytes()
 
+
+def test_crawl_and_harvest_make_one_dataset_archive_only_articles_flagged_gone(
+    collection: str, tmp_path: Path
+) -> None:
+    """A live crawl, a harvest into the same folder, then a full live crawl: one articles.jsonl; the
+    articles only the archive has are asked at the same path of the crawled site (not at the
+    archive's hosts), answer 404 there and are flagged gone with their archived record; reextract
+    rebuilds the file byte for byte."""
+    from archiver.replica.process import replica
+    from tests.harness import archiver, crawl
+
+    out = tmp_path / "out"
+    archived = {"605989", "2411893", "3981590", "release:10242"}
+    with replica("--articles", "8", "--seed", "18", "--crawl-delay", "0") as site:
+        assert crawl(out, site.base, "--no-wacz").returncode == 0
+        live = {r["article_id"] for r in jsonl(out / "articles.jsonl")}
+        harvested = harvest(out, collection, "--no-wacz")
+        assert harvested.returncode == 0, harvested.stderr[-2000:]
+        after_harvest = by_id(jsonl(out / "articles.jsonl"))
+        assert set(after_harvest) == live | archived
+        full = crawl(out, site.base, "--full", "--no-wacz")
+    assert full.returncode == 0, full.stdout + (out / "failures.jsonl").read_text()
+    dataset = jsonl(out / "articles.jsonl")
+    assert len(dataset) == len(live) + len(archived)
+    found = by_id(dataset)
+    for article_id in archived:
+        record = found[article_id]
+        assert (record["change"], record["source"]["archive"]) == ("gone", collection), article_id
+        assert record["gone_since"] > record["fetched_at"]
+        assert record["body"] == after_harvest[article_id]["body"]
+    assert not [r for r in dataset if r["article_id"] in live and r.get("gone_since")]
+    last_run = read_records(sorted((out / "warc").glob("*.warc.gz"))[-1])
+    asked = [dict(r["warc_headers"]).get("WARC-Target-URI", "") for r in last_run if r["type"] == "request"]
+    assert f"{site.base}/Releases/Release.aspx?ReleaseID=10242" in asked
+    assert not [u for u in asked if "defense.gov" in u or "war.gov" in u or "defenselink" in u]
+    again = archiver("reextract", str(out), "--out", str(tmp_path / "re"), "--jobs", "1")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (tmp_path / "re" / "articles.jsonl").read_bytes() == (out / "articles.jsonl").read_bytes()
+
+
+def test_the_history_demo_archives_pages_of_every_era_under_their_eras_hosts() -> None:
+    """``archiver demo --history``'s archive: pages of each markup era (the 1990s static ones too),
+    at article URLs of the hosts of their time, each extracted as the replica's truth says."""
+    from archiver.harvest.demo import history_pages
+    from archiver.replica.corpus import truth_record
+    from archiver.replica.eras import ERAS
+    from pipelines.chain import extract_record
+
+    eras, hosts = Counter(), Counter()
+    for site, article, body, _ in history_pages(40, 1):
+        truth = truth_record(article, site)
+        assert is_article_url(truth["url"]), truth["url"]
+        record = extract_record(truth["url"], body)
+        assert record is not None, truth["url"]
+        for name in ("article_id", "title", "published", "body", "content_type", "markup_era"):
+            assert record[name] == truth[name], (truth["url"], name)
+        eras[record["markup_era"]] += 1
+        hosts[site] += 1
+    assert set(eras) == set(ERAS), eras
+    assert set(hosts) == {"http://www.defenselink.mil", "http://www.defense.gov", "https://www.defense.gov",
+                          "https://www.war.gov"}, hosts
