@@ -42,6 +42,7 @@ from tests.harvest_support import (
 )
 from tests.warc_helpers import assert_cdxj_is_cdxj_indexers, assert_warcs_pass_check, read_records
 
+CONTACT = "archives@example.org"
 SCHEMA = json.loads((ROOT / "archiver" / "schema" / "article.schema.json").read_text())
 
 
@@ -63,7 +64,7 @@ def collection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def eras(collection: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("harvest") / "out"
-    result = harvest(out, collection)
+    result = harvest(out, collection, "--contact", CONTACT)
     assert (out / "report.json").exists(), result.stderr[-3000:]
     return out
 
@@ -172,6 +173,35 @@ def test_pywb_replays_the_harvest_under_the_original_url(eras: Path, tmp_path: P
         assert answer.read() == real_page("dgov2-2021-release-2411893").replace(
             b"personnel changes", DGOV2_EDITED
         )
+
+
+def test_requests_name_the_users_contact(eras: Path) -> None:
+    agents = {
+        r["http"].get_header("User-Agent")
+        for p in sorted((eras / "warc").glob("*.warc.gz"))
+        for r in read_records(p)
+        if r["type"] == "request"
+    }
+    assert agents == {f"defense-news-archiver/0.1 (+{CONTACT})"}
+
+
+@pytest.mark.parametrize(
+    ("archive", "options", "warned"),
+    [
+        ("wayback", [], True),
+        ("commoncrawl:CC-MAIN-2024-10", [], True),
+        ("wayback", ["--contact", CONTACT], False),
+        ("http://127.0.0.1:8080/coll", [], False),  # a local pywb
+    ],
+)
+def test_a_public_archive_harvested_without_a_contact_is_warned_about(
+    archive: str, options: list[str], warned: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from archiver.cli import build_parser
+    from archiver.runtime.crawlcommand import warn_without_contact
+
+    warn_without_contact(build_parser().parse_args(["harvest", "--archive", archive, "--out", "x", *options]))
+    assert ("without a contact" in capsys.readouterr().err) is warned
 
 
 def test_summary_counts_captures(eras: Path) -> None:
