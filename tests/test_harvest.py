@@ -26,9 +26,12 @@ from tests.harvest_support import (
     DEFENSELINK,
     DGOV2,
     DGOV2_EDITED,
+    DGOV2_SENTENCE,
     DNN_CONTRACT,
+    FIXTURES,
     LEGACY_REDIRECT,
     LOCAL,
+    REAL_CASES,
     ROOT,
     WARGOV,
     ArchivedPage,
@@ -105,13 +108,18 @@ def test_records_carry_their_source_and_match_the_schema(eras: Path, collection:
 
 
 def test_cleaned_as_from_the_live_markup(eras: Path) -> None:
-    from pipelines.chain import extract_record
-
+    """Each era's article as extracted from the live page (the fixture's reviewed output.json): the
+    2006 DefenseLink release, the 2018 DNN contract, the DGOV2 release (its edited second capture:
+    the one sentence differs) and the war.gov release."""
     found = by_id(jsonl(eras / "articles.jsonl"))
-    live = extract_record(WARGOV, real_page("release-3981590-rendered"))
-    assert live is not None
-    for name in ("title", "published", "body", "content_type", "images", "canonical_url"):
-        assert found["3981590"][name] == live[name], name
+    for name, case in REAL_CASES.items():
+        expected = json.loads((FIXTURES / case / "output.json").read_text("utf-8"))
+        record = found[expected["article_id"]]
+        if expected["article_id"] == "2411893":
+            expected["body"] = expected["body"].replace(DGOV2_SENTENCE.decode(), DGOV2_EDITED.decode())
+        for field in ("title", "published", "body", "content_type", "authors", "images", "videos",
+                      "canonical_url", "markup_era", "legacy_id"):
+            assert record[field] == expected[field], (name, field)
 
 
 def test_defenselink_release_is_harvested(eras: Path) -> None:
@@ -165,14 +173,16 @@ def test_wacz_pages_at_capture_time(eras: Path) -> None:
 
 
 def test_pywb_replays_the_harvest_under_the_original_url(eras: Path, tmp_path: Path) -> None:
+    """The DGOV2 release as of its second capture, the DefenseLink release as of 2009."""
     build_collection(tmp_path, "again", sorted((eras / "warc").glob("*.warc.gz")))
-    with (
-        serving(tmp_path) as base,
-        urllib.request.urlopen(f"{base}/again/20211215120000id_/{DGOV2}") as answer,
-    ):
-        assert answer.read() == real_page("dgov2-2021-release-2411893").replace(
-            b"personnel changes", DGOV2_EDITED
-        )
+    with serving(tmp_path) as base:
+        with urllib.request.urlopen(f"{base}/again/20211215120000id_/{DGOV2}") as answer:
+            assert answer.read() == real_page("dgov2-2021-release-2411893").replace(
+                b"personnel changes", DGOV2_EDITED
+            )
+        with urllib.request.urlopen(f"{base}/again/2009id_/{DEFENSELINK}") as answer:
+            assert answer.headers["Memento-Datetime"] == "Mon, 02 Mar 2009 10:11:12 GMT"
+            assert answer.read() == real_page("defenselink-2006-release-10242")
 
 
 def test_requests_name_the_users_contact(eras: Path) -> None:
