@@ -19,6 +19,7 @@ from archiver.downloadermiddlewares.refusals import RefusedRequest
 from archiver.extract.dates import parse_date
 from archiver.runtime.compact import id_key, url_key
 from archiver.runtime.extractpool import ListingAbandoned
+from archiver.runtime.gone import META_KNOWN_AS
 from archiver.runtime.paging import IncrementalPaging
 from archiver.runtime.state import CrawlState, crawl_state, now_iso, state_path
 from archiver.site import NOT_NEWS, article_id_of, on_hosts, parse_sections, section_path
@@ -171,13 +172,32 @@ class SectionsSpider(ArchiverSpider):
         if state is None:
             return
         urls = state.not_seen_since(self.run_started)
-        requests = [r for r in map(self.new_article_request, urls) if r is not None]
+        requests = [r for r in map(self._sweep_request, urls) if r is not None]
         if not requests:
             return
         self.logger.info("asking %d known article(s) no listing showed any more", len(requests))
         for request in requests:
             self.crawler.engine.crawl(request)
         raise DontCloseSpider
+
+    def _sweep_request(self, url: str) -> scrapy.Request | None:
+        """A known article no listing showed, asked again. One known from a harvest of a web archive
+        (``archiver harvest`` into this folder: its URL is an archived one, on another host) is asked
+        at the same path of the crawled site, unless a listing showed its id: a 404 there flags the
+        archived article gone (its record from the archive, ``gone_since``), a page is its live
+        version."""
+        if self._on_crawled_site(url):
+            return self.new_article_request(url)
+        if _seen_key(url) in self.seen_ids:
+            return None
+        path = url.split("://", 1)[-1].partition("/")[2]
+        return self.new_article_request(f"{self.site}/{path}", meta={META_KNOWN_AS: url})
+
+    def _on_crawled_site(self, url: str) -> bool:
+        """``url`` is the crawled site's: its host, or (crawling the real site) one of the site's
+        hosts (``ARCHIVER_SITE_HOSTS``: they redirect to one another)."""
+        site_host, *site_hosts = self.allowed_domains
+        return on_hosts(url, [site_host]) or (on_hosts(self.site, site_hosts) and on_hosts(url, site_hosts))
 
     async def start(self) -> AsyncIterator[Any]:
         for request in self.resumed_requests():

@@ -67,6 +67,23 @@ def test_a_later_version_brings_a_gone_article_back(tmp_path: Path) -> None:
     assert back["change"] == "updated"
 
 
+def test_a_capture_from_before_the_removal_keeps_the_article_gone(tmp_path: Path) -> None:
+    """A web archive's capture harvested after the live crawl saw the article removed: taken while
+    it was online, it is the article's last version, and the article stays gone."""
+    gone = record("1", fetched_at="2026-01-01T00:00:00Z", change="gone", gone_since="2026-03-01T00:00:00Z")
+    write(tmp_path / "articles.jsonl", [gone, record("2", fetched_at="2026-01-01T00:00:00Z", change="gone",
+                                                     gone_since="2026-03-01T00:00:00Z")])
+    archived = {"source": {"archive": "wayback"}}
+    write(tmp_path / "changes.jsonl", [record("1", "edited", "2026-02-01T00:00:00Z", **archived),
+                                       record("2", fetched_at="2026-02-01T00:00:00Z", **archived)])
+    update_dataset(tmp_path)
+    one, two = lines(tmp_path / "articles.jsonl")
+    assert (one["change"], one["gone_since"], one["body"], one["fetched_at"]) == \
+        ("gone", "2026-03-01T00:00:00Z", "edited", "2026-02-01T00:00:00Z")
+    assert (two["change"], two["gone_since"], two["fetched_at"]) == \
+        ("gone", "2026-03-01T00:00:00Z", "2026-01-01T00:00:00Z")  # the same text: the first capture
+
+
 def test_a_build_cut_short_leaves_the_previous_dataset_whole(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path / "articles.jsonl", [record("1"), record("2")])

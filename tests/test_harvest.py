@@ -26,9 +26,12 @@ from tests.harvest_support import (
     DEFENSELINK,
     DGOV2,
     DGOV2_EDITED,
+    DGOV2_SENTENCE,
     DNN_CONTRACT,
+    FIXTURES,
     LEGACY_REDIRECT,
     LOCAL,
+    REAL_CASES,
     ROOT,
     WARGOV,
     ArchivedPage,
@@ -42,6 +45,7 @@ from tests.harvest_support import (
 )
 from tests.warc_helpers import assert_cdxj_is_cdxj_indexers, assert_warcs_pass_check, read_records
 
+CONTACT = "archives@example.org"
 SCHEMA = json.loads((ROOT / "archiver" / "schema" / "article.schema.json").read_text())
 
 
@@ -63,7 +67,7 @@ def collection(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def eras(collection: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("harvest") / "out"
-    result = harvest(out, collection)
+    result = harvest(out, collection, "--contact", CONTACT)
     assert (out / "report.json").exists(), result.stderr[-3000:]
     return out
 
@@ -104,13 +108,18 @@ def test_records_carry_their_source_and_match_the_schema(eras: Path, collection:
 
 
 def test_cleaned_as_from_the_live_markup(eras: Path) -> None:
-    from pipelines.chain import extract_record
-
+    """Each era's article as extracted from the live page (the fixture's reviewed output.json): the
+    2006 DefenseLink release, the 2018 DNN contract, the DGOV2 release (its edited second capture:
+    the one sentence differs) and the war.gov release."""
     found = by_id(jsonl(eras / "articles.jsonl"))
-    live = extract_record(WARGOV, real_page("release-3981590-rendered"))
-    assert live is not None
-    for name in ("title", "published", "body", "content_type", "images", "canonical_url"):
-        assert found["3981590"][name] == live[name], name
+    for name, case in REAL_CASES.items():
+        expected = json.loads((FIXTURES / case / "output.json").read_text("utf-8"))
+        record = found[expected["article_id"]]
+        if expected["article_id"] == "2411893":
+            expected["body"] = expected["body"].replace(DGOV2_SENTENCE.decode(), DGOV2_EDITED.decode())
+        for field in ("title", "published", "body", "content_type", "authors", "images", "videos",
+                      "canonical_url", "markup_era", "legacy_id"):
+            assert record[field] == expected[field], (name, field)
 
 
 def test_defenselink_release_is_harvested(eras: Path) -> None:
@@ -164,14 +173,45 @@ def test_wacz_pages_at_capture_time(eras: Path) -> None:
 
 
 def test_pywb_replays_the_harvest_under_the_original_url(eras: Path, tmp_path: Path) -> None:
+    """The DGOV2 release as of its second capture, the DefenseLink release as of 2009."""
     build_collection(tmp_path, "again", sorted((eras / "warc").glob("*.warc.gz")))
-    with (
-        serving(tmp_path) as base,
-        urllib.request.urlopen(f"{base}/again/20211215120000id_/{DGOV2}") as answer,
-    ):
-        assert answer.read() == real_page("dgov2-2021-release-2411893").replace(
-            b"personnel changes", DGOV2_EDITED
-        )
+    with serving(tmp_path) as base:
+        with urllib.request.urlopen(f"{base}/again/20211215120000id_/{DGOV2}") as answer:
+            assert answer.read() == real_page("dgov2-2021-release-2411893").replace(
+                b"personnel changes", DGOV2_EDITED
+            )
+        with urllib.request.urlopen(f"{base}/again/2009id_/{DEFENSELINK}") as answer:
+            assert answer.headers["Memento-Datetime"] == "Mon, 02 Mar 2009 10:11:12 GMT"
+            assert answer.read() == real_page("defenselink-2006-release-10242")
+
+
+def test_requests_name_the_users_contact(eras: Path) -> None:
+    agents = {
+        r["http"].get_header("User-Agent")
+        for p in sorted((eras / "warc").glob("*.warc.gz"))
+        for r in read_records(p)
+        if r["type"] == "request"
+    }
+    assert agents == {f"defense-news-archiver/0.1 (+{CONTACT})"}
+
+
+@pytest.mark.parametrize(
+    ("archive", "options", "warned"),
+    [
+        ("wayback", [], True),
+        ("commoncrawl:CC-MAIN-2024-10", [], True),
+        ("wayback", ["--contact", CONTACT], False),
+        ("http://127.0.0.1:8080/coll", [], False),  # a local pywb
+    ],
+)
+def test_a_public_archive_harvested_without_a_contact_is_warned_about(
+    archive: str, options: list[str], warned: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from archiver.cli import build_parser
+    from archiver.runtime.crawlcommand import warn_without_contact
+
+    warn_without_contact(build_parser().parse_args(["harvest", "--archive", archive, "--out", "x", *options]))
+    assert ("without a contact" in capsys.readouterr().err) is warned
 
 
 def test_summary_counts_captures(eras: Path) -> None:
@@ -534,3 +574,67 @@ def test_reextraction_keeps_the_harvested_source(eras: Path, tmp_path: Path) -> 
     for article_id, record in harvested.items():
         assert again[article_id]["source"] == record["source"]
         assert again[article_id]["fetched_at"] == record["fetched_at"]
+    # the same bytes: the header's sorted keys are put back in the record's order
+    assert (tmp_path / "re" / "articles.jsonl").read_bytes() == (eras / "articles.jsonl").read_bytes()
+
+
+def test_crawl_and_harvest_make_one_dataset_archive_only_articles_flagged_gone(
+    collection: str, tmp_path: Path
+) -> None:
+    """A live crawl, a harvest into the same folder, then a full live crawl: one articles.jsonl; the
+    articles only the archive has are asked at the same path of the crawled site (not at the
+    archive's hosts), answer 404 there and are flagged gone with their archived record; reextract
+    rebuilds the file byte for byte."""
+    from archiver.replica.process import replica
+    from tests.harness import archiver, crawl
+
+    out = tmp_path / "out"
+    archived = {"605989", "2411893", "3981590", "release:10242"}
+    with replica("--articles", "8", "--seed", "18", "--crawl-delay", "0") as site:
+        assert crawl(out, site.base, "--no-wacz").returncode == 0
+        live = {r["article_id"] for r in jsonl(out / "articles.jsonl")}
+        harvested = harvest(out, collection, "--no-wacz")
+        assert harvested.returncode == 0, harvested.stderr[-2000:]
+        after_harvest = by_id(jsonl(out / "articles.jsonl"))
+        assert set(after_harvest) == live | archived
+        full = crawl(out, site.base, "--full", "--no-wacz")
+    assert full.returncode == 0, full.stdout + (out / "failures.jsonl").read_text()
+    dataset = jsonl(out / "articles.jsonl")
+    assert len(dataset) == len(live) + len(archived)
+    found = by_id(dataset)
+    for article_id in archived:
+        record = found[article_id]
+        assert (record["change"], record["source"]["archive"]) == ("gone", collection), article_id
+        assert record["gone_since"] > record["fetched_at"]
+        assert record["body"] == after_harvest[article_id]["body"]
+    assert not [r for r in dataset if r["article_id"] in live and r.get("gone_since")]
+    last_run = read_records(sorted((out / "warc").glob("*.warc.gz"))[-1])
+    asked = [dict(r["warc_headers"]).get("WARC-Target-URI", "") for r in last_run if r["type"] == "request"]
+    assert f"{site.base}/Releases/Release.aspx?ReleaseID=10242" in asked
+    assert not [u for u in asked if "defense.gov" in u or "war.gov" in u or "defenselink" in u]
+    again = archiver("reextract", str(out), "--out", str(tmp_path / "re"), "--jobs", "1")
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert (tmp_path / "re" / "articles.jsonl").read_bytes() == (out / "articles.jsonl").read_bytes()
+
+
+def test_the_history_demo_archives_pages_of_every_era_under_their_eras_hosts() -> None:
+    """``archiver demo --history``'s archive: pages of each markup era (the 1990s static ones too),
+    at article URLs of the hosts of their time, each extracted as the replica's truth says."""
+    from archiver.harvest.demo import history_pages
+    from archiver.replica.corpus import truth_record
+    from archiver.replica.eras import ERAS
+    from pipelines.chain import extract_record
+
+    eras, hosts = Counter(), Counter()
+    for site, article, body, _ in history_pages(40, 1):
+        truth = truth_record(article, site)
+        assert is_article_url(truth["url"]), truth["url"]
+        record = extract_record(truth["url"], body)
+        assert record is not None, truth["url"]
+        for name in ("article_id", "title", "published", "body", "content_type", "markup_era"):
+            assert record[name] == truth[name], (truth["url"], name)
+        eras[record["markup_era"]] += 1
+        hosts[site] += 1
+    assert set(eras) == set(ERAS), eras
+    assert set(hosts) == {"http://www.defenselink.mil", "http://www.defense.gov", "https://www.defense.gov",
+                          "https://www.war.gov"}, hosts

@@ -19,7 +19,7 @@ from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Response
 
 from archiver.downloadermiddlewares.retry import retry_or_give_up
-from archiver.runtime.gone import GONE_STATUSES, META_GONE
+from archiver.runtime.gone import GONE_STATUSES, META_GONE, META_KNOWN_AS
 from archiver.runtime.state import CrawlState, crawl_state, now_iso
 from archiver.warc.middleware import META_PRIOR_CAPTURE, META_REVISIT
 from spiders.base import META_ARTICLE, META_KNOWN
@@ -53,7 +53,7 @@ class ConditionalRequestMiddleware:
     def process_request(self, request: Request) -> None:
         if not request.meta.get(META_ARTICLE):
             return
-        known = self.state.get(request.url)
+        known = self.state.get(request.meta.get(META_KNOWN_AS) or request.url)
         if known is None or known.gone_since:
             return
         request.meta[META_KNOWN] = True
@@ -61,11 +61,11 @@ class ConditionalRequestMiddleware:
         handled = list(request.meta.get("handle_httpstatus_list", ()))
         # a removed article (404, 410; also at the end of a redirect) reaches the spider: gone
         request.meta["handle_httpstatus_list"] = [*handled, 304, *sorted(GONE_STATUSES)]
-        if not self.conditional or request.meta.get("retry_times"):
+        if not self.conditional or request.meta.get("retry_times") or request.meta.get(META_KNOWN_AS):
             # a retry asks in full: the attempt before it may have saved the validators of a
             # response that turned out broken (a gzip stream that did not decode, see
             # archiver/downloadermiddlewares/httpcompression.py), and a 304 would then stand for a page never
-            # received whole
+            # received whole; a harvested article asked on the live site has the archive's validators
             return
         if known.etag:
             request.headers.setdefault(b"If-None-Match", known.etag)
@@ -79,7 +79,9 @@ class ConditionalRequestMiddleware:
         if response.status == 304:
             self.state.save(request.url, seen)
         elif response.status in GONE_STATUSES and request.meta.get(META_KNOWN):
-            known_url = (request.meta.get("redirect_urls") or [request.url])[0]  # the URL the state knows
+            # the URL the state knows (a harvested article's archived URL, if asked for one)
+            asked = (request.meta.get("redirect_urls") or [request.url])[0]
+            known_url = request.meta.get(META_KNOWN_AS) or asked
             # gone since the WARC-Date of the capture that says so: what re-extraction reads back
             # from the WARC (archiver/offline/gone.py)
             since = str(request.meta.get("warc_date") or seen)

@@ -54,15 +54,26 @@ def add_harvest_command(sub: argparse._SubParsersAction[Any]) -> None:
     p.add_argument("--captures", choices=MODES, default="latest",
                    help="which captures of an article: the latest (default), the earliest, or all "
                    "(each distinct version, with its capture time)")
+    p.add_argument("--contact", metavar="EMAIL_OR_URL", default="",
+                   help="who runs the harvest, sent in the User-Agent so that the archive's operators can "
+                   "reach you (setting ARCHIVER_CONTACT; a harvest of the Wayback Machine or Common "
+                   "Crawl without one warns)")
     add_crawl_options(p)
     p.set_defaults(func=run_harvest)
 
 
 def run_harvest(args: argparse.Namespace) -> int:
+    from archiver.downloadermiddlewares.useragent import contact_problem
     from archiver.runtime.crawlcommand import crawl_and_report, option_settings, usage_error
 
     if args.capture_from and args.capture_to and args.capture_from > args.capture_to:
         return usage_error(args, "--from is after --to")
+    contact: dict[str, object] = {}
+    if args.contact:
+        problem = contact_problem(args.contact)
+        if problem:
+            return usage_error(args, f"--contact: {problem}")
+        contact["ARCHIVER_CONTACT"] = args.contact
     spider_args: dict[str, object] = {"archive": args.archive}
     if args.capture_from:
         spider_args["capture_from"] = args.capture_from
@@ -70,5 +81,5 @@ def run_harvest(args: argparse.Namespace) -> int:
         spider_args["capture_to"] = args.capture_to
     if args.sections:
         spider_args["sections"] = ",".join(args.sections)
-    settings = {"ARCHIVER_HARVEST_CAPTURES": args.captures, **option_settings(args)}
+    settings = {"ARCHIVER_HARVEST_CAPTURES": args.captures, **contact, **option_settings(args)}
     return crawl_and_report(args, "harvest", spider_args, settings)

@@ -126,6 +126,12 @@ class ArchivedPage:
     source: dict[str, Any] | None = None
 
 
+#: the order of a harvested record's ``source`` keys (``_source_of`` in archiver/harvest/middleware.py,
+#: then Common Crawl's place of the record)
+SOURCE_ORDER = ("archive", "timestamp", "captured_at", "capture_url", "original_url", "crawl", "filename",
+                "offset", "length")
+
+
 def harvested_source(record: ArcWarcRecord) -> dict[str, Any] | None:
     """The ``source`` object a harvest wrote in a response record's ``Archiver-Source`` header."""
     value = record.rec_headers.get_header("Archiver-Source")
@@ -136,7 +142,12 @@ def harvested_source(record: ArcWarcRecord) -> dict[str, Any] | None:
     except ValueError:
         logger.warning("unreadable Archiver-Source header: %.200r", value)
         return None
-    return source if isinstance(source, dict) else None
+    if not isinstance(source, dict):
+        return None
+    # the header's keys are sorted; the record's ``source`` has the harvest's order (as in the
+    # crawl feed's line: archiver/harvest/middleware.py), so that re-extraction gives its bytes
+    ordered = {key: source[key] for key in SOURCE_ORDER if key in source}
+    return ordered | source
 
 
 def pointer(source: WarcSource, member: Member, record: ArcWarcRecord) -> dict[str, Any]:

@@ -17,8 +17,9 @@ How it stays byte-identical to the crawl (same code version):
   article, in ``article_id`` order.
 - **Same gone flags.** A live article whose URL's last capture (by WARC-Date) is a 404 or 410, or
   a redirect to one, is gone since the WARC-Date of that 404/410 capture: what the crawl wrote in
-  ``gone_since`` (downloadermiddlewares/conditional.py). The captures' status and ``Location`` wait in the
-  builder's SQLite file (:class:`GoneCaptures`), not in memory.
+  ``gone_since`` (downloadermiddlewares/conditional.py). A harvested article is looked up by its
+  path and query among the live captures (the live crawl asks it there). The captures' status and
+  ``Location`` wait in the builder's SQLite file (:class:`GoneCaptures`), not in memory.
 
 Work is split into byte ranges of the WARC files (each range synchronises to its first gzip member,
 see :mod:`archiver.offline.members`) handed to a process pool; results come back in range order
@@ -500,17 +501,26 @@ class GoneCaptures:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.db.execute("CREATE TABLE captures (url TEXT NOT NULL, sort_date TEXT NOT NULL, "
-                        "date TEXT NOT NULL, status INTEGER NOT NULL, location TEXT NOT NULL)")
+                        "date TEXT NOT NULL, status INTEGER NOT NULL, location TEXT NOT NULL, "
+                        "path TEXT NOT NULL)")
         self.db.execute("CREATE INDEX captures_url ON captures (url, sort_date)")
+        self.db.execute("CREATE INDEX captures_path ON captures (path, sort_date)")
 
     def add(self, captures: Iterable[Capture]) -> None:
-        self.db.executemany("INSERT INTO captures VALUES (?, ?, ?, ?, ?)",
-                            [(url, _sortable(date), date, status, location)
+        self.db.executemany("INSERT INTO captures VALUES (?, ?, ?, ?, ?, ?)",
+                            [(url, _sortable(date), date, status, location, _path_of(url))
                              for url, date, status, location in captures])
 
     def flag(self, dataset: DatasetBuilder) -> None:
         for key, record in dataset.rows():
-            since = self.gone_since(str(record.get("url") or ""), str(record.get("fetched_at") or ""))
+            url, fetched_at = str(record.get("url") or ""), str(record.get("fetched_at") or "")
+            since = self.gone_since(url, fetched_at)
+            if since is None and (record.get("source") or {}).get("archive", "live") != "live":
+                # a harvested article: the live crawl asked its path on the crawled site
+                # (spiders/sections.py, ``_sweep_request``)
+                live = self.db.execute("SELECT url FROM captures WHERE path = ? ORDER BY sort_date DESC "
+                                       "LIMIT 1", (_path_of(url),)).fetchone()
+                since = self.gone_since(live[0], fetched_at) if live is not None else None
             if since is not None:
                 dataset.flag_gone(key, since)
 
@@ -538,6 +548,11 @@ class GoneCaptures:
 
 #: redirects followed from a removed article's URL to the 404 it ends in
 MAX_GONE_REDIRECTS = 10
+
+
+def _path_of(url: str) -> str:
+    """``url`` without scheme and host: the path and query a harvested article is asked at live."""
+    return url.split("://", 1)[-1].partition("/")[2]
 
 
 def _sortable(warc_date: str) -> str:

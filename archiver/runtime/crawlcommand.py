@@ -176,17 +176,31 @@ def _locked_crawl(args: argparse.Namespace, job: CrawlJob) -> dict[str, Any]:
 
 
 def warn_without_contact(args: argparse.Namespace) -> None:
-    """Once, on stderr, when the real site is crawled without a contact (the crawl's log says so
-    too); after every option check, so that a bad option stays a one-line error."""
+    """Once, on stderr, when the real site is crawled, or a public web archive (the Wayback Machine,
+    Common Crawl) harvested, without a contact (the crawl's log says so too); after every option
+    check, so that a bad option stays a one-line error."""
     from archiver.downloadermiddlewares.useragent import NO_CONTACT_WARNING, is_real_site
 
     site = getattr(args, "site", None)
+    archive = str(getattr(args, "archive", None) or "")
     named = {"ARCHIVER_CONTACT", "ARCHIVER_CONTACT_URL", "USER_AGENT"} & {k for k, v in args.set if v}
-    if site and not getattr(args, "contact", None) and is_real_site(site) and not named:
+    if getattr(args, "contact", None) or named:
+        return
+    if site and is_real_site(site):
         from urllib.parse import urlsplit
 
         print(f"archiver {args.command}: warning: "
               f"{NO_CONTACT_WARNING.format(host=urlsplit(site).hostname)}", file=sys.stderr, flush=True)
+    elif archive == "wayback" or archive.startswith("commoncrawl"):
+        print(f"archiver {args.command}: warning: {NO_CONTACT_HARVEST_WARNING.format(archive=archive)}",
+              file=sys.stderr, flush=True)
+
+
+#: what ``warn_without_contact`` says to a harvest of a public web archive without a contact
+NO_CONTACT_HARVEST_WARNING = (
+    "harvesting {archive} without a contact: the archive's operators cannot reach you, and the "
+    "Internet Archive blocks clients it cannot tell apart; name yourself with --contact EMAIL_OR_URL "
+    "(setting ARCHIVER_CONTACT), which goes into the User-Agent")
 
 
 def usage_error(args: argparse.Namespace, message: str) -> int:

@@ -18,7 +18,9 @@ re-extraction give the same bytes):
   record's own (``new``). A record with the same content keeps the earlier line (the first
   capture of the latest version).
 - A gone record (``change: "gone"``, ``gone_since``) flags the line kept: the article's last
-  version with ``change: "gone"`` and ``gone_since``; a later version of the article clears it.
+  version with ``change: "gone"`` and ``gone_since``; a later version of the article clears it. A
+  version captured before ``gone_since`` (a web archive's capture, harvested after the live crawl
+  saw the article removed) does not: it becomes the line kept, still flagged gone since then.
 - Order: numeric ids by number, then legacy ids, then records without an id, by text
   (:func:`sort_key`): independent of the order of the crawl.
 - Bytes: each line is ``json.dumps(record, ensure_ascii=False)`` with the fields of
@@ -142,12 +144,19 @@ class DatasetBuilder:
             self._apply_gone(key, record, row)
             return
         if row is not None:
-            digest, fetched_at, gone, _ = row
+            digest, fetched_at, gone, line = row
             if str(record.get("fetched_at") or "") < fetched_at:
                 self.summary.applied["older"] += 1
                 return
             if digest == content_digest(record) and not gone:
                 self.summary.applied["same"] += 1
+                return
+            since = json.loads(line).get("gone_since") or "" if gone else ""
+            if since and str(record.get("fetched_at") or "") < since:
+                # captured while the article was still online: its last version, still gone
+                self.summary.applied["older"] += 1
+                if digest != content_digest(record):
+                    self._put(key, {**record, "change": "gone", "gone_since": since})
                 return
         kept = {k: v for k, v in record.items() if k != "gone_since"}
         if row is not None:

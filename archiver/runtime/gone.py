@@ -30,6 +30,10 @@ logger = logging.getLogger(__name__)
 GONE_STATUSES = frozenset({404, 410})
 #: request.meta key: ``{"url": ..., "since": ...}`` of a known article found gone
 META_GONE = "archiver_gone"
+#: request.meta key: the known URL a request asks for on the live site (an article harvested from a
+#: web archive, known under its archived URL: ``https://www.defense.gov/News/...`` asked at the same
+#: path of the crawled site)
+META_KNOWN_AS = "archiver_known_as"
 #: records looked through after the response record for its conversion record (older states)
 _SCAN_RECORDS = 2000
 
