@@ -89,7 +89,8 @@ def first_replay(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="module")
 def second_crawl(archive: Archive, first_replay: Replayed) -> Archive:
     """An incremental crawl of the same site (same port) where half the articles changed: the
-    changed ones are archived in full, their requisites as revisits of the first crawl's."""
+    changed ones are archived in full, their requisites (asked conditionally) as 304 revisits of the
+    first crawl's."""
     port = urlsplit(archive.base).port
     with replica(*REPLICA, "--port", str(port), "--mutate", "50") as site:
         dataset = _crawl(site, archive.out)
@@ -128,6 +129,8 @@ def test_replaywebpage_replays_a_changed_article_of_a_second_crawl_with_revisite
     report = json.loads((second_crawl.out / "report.json").read_text("utf-8"))
     assert report["requisites"]["archived"] == 0  # every requisite a revisit of the first crawl's
     assert report["requisites"]["revisits"] > 50
+    # asked conditionally (the default): each answered 304, a server-not-modified revisit
+    assert report["requisites"]["not_modified"] == report["requisites"]["revisits"]
     replayed = _replay_in_replaywebpage(second_crawl, tmp_path, "replaywebpage-second-crawl.png")
     _assert_looks_like_the_live_page(replayed, second_crawl)
 
