@@ -2,7 +2,8 @@
 
 The real pages (``data/skeleton-*.html``) load some fifty stylesheets, scripts, fonts and images
 from the site's own paths (``/Portals/...``, ``/DesktopModules/...``, ``/Resources/...``,
-``/js/...``, ``*.axd``). The replica answers each of those paths, so that an archive of it replays
+``/js/...``, ``*.axd``; the older eras' ``/style/``, ``/Images/``, ``/graphics/``, ``/ssi/``,
+``/news/graphics/``). The replica answers each of those paths, so that an archive of it replays
 with everything a page asks for and a replay test means something:
 
 - ``/desktopmodules/ArticleCS/styles/DefenseGOV2/style.css``: the site's real main stylesheet
@@ -27,7 +28,7 @@ from importlib import resources
 
 #: the paths the real pages load requisites from (case-insensitive), and the handler kinds
 ASSET_PATH = re.compile(
-    r"^/(?:(?:resources|desktopmodules|portals|js|home/images|style|images|graphics)/[^?#]+"
+    r"^/(?:(?:resources|desktopmodules|portals|js|home/images|style|images|graphics|ssi|news/graphics)/[^?#]+"
     r"\.(css|js|png|gif|jpe?g|svg|ico|woff2?|ttf|eot|otf)"
     r"|(?:webresource|scriptresource|telerik\.web\.ui\.webresource)\.(axd))$",
     re.I,
