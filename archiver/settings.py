@@ -32,7 +32,7 @@ ARCHIVER_WACZ = True
 ARCHIVER_REQUISITES = True
 #: ask requisites an earlier run archived with If-None-Match / If-Modified-Since (a 304 becomes a
 #: server-not-modified revisit); off: in full, unchanged ones archived as identical-payload revisits
-ARCHIVER_REQUISITES_CONDITIONAL = False
+ARCHIVER_REQUISITES_CONDITIONAL = True
 #: hosts requisites may come from besides the site's host and ARCHIVER_SITE_HOSTS (a CDN, say)
 ARCHIVER_REQUISITES_HOSTS: list[str] = []
 #: URL patterns (regular expressions) of requisites never fetched: trackers and analytics

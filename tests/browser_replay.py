@@ -108,6 +108,7 @@ class Replayed:
     font_family: str
     images: list[dict[str, Any]]
     failed: list[tuple[int, str]] = field(default_factory=list)  # (status, original URL) of same-site misses
+    fonts: list[dict[str, str]] = field(default_factory=list)  # each @font-face: family, status
 
 
 #: in the replayed page: every stylesheet link (loaded, with rules?), the article text's font, every image
@@ -127,6 +128,10 @@ _PAGE_STATE = """async () => {
     fontFamily: getComputedStyle(text).fontFamily,
     images: [...document.images].map(i => ({src: i.currentSrc || i.src, complete: i.complete,
                                             naturalWidth: i.naturalWidth})),
+    fonts: await (async () => {  // a face the page uses loads; "error": its file is missing or no font
+      await Promise.race([document.fonts.ready, new Promise(r => setTimeout(r, 5000))]);
+      return [...document.fonts].map(f => ({family: f.family, status: f.status}));
+    })(),
   };
 }"""
 
@@ -175,7 +180,8 @@ def replay(page_url: str, article_url: str, site_host: str, screenshot: Path,
             page.wait_for_timeout(500)
             page.screenshot(path=str(screenshot))
             keep_artifact(screenshot)
-            return Replayed(state["stylesheets"], state["fontFamily"], state["images"], misses)
+            return Replayed(state["stylesheets"], state["fontFamily"], state["images"], misses,
+                            state["fonts"])
         finally:
             browser.close()
 

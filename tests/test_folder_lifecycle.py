@@ -136,8 +136,8 @@ def sharing(small_replica: RunningReplica, tmp_path_factory: pytest.TempPathFact
     """Two folders crawled one after the other with one ARCHIVER_STATE_PATH (docs/scheduling.md)."""
     root = tmp_path_factory.mktemp("sharing")
     for name in ("a", "b"):
-        # without requisites: the revisits counted below are the articles' (requisites are asked
-        # in full, and their identical-payload revisits refer to folder a's captures too)
+        # without requisites: the revisits counted below are the articles' (the requisites' 304
+        # revisits refer to folder a's captures too)
         result = crawl(root / name, small_replica.base, "--no-requisites",
                        "-s", f"ARCHIVER_STATE_PATH={root / 'state.sqlite'}")
         assert result.returncode == 0, result.stderr[-2000:]

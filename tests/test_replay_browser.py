@@ -89,7 +89,8 @@ def first_replay(archive: Archive, tmp_path_factory: pytest.TempPathFactory) -> 
 @pytest.fixture(scope="module")
 def second_crawl(archive: Archive, first_replay: Replayed) -> Archive:
     """An incremental crawl of the same site (same port) where half the articles changed: the
-    changed ones are archived in full, their requisites as revisits of the first crawl's."""
+    changed ones are archived in full, their requisites (asked conditionally) as 304 revisits of the
+    first crawl's."""
     port = urlsplit(archive.base).port
     with replica(*REPLICA, "--port", str(port), "--mutate", "50") as site:
         dataset = _crawl(site, archive.out)
@@ -112,6 +113,9 @@ def _assert_looks_like_the_live_page(replayed: Replayed, archive: Archive) -> No
     assert site_sheet["rules"] > 500  # the real stylesheet, not a stand-in
     assert replayed.font_family == SITE_FONT  # not the browser default (Times)
     assert replayed.failed == []  # no requisite of the site missing
+    used = [f for f in replayed.fonts if f["status"] != "unloaded"]  # the faces the page draws with
+    assert used, replayed.fonts  # the Font Awesome icons of the page
+    assert [f for f in used if f["status"] != "loaded"] == []  # each one's font file replayed, a font
     photos = {image["src"] for image in archive.article["images"]}
     shown = [i for i in replayed.images if any(i["src"].endswith(p) for p in photos)]
     assert len(shown) >= len(photos)  # each full-size photo (in its popup), with --images
@@ -128,6 +132,8 @@ def test_replaywebpage_replays_a_changed_article_of_a_second_crawl_with_revisite
     report = json.loads((second_crawl.out / "report.json").read_text("utf-8"))
     assert report["requisites"]["archived"] == 0  # every requisite a revisit of the first crawl's
     assert report["requisites"]["revisits"] > 50
+    # asked conditionally (the default): each answered 304, a server-not-modified revisit
+    assert report["requisites"]["not_modified"] == report["requisites"]["revisits"]
     replayed = _replay_in_replaywebpage(second_crawl, tmp_path, "replaywebpage-second-crawl.png")
     _assert_looks_like_the_live_page(replayed, second_crawl)
 

@@ -451,3 +451,11 @@ def test_crawl_of_an_era_replica_archives_every_article(era_sites: dict[str, Run
     failures = (tmp_path / "failures.jsonl").read_text("utf-8")
     archived = [json.loads(line) for line in (tmp_path / "articles.jsonl").read_text("utf-8").splitlines()]
     assert sorted(r["url"] for r in archived) == sorted(r["url"] for r in site.truth()), failures[:2000]
+    # every requisite of the era's pages is served by the replica itself (docs/replica.md): none
+    # missing, none asked of the real site's hosts (the real pages' absolute www.defense.gov and
+    # www.defenselink.mil URLs are the replica's own); fonts.googleapis.com alone is another host
+    requisites = json.loads((tmp_path / "report.json").read_text("utf-8"))["requisites"]
+    missing = tmp_path / "requisite-failures.jsonl"
+    assert not missing.exists(), missing.read_text("utf-8")[:2000]
+    assert requisites["archived"] > 0
+    assert requisites["skipped"]["offsite"] == (1 if era == "dnn" else 0)

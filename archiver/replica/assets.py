@@ -2,14 +2,15 @@
 
 The real pages (``data/skeleton-*.html``) load some fifty stylesheets, scripts, fonts and images
 from the site's own paths (``/Portals/...``, ``/DesktopModules/...``, ``/Resources/...``,
-``/js/...``, ``*.axd``). The replica answers each of those paths, so that an archive of it replays
+``/js/...``, ``*.axd``; the older eras' ``/style/``, ``/Images/``, ``/graphics/``, ``/ssi/``,
+``/news/graphics/``). The replica answers each of those paths, so that an archive of it replays
 with everything a page asks for and a replay test means something:
 
 - ``/desktopmodules/ArticleCS/styles/DefenseGOV2/style.css``: the site's real main stylesheet
   (``data/site-style-2020-11.css``, November 2020; the DGOV2 article styles the pages use);
 - every other stylesheet: a stand-in with one rule (so a browser shows it applied), the Font
   Awesome ones with the ``@font-face`` of the real file (fonts under ``../webfonts/``);
-- scripts: a stand-in comment; fonts: stand-in bytes (not a usable font: the browser falls back);
+- scripts: a stand-in comment; fonts: a valid two-glyph font (``archiver/replica/fonts.py``);
 - images: a valid 1x1 PNG or GIF, a small SVG, an ICO holding a PNG, a small JPEG.
 
 Paths are matched without regard to case, as the real site's IIS does; the query string
@@ -25,9 +26,11 @@ import zlib
 from functools import cache
 from importlib import resources
 
+from archiver.replica.fonts import stand_in_font
+
 #: the paths the real pages load requisites from (case-insensitive), and the handler kinds
 ASSET_PATH = re.compile(
-    r"^/(?:(?:resources|desktopmodules|portals|js|home/images|style|images|graphics)/[^?#]+"
+    r"^/(?:(?:resources|desktopmodules|portals|js|home/images|style|images|graphics|ssi|news/graphics)/[^?#]+"
     r"\.(css|js|png|gif|jpe?g|svg|ico|woff2?|ttf|eot|otf)"
     r"|(?:webresource|scriptresource|telerik\.web\.ui\.webresource)\.(axd))$",
     re.I,
@@ -66,7 +69,9 @@ def _body(path: str, extension: str) -> bytes:
         return f"/* replica stand-in for {path} (the real script is not in the replica) */\n".encode()
     if extension in ("png", "gif", "jpg", "jpeg", "svg", "ico"):
         return _image(extension, path)
-    return f"replica stand-in font for {path}\n".encode()  # not a font: the browser falls back
+    if extension == "eot":  # Internet Explorer's format, which no browser of today loads
+        return f"replica stand-in font for {path}\n".encode()
+    return stand_in_font(path, extension)
 
 
 def _stylesheet(path: str) -> bytes:

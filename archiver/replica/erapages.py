@@ -35,7 +35,7 @@ from html import escape
 from importlib import resources
 
 from archiver.replica import eras
-from archiver.replica.corpus import Article, Head, ap_date
+from archiver.replica.corpus import Article, Head, ap_date, media_base
 from archiver.replica.render import HISTORICAL_NOTICE, ArticleRenderer, listing_container
 
 DNN_NOTICE = (
@@ -82,6 +82,31 @@ def skeleton(era: str) -> EraSkeleton:
     return EraSkeleton(page[:head_end], page[head_end:start], page[end:])
 
 
+#: the real pages' absolute URLs of requisites on the site's own host of the time (the DNN skin's
+#: ``https://www.defense.gov/DesktopModules/AccordionMenu/...`` stylesheet, DefenseLink's
+#: ``http://www.defenselink.mil/style/...`` stylesheets and images)
+_OWN_HOST_REQUISITE = re.compile(
+    r"""(?<=["'])(?:https?://www\.defense\.gov|https?://www\.defenselink\.mil)"""
+    r"(?=/(?:desktopmodules|portals|resources|style|images|graphics|ssi)/)", re.I)
+
+
+def own_host_requisites(html: str, base: str) -> str:
+    """``html`` as served from ``base``: asked by another name than the real site's, the page's
+    requisites on the real site's hosts are the replica's own (the paths kept), so that a crawl of
+    the replica archives them from it, never from the real site (docs/replica.md)."""
+    base = base.rstrip("/")
+    if not base or media_base(base) != base:  # the real names (a proxy): the real page's bytes
+        return html
+    return _OWN_HOST_REQUISITE.sub(base, html)
+
+
+@cache
+def site_skeleton(era: str, base: str) -> EraSkeleton:
+    """:func:`skeleton` as served from ``base`` (:func:`own_host_requisites`)."""
+    sk = skeleton(era)
+    return EraSkeleton(*(own_host_requisites(part, base) for part in (sk.head, sk.before, sk.after)))
+
+
 def _sub_attr(html: str, pattern: str, value: str) -> str:
     """Replace the value of the (single-quoted, as in these skins) meta ``pattern`` names."""
     return re.sub(pattern, lambda m: m.group(1) + escape(value), html, count=1)
@@ -115,8 +140,8 @@ class AspnetRenderer:
 
     def html(self) -> bytes:
         container = _crlf(self._container())
-        return encode_aspnet(aspnet_page(self._title(), self.h.path, self.h.published.date(), container),
-                             self.h.legacy_number)
+        return encode_aspnet(aspnet_page(self._title(), self.h.path, self.h.published.date(), container,
+                                         self.base), self.h.legacy_number)
 
     def _title(self) -> str:
         site = "DefenseLink" if self.h.published.date() < eras.DEFENSE_GOV_FROM else "Defense.gov"
@@ -219,9 +244,10 @@ class AspnetRenderer:
         return "\n".join(out)
 
 
-def aspnet_page(title: str, path: str, published: date, container: str) -> str:
-    """The DefenseLink skeleton around ``container`` (title, form action, dates swapped)."""
-    sk = skeleton("aspnet")
+def aspnet_page(title: str, path: str, published: date, container: str, base: str = "") -> str:
+    """The DefenseLink skeleton around ``container`` (title, form action, dates swapped), as
+    served from ``base`` (:func:`site_skeleton`)."""
+    sk = site_skeleton("aspnet", base)
     head = re.sub(r"<title>.*?</title>", lambda _m: f"<title>{escape(title)}</title>", sk.head, count=1)
     head = head.replace('content="12/1/2006"', f'content="{published.month}/{published.day}/{published.year}"', 1)
     captured = date.fromordinal(published.toordinal() + 5)  # the site header shows the day it was seen
@@ -230,7 +256,7 @@ def aspnet_page(title: str, path: str, published: date, container: str) -> str:
     before = before.replace('action="Release.aspx?ReleaseID=10242"', f'action="{action}"', 1)
     state = base64.b64encode(container.encode("utf-8")[:3000]).decode("ascii")
     before = re.sub(r'(name="__VIEWSTATE" value=")[^"]*', lambda m: m.group(1) + state, before, count=1)
-    return head + before + container + sk.after
+    return head + before + own_host_requisites(container, base) + sk.after
 
 
 def aspnet_listing(kind: eras.LegacyKind, heads: list[Head], base: str, month: tuple[int, int],
@@ -263,7 +289,7 @@ def aspnet_listing(kind: eras.LegacyKind, heads: list[Head], base: str, month: t
 </span>"""
     site = "DefenseLink" if date(year, mo, 1) < eras.DEFENSE_GOV_FROM else "Defense.gov"
     html = aspnet_page(f"{site} {kind.listing_title}: {label}", month_url(kind, year, mo),
-                       date(year, mo, 28), _crlf(container))
+                       date(year, mo, 28), _crlf(container), base)
     return html.encode("utf-8")
 
 
@@ -418,8 +444,8 @@ def static_index(ctype: str, heads: list[Head], month: tuple[int, int], older: t
 
 
 def dnn_page(title: str, og_title: str, url: str, og_url: str, path: str, description: str,
-             section: tuple[str, str], view: str, container: str) -> str:
-    sk = skeleton("dnn")
+             section: tuple[str, str], view: str, container: str, base: str = "") -> str:
+    sk = site_skeleton("dnn", base)
     head = re.sub(r"<title>.*?</title>", lambda _m: f"<title>\n\t{title} > U.S. DEPARTMENT OF DEFENSE > {view}\n"
                   "</title>", sk.head, count=1, flags=re.S)
     head = _sub_attr(head, r'(<meta id="MetaDescription" name="DESCRIPTION" content=")[^"]*', description)
@@ -452,7 +478,7 @@ class DnnRenderer(ArticleRenderer):
         description = " ".join(b.text for b in self.a.blocks if b.kind == "p")[:240]
         return dnn_page(title, h.title, url, og_url, h.path, description,
                         (self.base + h.ctype.section, h.ctype.label), view,
-                        self._container(cls, og_url)).encode("utf-8")
+                        self._container(cls, og_url), self.base).encode("utf-8")
 
     def _container(self, cls: str, og_url: str) -> str:
         h = self.h
@@ -592,7 +618,7 @@ def dnn_listing(title: str, section: str, cls: str, heads: list[Head], base: str
 </div>"""
     url = base + section + (f"?Page={page_no}" if page_no > 1 else "")
     return dnn_page(escape(title), title, url, url, section, f"{title} of the U.S. Department of Defense",
-                    (base + section, title), title, container).encode("utf-8")
+                    (base + section, title), title, container, base).encode("utf-8")
 
 
 def _dnn_pager(url: str, page_no: int, last_page: int) -> str:

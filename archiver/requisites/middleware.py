@@ -4,12 +4,12 @@ For each HTML page of the site (listing or article, status 200) it asks the page
 (``archiver.requisites.scan``), each URL once per crawl, from the site's hosts only
 (``archiver.requisites.policy``); a stylesheet's own references (fonts, images, ``@import``) are
 asked when it arrives. A requisite an earlier run archived is asked with its last capture handed to
-the WARC middleware (``archiver.requisites.store``), so an unchanged one is archived as an
-``identical-payload-digest`` revisit record; with ``ARCHIVER_REQUISITES_CONDITIONAL`` it is asked
-conditionally (``If-None-Match`` / ``If-Modified-Since``) and a ``304`` becomes a
-``server-not-modified`` revisit, which pywb replays and ReplayWeb.page 2.5 does not (it serves the
-304 itself; docs/decisions.md). Requisites are plain Scrapy
-requests: the host's downloader slot, delays, AutoThrottle, Crawl-delay and robots.txt apply.
+the WARC middleware (``archiver.requisites.store``) and, with ``ARCHIVER_REQUISITES_CONDITIONAL``
+(the default), conditionally (``If-None-Match`` / ``If-Modified-Since``): a ``304`` becomes a
+``server-not-modified`` revisit (without the 304's head, so that pywb and ReplayWeb.page serve the
+original; docs/decisions.md), an unchanged payload asked in full an ``identical-payload-digest``
+revisit. Requisites are plain Scrapy requests: the host's downloader slot, delays, AutoThrottle,
+Crawl-delay and robots.txt apply.
 
 They are not articles: their callbacks yield nothing, a failed one is written to
 ``requisite-failures.jsonl`` (never ``failures.jsonl``) and counted apart

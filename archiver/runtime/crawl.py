@@ -270,11 +270,12 @@ def print_summary(report: dict[str, Any], out: Path, stream: IO[str] = sys.stdou
 
 
 def _requisites_line(requisites: dict[str, Any] | None, out: Path) -> str:
-    """``requisites  N archived (M as revisits), K failed`` (page requisites, apart from articles)."""
+    """``requisites N asked: A archived, R as revisits (M not modified), K failed`` (page requisites,
+    apart from articles; the words of report.json's ``requisites``: archived is a new payload)."""
     if not requisites or not requisites.get("requested"):
         return ""
-    line = (f"  requisites {requisites['archived'] + requisites['revisits']} archived "
-            f"({requisites['revisits']} as revisits, {requisites['not_modified']} not modified), "
+    line = (f"  requisites {requisites['requested']} asked: {requisites['archived']} archived, "
+            f"{requisites['revisits']} as revisits ({requisites['not_modified']} not modified), "
             f"{requisites['failed']} failed")
     if requisites.get("failures"):
         line += f" (see {out / requisites['failures']})"
