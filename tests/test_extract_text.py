@@ -11,6 +11,7 @@ import pytest
 from archiver.extract.dates import iso_date
 from archiver.extract.text import (
     CHROME_LINE_RES,
+    FOLLOW_TAIL_RE,
     clock_seconds,
     collapse_space,
     is_chrome_line,
@@ -143,6 +144,23 @@ def test_collapse_space_equals_its_definition(text: str) -> None:
     definition = re.sub(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]", "",
                         re.sub(r"[ \t\n\r\f\v\xa0\u2028\u2029\x85]+", " ", text)).strip()
     assert collapse_space(text) == definition
+
+
+def test_printable_text_has_no_space_or_control_character_to_collapse() -> None:
+    """collapse_space's fast path: every character its two patterns remove or replace is one that
+    ``str.isprintable`` refuses (the patterns' highest character is U+2029)."""
+    either = re.compile(r"[\t\n\r\f\v\xa0\u2028\u2029\x85\x00-\x08\x0e-\x1f\x7f-\x9f]")
+    odd = [c for c in map(chr, range(0x3000)) if either.match(c)]
+    assert len(odd) == 68  # C0 controls, DEL and C1 controls, no-break space, U+2028, U+2029
+    assert not any(c.isprintable() for c in odd)
+
+
+@pytest.mark.parametrize("text", [
+    "He said so. (Follow Jim Garamone on Twitter: @GaramoneDoDNews) \n", "(Follow us on X)\u2003",
+    "He said so. (Follow Jim on Twitter) and more.", "(Follow Jim on Twitter",
+])
+def test_follow_tail_equals_its_pattern(text: str) -> None:
+    assert strip_follow_tail(text) == FOLLOW_TAIL_RE.sub("", text)
 
 
 def test_chrome_line_is_any_of_its_patterns() -> None:

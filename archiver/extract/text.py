@@ -119,7 +119,12 @@ def collapse_space(text: str) -> str:
     dropped, ends stripped.
 
     Most strings hold single spaces only: a search that finds nothing is cheaper than a ``sub``
-    that replaces every space by itself (the crawl's reactor thread runs this on every block)."""
+    that replaces every space by itself (the crawl's reactor thread runs this on every block).
+    Most are printable too, which rules out both the odd spaces and the control characters
+    (``isprintable`` is False for categories Cc, Zs but the space, Zl and Zp): one scan in C
+    instead of two regex searches."""
+    if text.isprintable():
+        return (_SPACE_RE.sub(" ", text) if "  " in text else text).strip()
     if "  " in text or _ODD_SPACE_RE.search(text):
         text = _SPACE_RE.sub(" ", text)
     if _CONTROL_RE.search(text):
@@ -180,8 +185,9 @@ def is_follow_line(text: str) -> bool:
 
 
 def strip_follow_tail(text: str) -> str:
-    """A paragraph without a trailing "(Follow ... on Twitter ...)" parenthetical."""
-    return FOLLOW_TAIL_RE.sub("", text)
+    """A paragraph without a trailing "(Follow ... on Twitter ...)" parenthetical (only a text whose
+    last non-space character is ``)`` can end with one: no regex run over the others)."""
+    return FOLLOW_TAIL_RE.sub("", text) if text.rstrip().endswith(")") else text
 
 
 def is_chrome_line(text: str) -> bool:

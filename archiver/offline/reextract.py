@@ -459,12 +459,13 @@ class ArticleSink:
         assert isinstance(outcome, ArticleItem)
         # the record encoded once: the crawl feed's line (what its JsonLinesItemExporter writes for
         # the same fields: ScrapyJSONEncoder, ensure_ascii off, UTF-8), the conversion record's
-        # payload (pipelines.conversion.record_json) and, read back as JSON types, the dataset's input
-        line = json.dumps(outcome.record(), ensure_ascii=False)
+        # payload (pipelines.conversion.record_json) and the dataset's line of a new article
+        record = outcome.record()
+        line = json.dumps(record, ensure_ascii=False)
         encoded = line.encode("utf-8")
         self._captures.write(encoded + b"\n")
         self.summary.articles += 1
-        self.dataset.apply(json.loads(line))
+        self.dataset.apply(record, line=line)
         self._write_conversion(outcome, encoded)
 
     def _write_conversion(self, item: ArticleItem, payload: bytes) -> None:
@@ -476,7 +477,8 @@ class ArticleSink:
         # the bytes build_conversion + warcio's writer give, built directly (as the crawl writes
         # its conversion records: tests/test_warc_records.py compares both ways)
         record = serialize_conversion(payload, target_uri=item.url, refers_to=item.warc["record_id"])
-        self._writer.append([encode_serialized(record, self._writer.gzip_level)])
+        # no CDXJ entry: this writer builds no CDXJ (it has no on_file_indexed)
+        self._writer.append([encode_serialized(record, self._writer.gzip_level, indexed=False)])
 
     def _fail(self, record: dict[str, Any]) -> None:
         self._failures.write(json.dumps(record, ensure_ascii=False) + "\n")

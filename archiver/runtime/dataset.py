@@ -135,8 +135,11 @@ class DatasetBuilder:
         for record in records:
             self.apply(record)
 
-    def apply(self, record: dict[str, Any]) -> None:
-        """One record of a run, by the rules of the module docstring."""
+    def apply(self, record: dict[str, Any], line: str | None = None) -> None:
+        """One record of a run, by the rules of the module docstring.
+
+        ``line``: the record's :func:`dataset_line` when the caller has it (its fields in
+        ``EXPORT_FIELDS`` order, encoded as that does): written as it is when the record is new."""
         key = sort_key(record)
         row = self.db.execute("SELECT digest, fetched_at, gone, line FROM articles WHERE key = ?",
                               (key,)).fetchone()
@@ -162,7 +165,10 @@ class DatasetBuilder:
         if row is not None:
             kept["change"] = "updated"
         self.summary.applied["updated" if row is not None else "new"] += 1
-        self._put(key, kept)
+        if line is not None and row is None and "gone_since" not in record:
+            self._put(key, kept, line)  # kept is the record itself: its line is the one given
+        else:
+            self._put(key, kept)
 
     def _apply_gone(self, key: str, record: dict[str, Any], row: tuple[Any, ...] | None) -> None:
         self.summary.applied["gone"] += 1
@@ -193,13 +199,13 @@ class DatasetBuilder:
                 yield key, json.loads(line)
             last = page[-1][0]
 
-    def _put(self, key: str, record: dict[str, Any]) -> None:
+    def _put(self, key: str, record: dict[str, Any], line: str | None = None) -> None:
         self.db.execute(
             "INSERT INTO articles (key, digest, fetched_at, gone, line) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT(key) DO UPDATE SET digest = excluded.digest, fetched_at = excluded.fetched_at, "
             "gone = excluded.gone, line = excluded.line",
             (key, content_digest(record), str(record.get("fetched_at") or ""), int(is_gone(record)),
-             dataset_line(record)))
+             dataset_line(record) if line is None else line))
         self._pending += 1
         if self._pending >= _BATCH:
             self.db.execute("COMMIT")

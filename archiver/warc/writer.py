@@ -106,10 +106,13 @@ def encode_record(record: Any, gzip_level: int = DEFAULT_GZIP_LEVEL) -> EncodedR
     )
 
 
-def encode_serialized(record: SerializedRecord, gzip_level: int = DEFAULT_GZIP_LEVEL) -> EncodedRecord:
-    """Compress one record already serialized (:mod:`archiver.warc.records`' ``serialize_*``)."""
+def encode_serialized(record: SerializedRecord, gzip_level: int = DEFAULT_GZIP_LEVEL, *,
+                      indexed: bool = True) -> EncodedRecord:
+    """Compress one record already serialized (:mod:`archiver.warc.records`' ``serialize_*``).
+
+    ``indexed=False``: no CDXJ entry (for a writer that builds no CDXJ: ~24 us a record saved)."""
     return EncodedRecord(record.record_id, record.payload_digest, gzip_member(record.data, gzip_level),
-                         cdxj_entry(record.data))
+                         cdxj_entry(record.data) if indexed else None)
 
 
 def default_worker_name() -> str:
