@@ -84,6 +84,25 @@ def test_a_capture_from_before_the_removal_keeps_the_article_gone(tmp_path: Path
         ("gone", "2026-03-01T00:00:00Z", "2026-01-01T00:00:00Z")  # the same text: the first capture
 
 
+@pytest.mark.parametrize("order", ["own page first", "other page first"])
+def test_the_articles_own_page_wins_over_a_page_giving_its_id(tmp_path: Path, order: str) -> None:
+    """A page under another article's URL whose canonical link gives id 1 (docs/reliability.md:
+    kept by the crawl, with its own text) never takes id 1's line from the page at id 1's URL,
+    in either order and whichever was fetched later; the own page is then new, not updated."""
+    own = record("1", "own text", "2026-01-01T00:00:02Z")
+    other = {**record("1", "other text", "2026-01-01T00:00:01Z"), "url": "http://127.0.0.1/News/Article/2/"}
+    write(tmp_path / "changes.jsonl", [own, other] if order == "own page first" else [other, own])
+    summary = update_dataset(tmp_path)
+    [kept] = lines(tmp_path / "articles.jsonl")
+    assert (kept["url"], kept["body"], kept["change"]) == (own["url"], "own text", "new")
+    assert (summary.applied["new"], summary.applied["other_page"]) == \
+        ((1, 1) if order == "own page first" else (2, 0))
+    later = {**other, "fetched_at": "2026-06-01T00:00:00Z", "body": "other text, edited"}
+    write(tmp_path / "changes.jsonl", [later])  # a later night: still not the article's own page
+    update_dataset(tmp_path)
+    assert lines(tmp_path / "articles.jsonl") == [kept]
+
+
 def test_a_build_cut_short_leaves_the_previous_dataset_whole(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path / "articles.jsonl", [record("1"), record("2")])

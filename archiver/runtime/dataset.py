@@ -17,6 +17,10 @@ re-extraction give the same bytes):
   kept; its ``change`` is then ``updated`` when the article was in the dataset, else the
   record's own (``new``). A record with the same content keeps the earlier line (the first
   capture of the latest version).
+- A page whose URL names another item than the id it gives (a page under ``/Article/9000301/``
+  whose canonical link says ``9000300``: docs/reliability.md) never replaces a line taken from a
+  URL of that id, and such a line gives way to the article's own page, as new: the article's own
+  page wins whatever the order of the crawl (``other_page``).
 - A gone record (``change: "gone"``, ``gone_since``) flags the line kept: the article's last
   version with ``change: "gone"`` and ``gone_since``; a later version of the article clears it. A
   version captured before ``gone_since`` (a web archive's capture, harvested after the live crawl
@@ -41,6 +45,7 @@ from typing import Any
 from archiver.addon import ARTICLES_FILE, CHANGES_FILE
 from archiver.items import EXPORT_FIELDS
 from archiver.runtime.state import record_digest
+from archiver.site import article_id_of
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +60,8 @@ CREATE TABLE articles (
     digest TEXT NOT NULL,
     fetched_at TEXT NOT NULL,
     gone INTEGER NOT NULL,
-    line TEXT NOT NULL
+    line TEXT NOT NULL,
+    other INTEGER NOT NULL  -- the line came from a page whose URL names another item
 ) WITHOUT ROWID;
 """
 
@@ -80,6 +86,12 @@ def dataset_line(record: dict[str, Any]) -> str:
     return json.dumps({name: record[name] for name in EXPORT_FIELDS if name in record}, ensure_ascii=False)
 
 
+def _names_other_item(record: dict[str, Any]) -> bool:
+    """The record's ``url`` names an item, and not the one of its ``article_id``."""
+    named = article_id_of(str(record.get("url") or ""))
+    return named is not None and named != str(record.get("article_id") or "")
+
+
 def is_gone(record: dict[str, Any]) -> bool:
     return bool(record.get("gone_since")) or record.get("change") == "gone"
 
@@ -91,7 +103,8 @@ class DatasetSummary:
     articles: int = 0
     gone: int = 0
     applied: dict[str, int] = field(default_factory=lambda: {"new": 0, "updated": 0, "gone": 0,
-                                                              "same": 0, "older": 0})
+                                                              "same": 0, "older": 0,
+                                                              "other_page": 0})
     invalid_lines: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -141,13 +154,17 @@ class DatasetBuilder:
         ``line``: the record's :func:`dataset_line` when the caller has it (its fields in
         ``EXPORT_FIELDS`` order, encoded as that does): written as it is when the record is new."""
         key = sort_key(record)
-        row = self.db.execute("SELECT digest, fetched_at, gone, line FROM articles WHERE key = ?",
+        row = self.db.execute("SELECT digest, fetched_at, gone, line, other FROM articles WHERE key = ?",
                               (key,)).fetchone()
         if is_gone(record):
             self._apply_gone(key, record, row)
             return
-        if row is not None:
-            digest, fetched_at, gone, line = row
+        own_page = row is not None and row[4] and not _names_other_item(record)
+        if row is not None and not own_page:
+            digest, fetched_at, gone, line, kept_other = row
+            if not kept_other and _names_other_item(record):
+                self.summary.applied["other_page"] += 1
+                return
             if str(record.get("fetched_at") or "") < fetched_at:
                 self.summary.applied["older"] += 1
                 return
@@ -162,10 +179,10 @@ class DatasetBuilder:
                     self._put(key, {**record, "change": "gone", "gone_since": since})
                 return
         kept = {k: v for k, v in record.items() if k != "gone_since"}
-        if row is not None:
+        if row is not None and not own_page:
             kept["change"] = "updated"
-        self.summary.applied["updated" if row is not None else "new"] += 1
-        if line is not None and row is None and "gone_since" not in record:
+        self.summary.applied["updated" if row is not None and not own_page else "new"] += 1
+        if line is not None and (row is None or own_page) and "gone_since" not in record:
             self._put(key, kept, line)  # kept is the record itself: its line is the one given
         else:
             self._put(key, kept)
@@ -201,11 +218,11 @@ class DatasetBuilder:
 
     def _put(self, key: str, record: dict[str, Any], line: str | None = None) -> None:
         self.db.execute(
-            "INSERT INTO articles (key, digest, fetched_at, gone, line) VALUES (?, ?, ?, ?, ?) "
+            "INSERT INTO articles (key, digest, fetched_at, gone, line, other) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(key) DO UPDATE SET digest = excluded.digest, fetched_at = excluded.fetched_at, "
-            "gone = excluded.gone, line = excluded.line",
+            "gone = excluded.gone, line = excluded.line, other = excluded.other",
             (key, content_digest(record), str(record.get("fetched_at") or ""), int(is_gone(record)),
-             dataset_line(record) if line is None else line))
+             dataset_line(record) if line is None else line, int(_names_other_item(record))))
         self._pending += 1
         if self._pending >= _BATCH:
             self.db.execute("COMMIT")
