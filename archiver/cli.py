@@ -160,7 +160,8 @@ def _add_crawl(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
         "AutoThrottle). Exit code 0 when nothing failed, 1 otherwise (also a crawl that stopped early: "
         "run it again with --resume), 2 for bad options or a damaged crawl state, 3 when another crawl "
         "holds DIR or its state, 4 when the site refused the crawl (a CDN bot wall, or a Retry-After "
-        "longer than the crawl waits).")
+        "longer than the crawl waits), 130 for a Ctrl-C while it was starting up (run it again with "
+        "--resume).")
     p.add_argument("--site", type=_site, default=DEFAULT_SITE,
                    help=f"site to crawl (default: {DEFAULT_SITE})")
     p.add_argument("--discovery", choices=["sections", "rss", "sitemap", "ids"], default="sections",
@@ -344,16 +345,29 @@ def build_parser() -> ArgumentParser:
 SCRAPY_EXCEPTIONS_ONLY = frozenset({"reextract"})
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    if argv is None and sys.argv[1:2] and sys.argv[1] in SCRAPY_EXCEPTIONS_ONLY:
-        # only for the program's own command line: in a process that goes on to other work (tests
-        # calling main([...])) ``from scrapy import X`` must keep working
-        from archiver.runtime.extractworker import import_scrapy_exceptions_alone
+#: the commands with a --resume option
+RESUMABLE = frozenset({"crawl", "demo", "harvest"})
+#: a command interrupted by Ctrl-C before its own signal handling began (128 + SIGINT, as shells say)
+EXIT_INTERRUPTED = 130
 
-        import_scrapy_exceptions_alone()
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    result: int = args.func(args)
+
+def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
+    try:
+        if argv is None and words[:1] and words[0] in SCRAPY_EXCEPTIONS_ONLY:
+            # only for the program's own command line: in a process that goes on to other work
+            # (tests calling main([...])) ``from scrapy import X`` must keep working
+            from archiver.runtime.extractworker import import_scrapy_exceptions_alone
+
+            import_scrapy_exceptions_alone()
+        args = build_parser().parse_args(words)
+        result: int = args.func(args)
+    except KeyboardInterrupt:  # Ctrl-C before a crawl's own signal handling began (imports, start-up)
+        command = next((word for word in words if not word.startswith("-")), "")
+        again = "with --resume to go on" if command in RESUMABLE else "again"
+        print(f"\narchiver {command or '(no command)'}: interrupted (Ctrl-C): run the same command "
+              f"{again}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return result
 
 

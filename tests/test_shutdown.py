@@ -309,3 +309,59 @@ def test_a_busy_worker_dies_with_its_crawl_process() -> None:
         assert_no_orphan({worker})
     finally:
         parent.kill()
+
+
+#: raises SIGINT in the process a moment into ``archiver.cli.main``: option parsing or the first
+#: imports of the command, long before Scrapy installs its own signal handlers
+_EARLY_CTRL_C = """
+import signal, sys
+from archiver.cli import main
+signal.signal(signal.SIGALRM, lambda *_: signal.raise_signal(signal.SIGINT))
+signal.setitimer(signal.ITIMER_REAL, 0.002)
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_the_crawl_starts_up_exits_130_and_moves_nothing(
+        fresh_replica: Callable[..., RunningReplica], tmp_path: Path) -> None:
+    """Ctrl-C before the crawl's own signal handling began: exit 130 with one line that says what
+    to do, no traceback, and the folder's previous run left where it was."""
+    site = fresh_replica("--articles", "12", "--seed", "3", "--crawl-delay", "0", truth=True)
+    out = tmp_path / "out"
+    args = ["crawl", "--site", site.base, "--out", str(out), "--no-wacz", *FAST]
+    first = subprocess.run([sys.executable, "-m", "archiver", *args], capture_output=True, text=True,
+                           timeout=300)
+    assert first.returncode == 0, first.stderr[-3000:]
+    before = {path.name: path.read_bytes() for path in out.iterdir()
+              if path.is_file() and "state" not in path.name}
+    early = subprocess.run([sys.executable, "-c", _EARLY_CTRL_C, *args], capture_output=True, text=True,
+                           timeout=120)
+    assert early.returncode == 130, early.stderr[-3000:]
+    assert "archiver crawl: interrupted (Ctrl-C): run the same command with --resume" in early.stderr
+    assert "Traceback" not in early.stderr
+    assert {path.name: path.read_bytes() for path in out.iterdir()
+            if path.is_file() and "state" not in path.name} == before
+    assert not (out / "runs").exists()
+
+
+def test_ctrl_c_in_any_phase_of_start_up_says_what_to_do_and_resume_finishes(
+        fresh_replica: Callable[..., RunningReplica], tmp_path: Path) -> None:
+    """A real SIGINT to the process group at moments across start-up (imports, preparing the folder,
+    Scrapy starting, the first requests): each run ends with exit 130 or a STOPPED line and 1, never
+    a traceback; ``--resume`` then finishes the crawl, losing nothing."""
+    site = fresh_replica("--articles", "12", "--seed", "4", "--crawl-delay", "0", truth=True)
+    out = tmp_path / "out"
+    for delay in (0.1, 0.3, 0.5, 0.7, 0.9, 1.2):
+        crawl = Crawl(site.base, out, "--no-wacz")
+        try:
+            time.sleep(delay)
+            crawl.stop(signal.SIGINT, group=True)
+        finally:
+            crawl.kill()
+        assert "Traceback" not in crawl.stderr(), (delay, crawl.stderr()[-3000:])
+        if crawl.proc.returncode == 130:
+            assert "interrupted (Ctrl-C): run the same command with --resume" in crawl.stderr()
+        else:
+            assert crawl.proc.returncode in (0, 1), (delay, crawl.proc.returncode, crawl.stderr()[-3000:])
+            assert "--resume" in crawl.stdout() + crawl.stderr() or crawl.proc.returncode == 0
+    assert_resume_loses_nothing(site, out, "--no-wacz")

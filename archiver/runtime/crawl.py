@@ -153,6 +153,10 @@ def crawl_settings(job: CrawlJob) -> Settings:
     return settings
 
 
+class CrawlNotStarted(RuntimeError):
+    """The crawl process ended before the crawl began: a signal while Scrapy was starting up."""
+
+
 def run(job: CrawlJob) -> dict[str, Any]:
     """Run the crawl to its end in this process; return ``report.json``'s content."""
     from scrapy import signals
@@ -181,8 +185,9 @@ def run(job: CrawlJob) -> dict[str, Any]:
     if extension is not None and extension.report is not None:  # also when report.json did not fit
         return extension.report
     report_path = job.out / REPORT_FILE
-    if not report_path.exists():
-        raise RuntimeError(f"the crawl wrote no {REPORT_FILE}; see {job.out / 'crawl.log'}")
+    if not report_path.exists():  # stopped (SIGINT, SIGTERM) before its engine and extensions ran
+        raise CrawlNotStarted(f"the crawl stopped before it started (nothing fetched, no {REPORT_FILE}; "
+                              f"see {job.out / 'crawl.log'})")
     report: dict[str, Any] = json.loads(report_path.read_text("utf-8"))
     return report
 

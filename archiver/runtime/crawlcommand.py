@@ -107,7 +107,7 @@ def option_settings(args: argparse.Namespace) -> dict[str, object]:
 
 def crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[str, object],
                       settings: dict[str, object]) -> int:
-    from archiver.runtime.crawl import CrawlJob, crawl_settings, exit_code, print_summary
+    from archiver.runtime.crawl import CrawlJob, CrawlNotStarted, crawl_settings, exit_code, print_summary
     from archiver.runtime.lock import EXIT_LOCKED, LockedError
     from archiver.runtime.preflight import (
         EXIT_STATE_DAMAGED,
@@ -136,6 +136,10 @@ def crawl_and_report(args: argparse.Namespace, spider: str, spider_args: dict[st
             raise
         print(f"archiver {args.command}: STOPPED before crawling: the disk is full ({exc}): free some "
               "space, then run the same command with --resume", file=sys.stderr)
+        return 1
+    except CrawlNotStarted as exc:
+        print(f"archiver {args.command}: STOPPED before crawling: {exc}: run the same command with "
+              "--resume to go on", file=sys.stderr)
         return 1
     except StateDamagedError as exc:
         print(f"archiver {args.command}: error: {exc}; run the same command with --reset-state to move "
