@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Self
@@ -34,7 +35,7 @@ from archiver.addon import CHANGES_FILE, FAILURES_FILE
 from archiver.downloadermiddlewares.incomplete import META_EMPTY_OK
 from archiver.downloadermiddlewares.refusals import NotAsked
 from archiver.extensions.report import fail
-from archiver.harvest.captures import Capture, is_page_capture, timestamp_datetime
+from archiver.harvest.captures import Capture, article_key, is_page_capture, timestamp_datetime
 from archiver.harvest.middleware import META_CAPTURE, META_SOURCE, UNREACHABLE_STAT
 from archiver.harvest.sources import CdxError, CdxIndex, CdxPage, CdxSource, CommonCrawlSource, source_for
 from archiver.harvest.state import MODES, HarvestState
@@ -100,6 +101,8 @@ class HarvestSpider(ArchiverSpider):
         self.sections = parse_sections(sections) if sections else None
         self._listing = 0
         self._listed: Deferred[None] = Deferred()
+        #: ``--captures all``: article key -> its later versions, waiting for the one being fetched
+        self._versions: dict[str, deque[Request]] = {}
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -170,7 +173,14 @@ class HarvestSpider(ArchiverSpider):
         for rank, (capture_id, data) in enumerate(self.harvest.to_fetch(self.mode)):
             if self._stopped():
                 return
-            yield self._capture_request(capture_id, data, rank)
+            request = self._capture_request(capture_id, data, rank)
+            if self.mode == "all":  # an article's versions one after the other, oldest first
+                waiting = self._versions.get(key := article_key(data["original"]))
+                if waiting is not None:
+                    waiting.append(request)
+                    continue
+                self._versions[key] = deque()
+            yield request
             while self.crawler.engine is not None and self.crawler.engine.needs_backout():
                 await asyncio.sleep(0.05)  # stream: the scheduler holds only what can be sent soon
 
@@ -283,7 +293,8 @@ class HarvestSpider(ArchiverSpider):
         self._count("archiver/harvest/fetched")
         if response.status != 200 or source is None:
             fail(self.crawler, capture_name(self.source, data), f"HTTP {response.status}", response.status)
-            self.harvest.settle(data["id"], "failed")
+            for request in self._settle(data, "failed"):
+                yield request
             return
         assert response.request is not None
         named = response.request.replace(url=capture_name(self.source, data))  # failures say which capture
@@ -298,14 +309,16 @@ class HarvestSpider(ArchiverSpider):
             yield output
         if outcome == "skipped" and self.crawler.stats.get_value("archiver/failures", 0) > failures:
             outcome = "failed"
-        self.harvest.settle(data["id"], outcome, url, fetched_at)
+        for request in self._settle(data, outcome, url, fetched_at):
+            yield request
 
-    def on_capture_error(self, failure: Failure) -> None:
+    def on_capture_error(self, failure: Failure) -> list[Request]:
         request = failure.request  # type: ignore[attr-defined]
         data = request.meta[META_CAPTURE]
         error = failure.value
         if isinstance(error, (DiskFullError, NotAsked)):  # not the capture's failure: left for --resume
-            return
+            self._versions.pop(article_key(data["original"]), None)  # with its later versions
+            return []
         status = None
         if isinstance(error, HttpError):
             status = error.response.status
@@ -315,7 +328,21 @@ class HarvestSpider(ArchiverSpider):
         else:
             reason = f"{type(error).__name__}: {failure.getErrorMessage()}"
         fail(self.crawler, capture_name(self.source, data), reason, status)
-        self.harvest.settle(data["id"], "failed")
+        return self._settle(data, "failed")
+
+    def _settle(self, data: dict[str, Any], outcome: str, url: str = "",
+                fetched_at: str = "") -> list[Request]:
+        """Record how a capture's fetch ended; with ``--captures all``, the article's next version
+        to fetch (so that its versions reach the pipelines, and ``changes.jsonl``, in capture order)."""
+        self.harvest.settle(data["id"], outcome, url, fetched_at)
+        if self.mode != "all":
+            return []
+        key = article_key(data["original"])
+        waiting = self._versions.get(key)
+        if not waiting:
+            self._versions.pop(key, None)
+            return []
+        return [waiting.popleft()]
 
     # -- resuming ---------------------------------------------------------------------------------------
 

@@ -227,9 +227,9 @@ def test_summary_counts_captures(eras: Path) -> None:
 def test_captures_all_keeps_each_distinct_version(collection: str, tmp_path: Path) -> None:
     result = harvest(tmp_path / "out", collection, "--captures", "all")
     records = [r for r in jsonl(tmp_path / "out" / "changes.jsonl") if r["article_id"] == "2411893"]
-    assert sorted(r["fetched_at"] for r in records) == ["2021-10-01T12:00:00Z", "2021-12-15T12:00:00Z"], (
-        result.stderr[-2000:]
-    )
+    # fetched one after the other, oldest first: the versions in capture order, the first one new
+    assert [(r["fetched_at"], r["change"]) for r in records] == [
+        ("2021-10-01T12:00:00Z", "new"), ("2021-12-15T12:00:00Z", "updated")], result.stderr[-2000:]
     contract = [r for r in jsonl(tmp_path / "out" / "changes.jsonl") if r["article_id"] == "605989"]
     assert len(contract) == 1  # same payload under two hosts: one version
     [latest] = [r for r in jsonl(tmp_path / "out" / "articles.jsonl") if r["article_id"] == "2411893"]
