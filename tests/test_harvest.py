@@ -202,6 +202,9 @@ def test_requests_name_the_users_contact(eras: Path) -> None:
         ("commoncrawl:CC-MAIN-2024-10", [], True),
         ("wayback", ["--contact", CONTACT], False),
         ("http://127.0.0.1:8080/coll", [], False),  # a local pywb
+        ("wayback", ["-s", "ARCHIVER_HARVEST_WAYBACK_URL=http://127.0.0.1:8080"], False),  # a stand-in
+        ("commoncrawl", ["-s", "ARCHIVER_HARVEST_CC_INDEX_URL=http://127.0.0.1:8081"], False),
+        ("wayback", ["-s", "ARCHIVER_HARVEST_WAYBACK_URL=https://web.archive.org/"], True),
     ],
 )
 def test_a_public_archive_harvested_without_a_contact_is_warned_about(

@@ -195,9 +195,27 @@ def warn_without_contact(args: argparse.Namespace) -> None:
 
         print(f"archiver {args.command}: warning: "
               f"{NO_CONTACT_WARNING.format(host=urlsplit(site).hostname)}", file=sys.stderr, flush=True)
-    elif archive == "wayback" or archive.startswith("commoncrawl"):
+    elif _public_archive(archive, dict(args.set)):
         print(f"archiver {args.command}: warning: {NO_CONTACT_HARVEST_WARNING.format(archive=archive)}",
               file=sys.stderr, flush=True)
+
+
+#: the settings that point a harvest at an archive's servers, and those servers' public hosts
+_ARCHIVE_URL_SETTINGS = {"wayback": ("ARCHIVER_HARVEST_WAYBACK_URL", "web.archive.org"),
+                         "commoncrawl": ("ARCHIVER_HARVEST_CC_INDEX_URL", "index.commoncrawl.org")}
+
+
+def _public_archive(archive: str, overrides: dict[str, str]) -> bool:
+    """A harvest of the Wayback Machine or Common Crawl itself, not of a stand-in the user set
+    with ``-s ARCHIVER_HARVEST_WAYBACK_URL=...`` (a local copy, a test server)."""
+    from urllib.parse import urlsplit
+
+    kind = "commoncrawl" if archive.startswith("commoncrawl") else archive
+    if kind not in _ARCHIVE_URL_SETTINGS:
+        return False
+    name, host = _ARCHIVE_URL_SETTINGS[kind]
+    url = overrides.get(name)
+    return not url or (urlsplit(url).hostname or "").lower().rstrip(".") == host
 
 
 #: what ``warn_without_contact`` says to a harvest of a public web archive without a contact
