@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import dataclasses
+import gzip
+import hashlib
 import io
 import json
+import os
 import subprocess
 import zipfile
 from datetime import UTC, datetime
@@ -18,7 +21,6 @@ from archiver.warc.index import (
     BackgroundIndexer,
     CdxjLines,
     WaczPage,
-    build_wacz,
     cdxj_path_for,
     write_cdxj,
     write_cdxj_lines,
@@ -32,6 +34,7 @@ from archiver.warc.records import (
     build_conversion,
     warc_date,
 )
+from archiver.warc.wacz import build_wacz
 from archiver.warc.writer import WarcRollingWriter, encode_record
 from tests.warc_helpers import VENV_BIN, assert_warcs_pass_check, read_record_at
 
@@ -239,3 +242,50 @@ def test_a_cdxj_sorted_in_runs_on_disk_equals_one_sorted_in_memory(
     in_runs = write_cdxj(warc_file, tmp_path / "runs").read_text()
     assert len(whole.splitlines()) > 3
     assert in_runs == whole
+
+
+def _index_blocks(wacz_path: Path) -> tuple[list[str], list[tuple[str, dict]]]:
+    """The WACZ's index lines, read block by block through ``index.idx`` as replay tools read it."""
+    with zipfile.ZipFile(wacz_path) as archive:
+        packed = archive.read("indexes/index.cdx.gz")
+        idx = archive.read("indexes/index.idx").decode().splitlines()
+    assert json.loads(idx[0].split(" ", 2)[2]) == {"format": "cdxj-gzip-1.0", "filename": "index.cdx.gz"}
+    lines, blocks = [], []
+    for entry in idx[1:]:
+        urlkey, timestamp, where = entry.split(" ", 2)
+        place = json.loads(where)
+        block = gzip.decompress(packed[place["offset"]:place["offset"] + place["length"]]).decode()
+        assert block.startswith(f"{urlkey} {timestamp} ")
+        assert place["digest"] == "sha256:" + hashlib.sha256(
+            packed[place["offset"]:place["offset"] + place["length"]]).hexdigest()
+        lines += block.splitlines()
+        blocks.append((urlkey, place))
+    assert sum(place["length"] for _, place in blocks) == len(packed)
+    return lines, blocks
+
+
+def test_wacz_index_is_the_crawls_cdxj_merged_in_blocks(warc_file: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two WARCs with their CDXJ in an index folder: the WACZ's index is those lines merged in
+    order, in gzip blocks that ``index.idx`` finds; a WARC newer than its CDXJ is indexed again."""
+    from archiver.warc import wacz as wacz_module
+
+    second = tmp_path / "copy" / warc_file.name.replace("idx", "idy")
+    second.parent.mkdir()
+    second.write_bytes(warc_file.read_bytes())
+    indexes = tmp_path / "indexes"
+    written = [write_cdxj(path, indexes) for path in (warc_file, second)]
+    monkeypatch.setattr(wacz_module, "LINES_PER_BLOCK", 2)  # several blocks of a small index
+    out = build_wacz([warc_file, second], tmp_path / "two.wacz", wacz_pages([0, 1, 2]), indexes)
+    lines, blocks = _index_blocks(out)
+    assert lines == sorted(line for path in written for line in path.read_text().splitlines())
+    assert len(blocks) == (len(lines) + 1) // 2
+    validate = subprocess.run([str(VENV_BIN / "wacz"), "validate", "-f", str(out)], capture_output=True,
+                              text=True, check=False)
+    assert validate.returncode == 0, validate.stdout
+
+    stale = written[1].read_text().splitlines()[0] + "\n"
+    written[1].write_text(stale)  # a CDXJ cut short, then its WARC written after it
+    os.utime(written[1], (1_000_000, 1_000_000))
+    again, _ = _index_blocks(build_wacz([warc_file, second], tmp_path / "again.wacz", [], indexes))
+    assert again == lines

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from archiver.addon import ARTICLES_FILE, CHANGES_FILE
-from archiver.warc.index import WaczPage, build_wacz
+from archiver.warc.index import INDEX_DIR_NAME, WaczPage
+from archiver.warc.wacz import build_wacz
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ def package_wacz(out_dir: Path, out_path: Path | None = None) -> Path:
     target = out_path or out_dir / WACZ_FILE
     tmp = target.with_name(f".part-{target.name}")
     try:
-        build_wacz(warcs, tmp, folder_pages(out_dir))
+        build_wacz(warcs, tmp, folder_pages(out_dir), out_dir / INDEX_DIR_NAME)
         tmp.replace(target)
     finally:  # failed, cut short (disk full) or interrupted (extensions/shutdown.py): no half-written file
         tmp.unlink(missing_ok=True)

@@ -1,8 +1,9 @@
 """CDXJ indexes and WACZ packages for closed WARC files.
 
-CDXJ (https://specs.webrecorder.net/cdxj/0.1.0/) is written with the ``cdxj-indexer``
-package, the WACZ (https://specs.webrecorder.net/wacz/1.1.1/) with the ``wacz`` package;
-both are Webrecorder's own tools, so pywb and ReplayWeb.page read what they produce.
+CDXJ (https://specs.webrecorder.net/cdxj/0.1.0/) lines are written as Webrecorder's
+``cdxj-indexer`` writes them (by the WARC writer, or by that package for a WARC read back), so pywb
+and ReplayWeb.page read them; the WACZ is built from them by :mod:`archiver.warc.wacz` and checked
+with the ``wacz`` package (py-wacz, :func:`validate_wacz`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import logging
 import re
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -331,22 +332,6 @@ def _quiet_unraisable_disk_full() -> Iterator[None]:
         yield
     finally:
         sys.unraisablehook = previous
-
-
-def build_wacz(warc_paths: Sequence[Path], out_path: Path, pages: Iterable[WaczPage]) -> Path:
-    """Package WARCs, their index and ``pages.jsonl`` into a WACZ file at ``out_path``."""
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        pages_path = write_pages_jsonl(pages, Path(tmp) / "pages.jsonl")
-        args = ["create", "-o", str(out_path), "-p", str(pages_path)]
-        code, output = _run_wacz(args + [str(path) for path in warc_paths])
-    for line in output.splitlines():
-        if line.startswith("Invalid passed page"):
-            logger.warning("wacz: %s", line)
-    if code != 0:
-        raise WaczError(f"wacz create failed ({code}): {output[-2000:]}")
-    logger.info("Wrote WACZ %s from %d WARC file(s)", out_path, len(warc_paths))
-    return out_path
 
 
 def validate_wacz(path: Path) -> bool:
