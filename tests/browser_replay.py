@@ -109,6 +109,8 @@ class Replayed:
     images: list[dict[str, Any]]
     failed: list[tuple[int, str]] = field(default_factory=list)  # (status, original URL) of same-site misses
     fonts: list[dict[str, str]] = field(default_factory=list)  # each @font-face: family, status
+    #: the screen-reader-only texts (``.sr-only``: photo links' captions, labels) drawn larger than 1 px
+    shown_sr_only: list[str] = field(default_factory=list)
 
 
 #: in the replayed page: every stylesheet link (loaded, with rules?), the article text's font, every image
@@ -126,6 +128,10 @@ _PAGE_STATE = """async () => {
       return {href: l.href, loaded: !!l.sheet && rules >= 0, rules: rules};
     }),
     fontFamily: getComputedStyle(text).fontFamily,
+    shownSrOnly: [...document.querySelectorAll(".sr-only")].filter(e => {
+      const box = e.getBoundingClientRect();
+      return box.width > 1 || box.height > 1;
+    }).map(e => e.textContent.trim().slice(0, 80)),
     images: [...document.images].map(i => ({src: i.currentSrc || i.src, complete: i.complete,
                                             naturalWidth: i.naturalWidth})),
     fonts: await (async () => {  // a face the page uses loads; "error": its file is missing or no font
@@ -181,7 +187,7 @@ def replay(page_url: str, article_url: str, site_host: str, screenshot: Path,
             page.screenshot(path=str(screenshot))
             keep_artifact(screenshot)
             return Replayed(state["stylesheets"], state["fontFamily"], state["images"], misses,
-                            state["fonts"])
+                            state["fonts"], state["shownSrOnly"])
         finally:
             browser.close()
 

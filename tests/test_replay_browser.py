@@ -113,6 +113,7 @@ def _assert_looks_like_the_live_page(replayed: Replayed, archive: Archive) -> No
     assert site_sheet["rules"] > 500  # the real stylesheet, not a stand-in
     assert replayed.font_family == SITE_FONT  # not the browser default (Times)
     assert replayed.failed == []  # no requisite of the site missing
+    assert replayed.shown_sr_only == []  # Bootstrap's .sr-only applied: no caption drawn word by word
     used = [f for f in replayed.fonts if f["status"] != "unloaded"]  # the faces the page draws with
     assert used, replayed.fonts  # the Font Awesome icons of the page
     assert [f for f in used if f["status"] != "loaded"] == []  # each one's font file replayed, a font

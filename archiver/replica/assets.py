@@ -81,7 +81,19 @@ def _stylesheet(path: str) -> bytes:
            f':root {{ --replica-stand-in: "{path.rsplit("/", 1)[-1]}"; }}\n'
     if "/font-awesome" in path and path.endswith("/all.min.css"):
         rule += _FONT_AWESOME_FACES
+    if "/bootstrap" in path and path.endswith("/bootstrap.min.css"):
+        rule += _BOOTSTRAP_SR_ONLY
     return rule.encode()
+
+
+#: Bootstrap 3's own ``.sr-only`` rules (text for screen readers: the photo links' captions, the
+#: search labels), which the pages rely on to hide that text; the rest of Bootstrap is not needed
+#: by what the replica's pages show
+_BOOTSTRAP_SR_ONLY = (
+    ".sr-only{position:absolute;width:1px;height:1px;padding:0;margin:-1px;overflow:hidden;"
+    "clip:rect(0,0,0,0);border:0}\n"
+    ".sr-only-focusable:active,.sr-only-focusable:focus{position:static;width:auto;height:auto;"
+    "margin:0;overflow:visible;clip:auto}\n")
 
 
 @cache
