@@ -199,9 +199,12 @@ def _add_demo(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p.add_argument("--history", action="store_true",
                    help="instead: build a local web archive of older-era pages, serve it with pywb and "
                    "harvest it (archiver harvest, docs/harvest.md)")
-    p.set_defaults(overwrite=True)
+    p.add_argument("--images", action="store_true", help="also archive the full-size photos")
     add_crawl_options(p)
     p.set_defaults(func=_run_demo)
+    p.epilog = ("Each demo starts from scratch in DIR (as --overwrite), except with --resume or --full: "
+                "those go on with the crawl already in DIR, the replica serving at the port of that "
+                "crawl (its report.json), so that its URLs stay the same.")
 
 
 def _add_wacz(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
@@ -274,16 +277,48 @@ DEMO_SETTINGS: dict[str, object] = {
 
 
 def _run_demo(args: argparse.Namespace) -> int:
+    from contextlib import ExitStack
+
     from archiver.replica.process import replica
 
+    if not (args.resume or args.full):
+        args.overwrite = True  # a demo starts from scratch
     if args.history:
         from archiver.harvest.demo import run_history_demo
 
         return run_history_demo(args)
-    with replica("--articles", str(args.articles), "--seed", str(args.seed), "--crawl-delay", "0") as site:
+    # --resume, --full: go on with the crawl in DIR, at the same replica URLs
+    port = _earlier_demo_port(args.out) if args.resume or args.full else 0
+    with ExitStack() as stack:
+        try:
+            site = stack.enter_context(replica("--articles", str(args.articles), "--seed", str(args.seed),
+                                               "--crawl-delay", "0", "--port", str(port)))
+        except RuntimeError as exc:
+            if not port:
+                raise
+            print(f"archiver demo: error: the replica could not start on port {port}, where the demo in "
+                  f"{args.out} ran (another program uses it?): {exc}", file=sys.stderr)
+            return 1
         print(f"replica of defense.gov with {args.articles} articles at {site.base}/", flush=True)
         settings = {**DEMO_SETTINGS, **option_settings(args)}
-        return crawl_and_report(args, "sections", {"site": site.base}, settings)
+        spider_args: dict[str, object] = {"site": site.base, **({"images": "1"} if args.images else {})}
+        return crawl_and_report(args, "sections", spider_args, settings)
+
+
+def _earlier_demo_port(out: Path) -> int:
+    """The replica port of the last demo in ``out`` (its report.json, else the newest of runs/), or
+    0 (a free one) when there is none."""
+    import json
+    from urllib.parse import urlsplit
+
+    reports = [out / "report.json", *sorted((out / "runs").glob("*/report.json"), reverse=True)]
+    for path in reports:
+        try:
+            site = json.loads(path.read_text("utf-8")).get("site") or ""
+            return urlsplit(site).port or 0
+        except (OSError, ValueError, AttributeError):
+            continue
+    return 0
 
 
 def _run_wacz(args: argparse.Namespace) -> int:
