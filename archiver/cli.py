@@ -399,9 +399,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         result: int = args.func(args)
     except KeyboardInterrupt:  # Ctrl-C before a crawl's own signal handling began (imports, start-up)
         command = next((word for word in words if not word.startswith("-")), "")
-        again = "with --resume to go on" if command in RESUMABLE else "again"
-        print(f"\narchiver {command or '(no command)'}: interrupted (Ctrl-C): run the same command "
-              f"{again}", file=sys.stderr)
+        again = ": run the same command with --resume to go on" if command in RESUMABLE else ""
+        print(f"\narchiver {command or '(no command)'}: interrupted (Ctrl-C){again}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return result
 
