@@ -27,9 +27,11 @@ def test_demo_with_images_then_full_goes_on_at_the_same_urls_then_starts_again(t
     assert first.returncode == 0, first.stderr[-3000:]
     articles = jsonl(out / "articles.jsonl")
     site = _report(out)["site"]
-    assert len(articles) >= 9 and all(a["url"].startswith(site) for a in articles)
+    assert len(articles) >= 9
+    assert all(a["url"].startswith(site) for a in articles)
     photos = {image["src"] for a in articles for image in a.get("images", [])}
-    assert photos and photos <= _archived_urls(out)  # --images: every full-size photo archived
+    assert photos
+    assert photos <= _archived_urls(out)  # --images: every full-size photo archived
 
     again = archiver(*DEMO, "--full", "--out", str(out))
     assert again.returncode == 0, again.stderr[-3000:]
