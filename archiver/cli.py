@@ -43,6 +43,9 @@ def _add_replica(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p.add_argument("--host", default="127.0.0.1", help="interface to bind (default: 127.0.0.1)")
     p.add_argument("--port", type=int_range(0, 65535), default=8000,
                    help="port to listen on; 0 picks a free one (default: 8000)")
+    p.add_argument("--parent", type=int, metavar="PID",
+                   help="stop when the process PID ends, however it ends (Linux; what archiver demo "
+                   "and the tests use, so that a killed demo leaves no replica behind)")
     p.add_argument("--articles", type=int_range(1, 1_000_000), default=300,
                    help="number of articles in the corpus (default: 300)")
     p.add_argument("--seed", type=int, default=1, help="corpus seed (default: 1)")
@@ -133,6 +136,12 @@ def _run_replica(args: argparse.Namespace) -> int:
         print(f"wrote {count} truth records to {args.dump_truth}")
         return 0
     config = ReplicaConfig(corpus=corpus_options, server=server_options, host=args.host, port=args.port)
+    if args.parent:
+        import signal
+
+        from archiver.runtime.lifetime import end_with_parent
+
+        end_with_parent(args.parent, signal.SIGTERM)
     try:
         serve(config, truth_path=args.dump_truth)
     except PortInUseError as exc:
@@ -204,7 +213,7 @@ def _add_demo(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
     p.set_defaults(func=_run_demo)
     p.epilog = ("Each demo starts from scratch in DIR (as --overwrite), except with --resume or --full: "
                 "those go on with the crawl already in DIR, the replica serving at the port of that "
-                "crawl (its report.json), so that its URLs stay the same.")
+                "crawl (from its report.json, or its WARC if it was killed), so that its URLs stay the same.")
 
 
 def _add_wacz(sub: argparse._SubParsersAction[ArgumentParser]) -> None:
@@ -306,17 +315,27 @@ def _run_demo(args: argparse.Namespace) -> int:
 
 
 def _earlier_demo_port(out: Path) -> int:
-    """The replica port of the last demo in ``out`` (its report.json, else the newest of runs/), or
-    0 (a free one) when there is none."""
+    """The replica port of the last demo in ``out``: its report.json, else (a demo killed before
+    writing one) the first record of its newest WARC file; 0 (a free port) when there is none."""
     import json
     from urllib.parse import urlsplit
 
-    reports = [out / "report.json", *sorted((out / "runs").glob("*/report.json"), reverse=True)]
-    for path in reports:
+    try:
+        site = json.loads((out / "report.json").read_text("utf-8")).get("site") or ""
+        return urlsplit(site).port or 0
+    except (OSError, ValueError, AttributeError):
+        pass
+    from warcio.archiveiterator import ArchiveIterator
+    from warcio.exceptions import ArchiveLoadFailed
+
+    for path in sorted((out / "warc").glob("*.warc.gz*"), reverse=True):
         try:
-            site = json.loads(path.read_text("utf-8")).get("site") or ""
-            return urlsplit(site).port or 0
-        except (OSError, ValueError, AttributeError):
+            with path.open("rb") as stream:
+                for record in ArchiveIterator(stream):
+                    target = record.rec_headers.get_header("WARC-Target-URI")
+                    if target:
+                        return urlsplit(target).port or 0
+        except (OSError, ArchiveLoadFailed, ValueError):
             continue
     return 0
 

@@ -4,9 +4,11 @@ a later demo from scratch; ``--full`` / ``--resume`` going on with the crawl in 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
-from tests.harness import archiver, jsonl
+from tests.harness import archiver, jsonl, wait_for
 
 DEMO = ("demo", "--articles", "10", "--seed", "3", "--no-wacz", "--progress", "0")
 
@@ -43,3 +45,26 @@ def test_demo_with_images_then_full_goes_on_at_the_same_urls_then_starts_again(t
     assert fresh.returncode == 0, fresh.stderr[-3000:]
     assert not (out / "runs").exists()  # from scratch, as --overwrite
     assert _report(out)["counts"]["changes"]["new"] == len(articles)
+
+
+def test_a_killed_demo_resumes_at_the_same_urls(tmp_path: Path) -> None:
+    """``kill -9`` mid-demo (no report.json), then ``--resume``: the replica serves at the killed
+    demo's port again (read from its WARC), so the frontier's URLs are fetched and nothing is lost."""
+    out = tmp_path / "demo-out"
+    args = ["demo", "--articles", "60", "--seed", "4", "--no-wacz", "--progress", "0", "--out", str(out)]
+    killed = subprocess.Popen([sys.executable, "-m", "archiver", *args], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: sum(p.stat().st_size for p in (out / "warc").glob("*.warc.gz*")) > 200_000
+                 if (out / "warc").exists() else False, timeout=120)
+    finally:
+        killed.kill()
+        killed.wait()
+    assert not (out / "report.json").exists()
+    resumed = archiver(*args, "--resume")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    site = _report(out)["site"]
+    urls = [a["url"] for a in jsonl(out / "articles.jsonl")]
+    assert len(urls) >= 55
+    assert all(url.startswith(site) for url in urls)
+    assert not jsonl(out / "failures.jsonl", missing_ok=True)

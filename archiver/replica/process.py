@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,8 @@ class RunningReplica:
 @contextmanager
 def replica(*args: str, truth_dir: Path | None = None, timeout: float = 60) -> Iterator[RunningReplica]:
     """Run ``archiver replica --port 0 ARGS``; yield once it prints its ``serving`` line."""
-    cmd = [sys.executable, "-m", "archiver", "replica", "--port", "0", *args]
+    # --parent: a replica never outlives this process (a kill -9 of the demo or of a test run)
+    cmd = [sys.executable, "-m", "archiver", "replica", "--port", "0", "--parent", str(os.getpid()), *args]
     truth_path = None
     if truth_dir is not None:
         truth_path = truth_dir / "truth.jsonl"

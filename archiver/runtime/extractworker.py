@@ -20,7 +20,6 @@ the pipelines counted and the exception of one that dropped it (``item.prepared`
 from __future__ import annotations
 
 import argparse
-import ctypes
 import importlib
 import importlib.util
 import os
@@ -38,6 +37,7 @@ from archiver.extract.dates import in_range, parse_date
 from archiver.extract.listing import ListingPage, read_listing
 from archiver.items import ArticleItem
 from archiver.requisites.scan import page_requisites
+from archiver.runtime.lifetime import end_with_parent
 from pipelines.chain import PipelineChain
 
 HEADER = struct.Struct("!Q")
@@ -165,10 +165,6 @@ def import_scrapy_exceptions_alone() -> None:
     importlib.import_module("scrapy.exceptions")
 
 
-#: prctl(2) option: the signal this process gets when its parent dies (Linux)
-PR_SET_PDEATHSIG = 1
-
-
 def die_with_parent(parent: int | None) -> None:
     """Live exactly as long as the crawl process ``parent``.
 
@@ -181,13 +177,8 @@ def die_with_parent(parent: int | None) -> None:
     """
     for number in (signal.SIGINT, signal.SIGTERM):
         signal.signal(number, signal.SIG_IGN)
-    if parent is None or not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0) != 0:
-        print(f"prctl(PR_SET_PDEATHSIG): {os.strerror(ctypes.get_errno())}", file=sys.stderr)
-    if os.getppid() != parent:  # the crawl died before prctl() took effect
-        os._exit(0)
+    if parent is not None:
+        end_with_parent(parent, signal.SIGKILL)
 
 
 def main(argv: list[str] | None = None) -> None:
