@@ -420,8 +420,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = next((word for word in words if not word.startswith("-")), "")
         again = ": run the same command with --resume to go on" if command in RESUMABLE else ""
         print(f"\narchiver {command or '(no command)'}: interrupted (Ctrl-C){again}", file=sys.stderr)
+        if argv is None:  # the process ends: objects the interrupt left half-built (an asyncio loop
+            # cut short in its __init__) must not print "Exception ignored in ..." as they go
+            sys.unraisablehook = _ignore_unraisable
         return EXIT_INTERRUPTED
     return result
+
+
+def _ignore_unraisable(_unraisable: object) -> None:
+    """``sys.unraisablehook`` for a process ending after a Ctrl-C."""
 
 
 if __name__ == "__main__":
