@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -420,15 +421,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         command = next((word for word in words if not word.startswith("-")), "")
         again = ": run the same command with --resume to go on" if command in RESUMABLE else ""
         print(f"\narchiver {command or '(no command)'}: interrupted (Ctrl-C){again}", file=sys.stderr)
-        if argv is None:  # the process ends: objects the interrupt left half-built (an asyncio loop
-            # cut short in its __init__) must not print "Exception ignored in ..." as they go
-            sys.unraisablehook = _ignore_unraisable
+        if argv is None:  # the program's own run ends here, as Ctrl-C's default action would end it:
+            # no exit handlers or finalizers on what the interrupt left half-done (a thread pool or a
+            # lock it cut short can hang the exit; an asyncio loop cut short in its __init__ prints
+            # "Exception ignored in ..."); nothing was crawled yet, and files are renamed atomically
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_INTERRUPTED)
         return EXIT_INTERRUPTED
     return result
-
-
-def _ignore_unraisable(_unraisable: object) -> None:
-    """``sys.unraisablehook`` for a process ending after a Ctrl-C."""
 
 
 if __name__ == "__main__":
