@@ -344,11 +344,10 @@ def _earlier_demo_port(out: Path) -> int:
 def _run_wacz(args: argparse.Namespace) -> int:
     from archiver.runtime.diskfull import EXIT_DISK_FULL, is_disk_full
     from archiver.runtime.packaging import package_wacz
-    from archiver.warc.index import WaczError
 
     try:
         path = package_wacz(args.dir, args.output)
-    except (RuntimeError, WaczError, OSError) as exc:
+    except (RuntimeError, OSError) as exc:
         full = is_disk_full(exc)
         print(f"archiver wacz: error: {'disk full: ' if full else ''}{exc}", file=sys.stderr)
         return EXIT_DISK_FULL if full else 1

@@ -9,19 +9,16 @@ with the ``wacz`` package (py-wacz, :func:`validate_wacz`).
 from __future__ import annotations
 
 import contextlib
-import errno
 import functools
-import gc
 import heapq
 import io
 import json
 import logging
 import re
-import sys
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
@@ -37,16 +34,12 @@ CDXJ_RECORD_TYPES = "response,revisit,resource"
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Articles"}
 
 
-class WaczError(RuntimeError):
-    """The ``wacz`` tool reported a failure."""
-
-
 @dataclass(frozen=True)
 class WaczPage:
     """One entry of ``pages/pages.jsonl``.
 
-    ``ts`` is the capture's WARC-Date (ISO 8601); ``wacz`` matches a page to its record by
-    URL and that timestamp to the second, and drops pages it cannot match.
+    ``ts`` is the capture's WARC-Date (ISO 8601); :mod:`archiver.warc.wacz` matches a page to its
+    index line by URL and that timestamp to the second, and leaves out pages it cannot match.
     """
 
     url: str
@@ -184,12 +177,12 @@ class CdxjLines:
         with out_path.open("w", encoding="utf-8") as out:
             if not self._runs:
                 self._lines.sort()
-                out.writelines(_unique(self._lines))
+                out.writelines(unique_lines(self._lines))
                 return
             self._spill()
             with contextlib.ExitStack() as stack:
                 runs = [stack.enter_context(run.open(encoding="utf-8")) for run in self._runs]
-                out.writelines(_unique(heapq.merge(*runs)))
+                out.writelines(unique_lines(heapq.merge(*runs)))
         self.discard()
 
     def discard(self) -> None:
@@ -201,12 +194,13 @@ class CdxjLines:
     def _spill(self) -> None:
         self._lines.sort()
         with tempfile.NamedTemporaryFile("w", encoding="utf-8", suffix=".cdxj", delete=False) as run:
-            run.writelines(_unique(self._lines))
+            run.writelines(unique_lines(self._lines))
         self._runs.append(Path(run.name))
         self._lines, self._chars, self._spilled_at = [], 0, self.count
 
 
-def _unique(lines: Iterable[str]) -> Iterator[str]:
+def unique_lines(lines: Iterable[str]) -> Iterator[str]:
+    """Sorted lines, each once."""
     previous = None
     for line in lines:
         if line != previous:
@@ -287,14 +281,6 @@ def _nothing() -> None:
     """A no-op job: once the single worker runs it, everything queued before is done."""
 
 
-def write_pages_jsonl(pages: Iterable[WaczPage], out_path: Path) -> Path:
-    """Write a ``json-pages-1.0`` file: a header line, then one page a line."""
-    with out_path.open("w", encoding="utf-8") as lines:  # one page at a time: any number of pages
-        lines.write(json.dumps(PAGES_HEADER) + "\n")
-        lines.writelines(json.dumps(asdict(page)) + "\n" for page in pages)
-    return out_path
-
-
 def _run_wacz(args: list[str]) -> tuple[int, str]:
     # ``wacz`` is a CLI that prints its progress; keep that out of our stdout. Imported
     # lazily: it is slow to import and appends to CDXJIndexer.DEFAULT_RECORDS on import.
@@ -302,36 +288,12 @@ def _run_wacz(args: list[str]) -> tuple[int, str]:
 
     from archiver.warc.compression import repair_warcio_brotli
 
-    repair_warcio_brotli()  # a br record (sent although not asked for) must not stop the indexer
+    repair_warcio_brotli()  # a br record (sent although not asked for) must not stop its indexer
 
     captured = io.StringIO()
-    failed: OSError | None = None
-    with contextlib.redirect_stdout(captured), _quiet_unraisable_disk_full():
-        try:
-            code = wacz_main(args)
-        except OSError as exc:  # a full disk, typically: the tool leaves its ZipFile open
-            failed = OSError(exc.errno, exc.strerror, exc.filename)
-        gc.collect()  # that ZipFile is closed here, its close failing again, quietly
-    if failed is not None:
-        raise failed
+    with contextlib.redirect_stdout(captured):
+        code = wacz_main(args)
     return int(code or 0), captured.getvalue()
-
-
-@contextlib.contextmanager
-def _quiet_unraisable_disk_full() -> Iterator[None]:
-    """Leave out the "Exception ignored in ZipFile.__del__" traceback a full disk gives."""
-    previous = sys.unraisablehook
-
-    def hook(unraisable: Any) -> None:
-        if not (isinstance(unraisable.exc_value, OSError)
-                and unraisable.exc_value.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)):
-            previous(unraisable)
-
-    sys.unraisablehook = hook
-    try:
-        yield
-    finally:
-        sys.unraisablehook = previous
 
 
 def validate_wacz(path: Path) -> bool:

@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
-from archiver.warc.index import PAGES_HEADER, WaczPage, cdxj_path_for, write_cdxj
+from archiver.warc.index import PAGES_HEADER, WaczPage, cdxj_path_for, unique_lines, write_cdxj
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def _write_index(wacz: zipfile.ZipFile, indexes: list[Path], resources: list[dic
         lines = heapq.merge(*(files.enter_context(path.open(encoding="utf-8")) for path in indexes))
         with wacz.open(_entry("indexes/index.cdx.gz", stored=True), "w") as packed:
             hasher, offset = hashlib.sha256(), 0
-            for block in _blocks(_unique(lines, captures)):
+            for block in _blocks(_noting_captures(unique_lines(lines), captures)):
                 data = gzip.compress("".join(block).encode("utf-8"), compresslevel=6, mtime=0)
                 hasher.update(data)
                 packed.write(data)
@@ -105,13 +105,11 @@ def _write_index(wacz: zipfile.ZipFile, indexes: list[Path], resources: list[dic
     return captures
 
 
-def _unique(lines: Iterable[str], captures: set[int]) -> Iterator[str]:
-    """Each line once (a capture indexed in two files), noting its page key."""
-    previous = None
+def _noting_captures(lines: Iterable[str], captures: set[int]) -> Iterator[str]:
+    """The index lines, each ending in a newline, noting each capture's page key."""
     for line in lines:
-        if line == previous or not line.strip():
+        if not line.strip():
             continue
-        previous = line
         if not line.endswith("\n"):
             line += "\n"
         _, timestamp, fields = line.split(" ", 2)
@@ -143,8 +141,10 @@ def _page_key(timestamp: str, url: str) -> int:
 def _write_pages(wacz: zipfile.ZipFile, pages: Iterable[WaczPage], captures: set[int],
                  resources: list[dict[str, Any]]) -> None:
     seen: set[int] = set()
-    hasher, size = hashlib.sha256(), 0
+    header = (json.dumps(PAGES_HEADER) + "\n").encode()
+    hasher, size = hashlib.sha256(header), len(header)
     with wacz.open(_entry("pages/pages.jsonl"), "w") as out:
+        out.write(header)
         for page in pages:
             stamp = "".join(ch for ch in page.ts if ch.isdigit())[:14]
             key = _page_key(stamp, page.url)
@@ -157,16 +157,10 @@ def _write_pages(wacz: zipfile.ZipFile, pages: Iterable[WaczPage], captures: set
                 continue
             line = {"url": page.url, "ts": page.ts, "title": page.title,
                     "id": hashlib.sha1(f"{stamp}/{page.url}".encode()).hexdigest()[:22]}
-            data = (json.dumps(line) + "\n").encode() if size else \
-                (json.dumps(PAGES_HEADER) + "\n" + json.dumps(line) + "\n").encode()
+            data = (json.dumps(line) + "\n").encode()
             hasher.update(data)
             out.write(data)
             size += len(data)
-        if not size:
-            data = (json.dumps(PAGES_HEADER) + "\n").encode()
-            hasher.update(data)
-            out.write(data)
-            size = len(data)
     resources.append({"name": "pages.jsonl", "path": "pages/pages.jsonl",
                       "hash": f"sha256:{hasher.hexdigest()}", "bytes": size})
 
