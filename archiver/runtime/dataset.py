@@ -159,10 +159,11 @@ class DatasetBuilder:
         if is_gone(record):
             self._apply_gone(key, record, row)
             return
-        own_page = row is not None and row[4] and not _names_other_item(record)
+        other = _names_other_item(record)
+        own_page = row is not None and row[4] and not other
         if row is not None and not own_page:
             digest, fetched_at, gone, line, kept_other = row
-            if not kept_other and _names_other_item(record):
+            if not kept_other and other:
                 self.summary.applied["other_page"] += 1
                 return
             if str(record.get("fetched_at") or "") < fetched_at:
