@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.harness import archiver, jsonl, wait_for
+from tests.harness import archiver, jsonl, wait_for, warcio_check
 
 DEMO = ("demo", "--articles", "10", "--seed", "3", "--no-wacz", "--progress", "0")
 
@@ -68,3 +68,5 @@ def test_a_killed_demo_resumes_at_the_same_urls(tmp_path: Path) -> None:
     assert len(urls) >= 55
     assert all(url.startswith(site) for url in urls)
     assert not jsonl(out / "failures.jsonl", missing_ok=True)
+    check = warcio_check(sorted((out / "warc").glob("*.warc.gz")))  # the killed run's WARC repaired
+    assert check.returncode == 0, check.stdout[-2000:] + check.stderr[-2000:]
