@@ -130,6 +130,20 @@ def reextract_command(archive: Path, folder: Path) -> CommandRun:
     return CommandRun(int(report["articles"]), seconds, cpu)
 
 
+def skeleton_command(archive: Path, folder: Path) -> CommandRun:
+    """:mod:`benchmarks.reextract_skeleton` in a fresh process: the same reading, parsing and outputs
+    as the command, with no extraction logic (what is left of the 0.5 target for extraction)."""
+    out = folder / f"skeleton-{archive.name}"
+    shutil.rmtree(out, ignore_errors=True)
+    before = _children_cpu()
+    started = time.monotonic()
+    done = subprocess.run([sys.executable, "-m", "benchmarks.reextract_skeleton", str(archive), str(out)],
+                          check=True, capture_output=True, text=True)
+    seconds = time.monotonic() - started
+    cpu = _children_cpu() - before
+    return CommandRun(int(json.loads(done.stdout)["articles"]), seconds, cpu)
+
+
 def lxml_floor(archive: Path) -> tuple[float, float]:
     """(pages/s by wall clock, pages per CPU-second) of one ``lxml.html.fromstring`` per page."""
     import lxml.html
@@ -142,7 +156,7 @@ def lxml_floor(archive: Path) -> tuple[float, float]:
     return len(bodies) / seconds, len(bodies) / cpu
 
 
-def print_ratio(command: CommandRun, floor: tuple[float, float]) -> None:
+def print_ratio(command: CommandRun, floor: tuple[float, float], skeleton: CommandRun | None = None) -> None:
     wall = command.articles / command.seconds
     per_cpu = command.articles / command.cpu_seconds
     print(f"archiver reextract --jobs 1 (whole command): {command.articles} articles in "
@@ -152,6 +166,19 @@ def print_ratio(command: CommandRun, floor: tuple[float, float]) -> None:
           f"{floor[1]:.1f} per CPU-second")
     print(f"floor ratio: {wall / floor[0]:.2f} by wall clock, {per_cpu / floor[1]:.2f} by CPU-second "
           "(target >= 0.5)")
+    if skeleton is None or not skeleton.articles:
+        return
+    skeleton_per_cpu = skeleton.articles / skeleton.cpu_seconds
+    # at 0.5 the command may spend 1 / (0.5 x floor) CPU-seconds an article, the skeleton's share included
+    allowed = 1000 / (0.5 * floor[1])
+    budget = allowed - 1000 / skeleton_per_cpu
+    spent = 1000 / per_cpu - 1000 / skeleton_per_cpu
+    skeleton_wall = skeleton.articles / skeleton.seconds
+    print(f"skeleton (the same reading, parse and outputs, no extraction logic): {skeleton.articles} "
+          f"articles in {skeleton.cpu_seconds:.1f} CPU-s: floor ratio {skeleton_wall / floor[0]:.2f} "
+          f"by wall clock, {skeleton_per_cpu / floor[1]:.2f} by CPU-second")
+    print(f"extraction and cleaning: {spent:.2f} CPU-ms an article; the 0.5 target leaves them "
+          f"{budget:.2f} CPU-ms an article")
 
 
 def archived_pages(archive: Path) -> list[Any]:
@@ -231,13 +258,14 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append(Run(size, jobs, *reextract(archive, folder, jobs)))
         smallest = folder / f"crawl-{sizes[0]}"
         command = reextract_command(smallest, folder)
+        skeleton = skeleton_command(smallest, folder)
         # last: they hold the pages in this process, and Linux keeps a process's peak RSS across
         # fork + exec, so a re-extraction started after them would report this process's peak as its own
         floor = lxml_floor(smallest)
         alone = 0.0 if args.ratio_only else extraction_alone(smallest)
     if runs:
         print_table(runs, alone)
-    print_ratio(command, floor)
+    print_ratio(command, floor, skeleton)
     return 0
 
 
