@@ -234,6 +234,9 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 #: items of one response processed at a time; Scrapy's 100 starts 100 asyncio tasks per callback
 #: (~1.5 ms each time on the asyncio reactor) for the one article a page yields (docs/performance.md)
 CONCURRENT_ITEMS = 1
+#: Scrapy's duplicate filter with each fingerprint in ~8 bytes, not ~90 (archiver/runtime/dupefilter.py);
+#: a distributed crawl uses its shared one (archiver/distributed/addon.py)
+DUPEFILTER_CLASS = "archiver.runtime.dupefilter.CompactDupeFilter"
 #: freeze the objects alive at engine start and collect less often (archiver/extensions/gcpolicy.py)
 ARCHIVER_GC_FREEZE = True
 #: gc.set_threshold() while crawling (empty: Python's own 700, 10, 10)

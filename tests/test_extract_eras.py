@@ -247,6 +247,25 @@ def test_playback_record_carries_only_the_original_sites_urls() -> None:
     assert "Wayback" not in record["body"]
 
 
+def test_playback_is_told_by_the_archives_scripts_not_by_words_in_the_page() -> None:
+    from archiver.extract.page import ArticlePage
+
+    played = ArticlePage.parse("https://www.defense.gov/x/Article/2853121/", WAYBACK.read_bytes())
+    assert played is not None and played.played_back
+    # a live article whose text names the markers and links to a capture: not a playback, so its
+    # link to the Wayback Machine stays as it is
+    capture = "https://web.archive.org/web/20211125211021/https://www.defense.gov/x/"
+    page = DGOV2.read_bytes().replace(
+        b'<div class="body">',
+        b'<div class="body"><p>The archive injects wombat.js and sets wbinfo.url = "x"; see '
+        b'<a href="' + capture.encode() + b'">the capture</a>.</p>', 1)
+    assert page != DGOV2.read_bytes()
+    live = ArticlePage.parse("https://www.defense.gov/News/Releases/Release/Article/1/", page)
+    assert live is not None and not live.played_back
+    assert [a.get("href") for a in live.container.iter("a") if "web.archive.org" in (a.get("href") or "")] \
+        == [capture]
+
+
 def urlsplit_host(url: str) -> str:
     return url.split("://", 1)[1].split("/", 1)[0]
 

@@ -71,6 +71,8 @@ class PageData:
 
     jsonld: dict[str, Any] = field(default_factory=dict)
     scripts: str = ""
+    #: the ``src`` of each external script
+    sources: tuple[str, ...] = ()
 
 
 @dataclass(eq=False)
@@ -109,7 +111,7 @@ class ArticlePage:
             logger.debug("not HTML: %s (%s)", url, exc)
             return f"not HTML ({exc})"
         data = _page_data(root)
-        played_back = playback.is_playback(decoded.text, url)
+        played_back = playback.is_playback(data.scripts, url, data.sources)
         if played_back:
             played = playback.played_url(data.scripts)
             unwrapped = playback.original_url(url)
@@ -568,16 +570,21 @@ def _type_of_path(url: str) -> str:
 
 
 def _page_data(root: HtmlElement) -> PageData:
-    """JSON-LD Article object and inline script text, read before scripts are stripped."""
+    """JSON-LD Article object, inline script text and external scripts' ``src``, read before scripts are
+    stripped."""
     scripts: list[str] = []
+    sources: list[str] = []
     article: dict[str, Any] = {}
     for script in root.iter("script"):
         text = script.text or ""
+        source = script.get("src")
         if (script.get("type") or "").lower() == "application/ld+json":
             article = article or _jsonld_article(text)
-        elif not script.get("src"):
+        elif source:
+            sources.append(source)
+        else:
             scripts.append(text)
-    return PageData(article, "\n".join(scripts))
+    return PageData(article, "\n".join(scripts), tuple(sources))
 
 
 def _jsonld_article(text: str) -> dict[str, Any]:

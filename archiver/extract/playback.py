@@ -11,6 +11,7 @@ Machine, ``wbinfo.url = "<original>"`` on pywb): :func:`played_url` reads it.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -22,12 +23,10 @@ from archiver.extract.dom import HtmlElement
 _PLAYBACK_RE = re.compile(
     r"^(?:https?://[^/]+)?/(?:[^/?#]+/)*?(\d{8,14})(?:[a-z]{2}_|\*)?/+((?:https?:/{1,2})?[A-Za-z0-9.-]+\.[A-Za-z]{2,}"
     r"(?::\d+)?(?:[/?#].*)?)$", re.I)
-#: markers only an archive's playback injects (checked on the decoded page)
+#: markers only an archive's playback injects, all in the scripts it adds: ``<script src=".../wombat.js">``
+#: and the inline set-up (``__wm.wombat(...)`` on the Wayback Machine, ``wbinfo.url = ...`` and the
+#: ``_WB_wombat`` / ``WB_wombat_`` names on pywb)
 PLAYBACK_MARKERS: tuple[str, ...] = ("wombat.js", "__wm.wombat(", "_WB_wombat", "wbinfo.url", "WB_wombat_")
-#: the markers with "wombat" in them, looked for only on a page that has the word at all (each search
-#: reads the whole page: two searches on most pages instead of five)
-_WOMBAT_MARKERS = tuple(marker for marker in PLAYBACK_MARKERS if "wombat" in marker)
-_OTHER_MARKERS = tuple(marker for marker in PLAYBACK_MARKERS if "wombat" not in marker)
 _WOMBAT_RE = re.compile(r"""__wm\.wombat\(\s*["']([^"']+)["']""")
 _WBINFO_RE = re.compile(r"""wbinfo\.url\s*=\s*["']([^"']+)["']""")
 #: URL-holding attributes rewritten by the playback
@@ -39,10 +38,14 @@ _TOOLBAR = etree.XPath(
     " or @id='_wb_frame_top_banner' or @id='_wb_plain_banner' or starts-with(@id, '_wm_')]")
 
 
-def is_playback(text: str, url: str = "") -> bool:
-    """Whether the page is an archive's playback (its injected scripts, or a playback URL)."""
-    return (("wombat" in text and any(marker in text for marker in _WOMBAT_MARKERS))
-            or any(marker in text for marker in _OTHER_MARKERS) or bool(url and _PLAYBACK_RE.match(url)))
+def is_playback(scripts: str, url: str = "", sources: Iterable[str] = ()) -> bool:
+    """Whether the page is an archive's playback: the scripts it injects (``scripts``: the page's
+    inline script text; ``sources``: its scripts' ``src``), or a playback URL.
+
+    Only the scripts are searched, not the whole page: that is where the archive puts its markers,
+    and a page's own text naming them (an article on web archiving) does not make it a playback."""
+    return (any(marker in scripts for marker in PLAYBACK_MARKERS)
+            or any("wombat.js" in source for source in sources) or bool(url and _PLAYBACK_RE.match(url)))
 
 
 def original_url(url: str) -> str:

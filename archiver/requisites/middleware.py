@@ -34,7 +34,7 @@ from archiver.items import ArticleItem
 from archiver.requisites.policy import RequisitePolicy
 from archiver.requisites.scan import STYLESHEET, Requisite, page_requisites, stylesheet_requisites
 from archiver.requisites.store import RequisiteStore
-from archiver.runtime.compact import url_key
+from archiver.runtime.compact import KeySet, url_key
 from archiver.runtime.state import crawl_state, now_iso
 from archiver.warc.middleware import META_PRIOR_CAPTURE, META_REVISIT, META_REVISIT_OF, DiskFullError
 from pipelines.base import image_sources
@@ -70,7 +70,7 @@ class RequisitesMiddleware:
         self.store = store
         self.conditional = conditional
         self.failures_path = failures_path
-        self._asked: set[int] = set()  # url_key of every requisite URL met this run (compact keys)
+        self._asked = KeySet()  # url_key of every requisite URL met this run (~8 bytes each)
         self._failures: IO[str] | None = None
 
     @classmethod
