@@ -1,5 +1,6 @@
-"""The compact duplicate filter (archiver/runtime/dupefilter.py) and its key set (archiver/runtime/compact.py):
-the same requests filtered as Scrapy's RFPDupeFilter, in real crawls of the replica, with JOBDIR."""
+"""The compact duplicate filter (archiver/runtime/dupefilter.py) and its key set
+(archiver/runtime/compact.py): the same requests filtered as Scrapy's RFPDupeFilter, in real crawls
+of the replica, with JOBDIR."""
 
 from __future__ import annotations
 
@@ -83,7 +84,7 @@ def test_a_crawl_asks_each_url_once(tmp_path: Path, replica300: RunningReplica) 
     assert (stats["requests"], stats["filtered"]) == (2, 3)
 
 
-def test_jobdir_keeps_what_was_asked_in_scrapys_own_format(tmp_path: Path, replica300: RunningReplica) -> None:
+def test_jobdir_keeps_what_was_asked_in_scrapys_format(tmp_path: Path, replica300: RunningReplica) -> None:
     first, second = replica300.base + "/News/Releases/", replica300.base + "/News/Transcripts/"
     jobdir = tmp_path / "job"
     stats, fetched = crawl(tmp_path / "one", [first], f"JOBDIR={jobdir}")
@@ -95,7 +96,8 @@ def test_jobdir_keeps_what_was_asked_in_scrapys_own_format(tmp_path: Path, repli
     # Scrapy's own filter reads the file the compact one wrote, and the other way round
     scrapys = RFPDupeFilter(str(jobdir))
     try:
-        assert scrapys.request_seen(Request(first)) and scrapys.request_seen(Request(second))
+        assert scrapys.request_seen(Request(first))
+        assert scrapys.request_seen(Request(second))
         assert not scrapys.request_seen(Request(replica300.base + "/News/Speeches/"))
     finally:
         scrapys.close("finished")
@@ -111,15 +113,20 @@ def test_the_key_set_is_a_set() -> None:
     chosen = random.Random(5)
     keys, expected = KeySet(buffer=7), set()
     for _ in range(3000):
-        key = chosen.getrandbits(64) if chosen.random() < 0.7 or not expected else chosen.choice(sorted(expected))
+        fresh = chosen.random() < 0.7 or not expected
+        key = chosen.getrandbits(64) if fresh else chosen.choice(sorted(expected))
         assert (key in keys) == (key in expected)
         keys.add(key)
         expected.add(key)
         assert len(keys) == len(expected)
     assert list(keys) == sorted(expected)
-    assert 0 not in keys and -1 not in keys and 1 << 64 not in keys and "x" not in keys
+    assert 0 not in keys
+    assert -1 not in keys
+    assert 1 << 64 not in keys
+    assert "x" not in keys
     keys.update([0, (1 << 64) - 1])
-    assert 0 in keys and (1 << 64) - 1 in keys
+    assert 0 in keys
+    assert (1 << 64) - 1 in keys
     for bad in (-1, 1 << 64):
         with pytest.raises(ValueError, match="64-bit"):
             keys.add(bad)

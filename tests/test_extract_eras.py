@@ -251,7 +251,8 @@ def test_playback_is_told_by_the_archives_scripts_not_by_words_in_the_page() -> 
     from archiver.extract.page import ArticlePage
 
     played = ArticlePage.parse("https://www.defense.gov/x/Article/2853121/", WAYBACK.read_bytes())
-    assert played is not None and played.played_back
+    assert played is not None
+    assert played.played_back
     # a live article whose text names the markers and links to a capture: not a playback, so its
     # link to the Wayback Machine stays as it is
     capture = "https://web.archive.org/web/20211125211021/https://www.defense.gov/x/"
@@ -261,7 +262,8 @@ def test_playback_is_told_by_the_archives_scripts_not_by_words_in_the_page() -> 
         b'<a href="' + capture.encode() + b'">the capture</a>.</p>', 1)
     assert page != DGOV2.read_bytes()
     live = ArticlePage.parse("https://www.defense.gov/News/Releases/Release/Article/1/", page)
-    assert live is not None and not live.played_back
+    assert live is not None
+    assert not live.played_back
     assert [a.get("href") for a in live.container.iter("a") if "web.archive.org" in (a.get("href") or "")] \
         == [capture]
 

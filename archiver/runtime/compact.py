@@ -3,8 +3,9 @@
 A URL string costs ~150 bytes in a Python set, a 64-bit int ~60 and an article id held as an int
 ~32 (small ints are shared). The sets that remember what a crawl has seen (listing entries, article
 ids) hold these keys instead (benchmarks/memory.py, docs/performance.md); the largest of them, the
-duplicate filter's fingerprints and the requisites asked, are a :class:`KeySet` (~8 bytes a key). Two different URLs share
-a 64-bit key with a chance of about n² / 2⁶⁵: under one in ten million for a million URLs.
+duplicate filter's fingerprints and the requisites asked, are a :class:`KeySet` (~8 bytes a key).
+Two different URLs share a 64-bit key with a chance of about n² / 2⁶⁵: under one in ten million for
+a million URLs.
 """
 
 from __future__ import annotations
