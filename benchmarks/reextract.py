@@ -17,6 +17,11 @@ parses each page at least once, so 1.0 is out of reach; it is printed by wall cl
 CPU-second (the command's and its children's, against this process's: the ratio to read on a
 loaded machine).
 
+**The skeleton** (:mod:`benchmarks.reextract_skeleton`, also a fresh process, printed after the
+ratio): the same reading of the WARC, decoding, parse and outputs with no extraction logic at all.
+Its floor ratio is the most an extractor could reach with these readers and outputs, and the benchmark
+prints what the 0.5 target leaves extraction and cleaning, CPU-ms an article, beside what they take.
+
 For each size the replica is crawled once into a temporary folder (no WACZ), then
 ``archiver reextract`` runs in a fresh process with 1 worker and with ``--jobs`` workers; its
 ``reextract.json`` gives the pages/s and the peak RSS of the parent and of the largest worker.
