@@ -233,3 +233,26 @@ def test_warcio_still_serializes_http_headers_from_headers_buff() -> None:
     headers.compute_headers_buffer()
     assert isinstance(headers.headers_buff, bytes), (
         f"StatusAndHeaders.compute_headers_buffer no longer fills headers_buff ({WHERE})")
+
+
+def test_scrapys_duplicate_filter_still_loads_a_jobdir_into_fingerprints(tmp_path: Any) -> None:
+    from scrapy.dupefilters import RFPDupeFilter
+
+    from archiver.runtime.dupefilter import CompactDupeFilter
+
+    first = RFPDupeFilter(str(tmp_path))
+    first.request_seen(Request("https://www.defense.gov/a"))
+    first.close("finished")
+    loaded = RFPDupeFilter(str(tmp_path))
+    try:
+        expected = {first.fingerprinter.fingerprint(Request("https://www.defense.gov/a"))}
+        assert getattr(loaded, "_fingerprints", None) == expected, (
+            "RFPDupeFilter no longer loads requests.seen into _fingerprints: "
+            "archiver/runtime/dupefilter.py CompactDupeFilter reads a JOBDIR from there")
+    finally:
+        loaded.close("finished")
+    ours = CompactDupeFilter(str(tmp_path))
+    try:
+        assert len(ours.keys) == 1
+    finally:
+        ours.close("finished")
