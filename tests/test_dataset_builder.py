@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -111,11 +112,11 @@ def test_a_build_cut_short_leaves_the_previous_dataset_whole(tmp_path: Path,
     calls = {"n": 0}
     original = DatasetBuilder._put
 
-    def put_then_die(self: DatasetBuilder, key: str, value: dict) -> None:
+    def put_then_die(self: DatasetBuilder, key: str, value: dict, *args: Any, **kwargs: Any) -> None:
         calls["n"] += 1
         if calls["n"] == 2500:
             raise KeyboardInterrupt  # a stop signal in the middle of the build
-        original(self, key, value)
+        original(self, key, value, *args, **kwargs)
 
     monkeypatch.setattr(DatasetBuilder, "_put", put_then_die)
     with pytest.raises(KeyboardInterrupt):

@@ -177,16 +177,16 @@ class DatasetBuilder:
                 # captured while the article was still online: its last version, still gone
                 self.summary.applied["older"] += 1
                 if digest != content_digest(record):
-                    self._put(key, {**record, "change": "gone", "gone_since": since})
+                    self._put(key, {**record, "change": "gone", "gone_since": since}, other=other)
                 return
         kept = {k: v for k, v in record.items() if k != "gone_since"}
         if row is not None and not own_page:
             kept["change"] = "updated"
         self.summary.applied["updated" if row is not None and not own_page else "new"] += 1
         if line is not None and (row is None or own_page) and "gone_since" not in record:
-            self._put(key, kept, line)  # kept is the record itself: its line is the one given
+            self._put(key, kept, line, other)  # kept is the record itself: its line is the one given
         else:
-            self._put(key, kept)
+            self._put(key, kept, other=other)
 
     def _apply_gone(self, key: str, record: dict[str, Any], row: tuple[Any, ...] | None) -> None:
         self.summary.applied["gone"] += 1
@@ -217,13 +217,18 @@ class DatasetBuilder:
                 yield key, json.loads(line)
             last = page[-1][0]
 
-    def _put(self, key: str, record: dict[str, Any], line: str | None = None) -> None:
+    def _put(self, key: str, record: dict[str, Any], line: str | None = None,
+             other: bool | None = None) -> None:
+        """Store ``record``'s line under ``key``; ``other``: whether its URL names another item
+        (:func:`_names_other_item`, worked out here when the caller has not)."""
+        if other is None:
+            other = _names_other_item(record)
         self.db.execute(
             "INSERT INTO articles (key, digest, fetched_at, gone, line, other) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT(key) DO UPDATE SET digest = excluded.digest, fetched_at = excluded.fetched_at, "
             "gone = excluded.gone, line = excluded.line, other = excluded.other",
             (key, content_digest(record), str(record.get("fetched_at") or ""), int(is_gone(record)),
-             dataset_line(record) if line is None else line, int(_names_other_item(record))))
+             dataset_line(record) if line is None else line, int(other)))
         self._pending += 1
         if self._pending >= _BATCH:
             self.db.execute("COMMIT")

@@ -97,8 +97,7 @@ def _write_index(wacz: zipfile.ZipFile, indexes: list[Path], resources: list[dic
                 where = {"offset": offset, "length": len(data), "digest": _sha(data)}
                 blocks.append(f"{key} {json.dumps(where)}\n")
                 offset += len(data)
-    resources.append({"name": "index.cdx.gz", "path": "indexes/index.cdx.gz",
-                      "hash": f"sha256:{hasher.hexdigest()}", "bytes": offset})
+    resources.append(_resource("indexes/index.cdx.gz", (offset, f"sha256:{hasher.hexdigest()}")))
     idx = ('!meta 0 {"format": "cdxj-gzip-1.0", "filename": "index.cdx.gz"}\n' + "".join(blocks)).encode()
     wacz.writestr(_entry("indexes/index.idx"), idx)
     resources.append(_resource("indexes/index.idx", (len(idx), _sha(idx))))
@@ -161,8 +160,7 @@ def _write_pages(wacz: zipfile.ZipFile, pages: Iterable[WaczPage], captures: set
             hasher.update(data)
             out.write(data)
             size += len(data)
-    resources.append({"name": "pages.jsonl", "path": "pages/pages.jsonl",
-                      "hash": f"sha256:{hasher.hexdigest()}", "bytes": size})
+    resources.append(_resource("pages/pages.jsonl", (size, f"sha256:{hasher.hexdigest()}")))
 
 
 def _copy(source: IO[bytes], target: IO[bytes]) -> tuple[int, str]:
